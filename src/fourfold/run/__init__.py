@@ -1,0 +1,293 @@
+"""The scheduler: drives cases through models and judges into the store.
+
+One asyncio loop, a fixed pool of workers per model (bounded concurrency
+without thousands of waiting tasks), retries with backoff, and a writer that
+commits finished results every 50 ms. Resuming is just skipping the keys the
+store already has: a key hashes the model identity, the generation settings and
+the case content, so any change to one of them re-runs the case.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import time
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..cases import ImagePart, LoadedCase, TextPart
+from ..judge import Judgement, judge
+from ..models import (
+    ChatMessage, ChatPart, GenerationSettings, ModelBackend, PermanentError, TransientError,
+)
+from ..secrets import redact
+from ..store import ResultRow, ResultWriter, Store
+
+
+@dataclass
+class RunConfig:
+    concurrency: int = 8
+    retries: int = 6
+    timeout_s: float = 300.0
+    backoff_base_s: float = 0.25
+    backoff_cap_s: float = 30.0
+    settings: GenerationSettings = field(default_factory=GenerationSettings)
+    progress: bool = True
+
+
+@dataclass
+class ModelSummary:
+    model: str
+    skipped: int = 0  # already in the store
+    sent: int = 0
+    errors: int = 0
+    verdicts: Counter[str] = field(default_factory=Counter)
+    by_cell: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    models: list[ModelSummary]
+    wall_s: float
+    interrupted: bool = False
+
+
+def result_key(identity_json: str, settings_json: str, case_hash: str) -> str:
+    return hashlib.sha256(f"{identity_json}\x00{settings_json}\x00{case_hash}".encode()).hexdigest()
+
+
+def to_chat(lc: LoadedCase) -> list[ChatMessage]:
+    out = []
+    for m in lc.case.input:
+        parts = []
+        for p in m.content:
+            if isinstance(p, TextPart):
+                parts.append(ChatPart("text", text=p.text))
+            elif isinstance(p, ImagePart):
+                parts.append(ChatPart("image", path=lc.media_path(p)))
+            else:
+                parts.append(ChatPart("video", path=lc.media_path(p)))
+        out.append(ChatMessage(m.role, tuple(parts)))
+    return out
+
+
+def _backoff(cfg: RunConfig, attempt: int, retry_after: float | None) -> float:
+    """Exponential backoff with equal jitter; a server's Retry-After is a floor."""
+    b = min(cfg.backoff_cap_s, cfg.backoff_base_s * 2 ** (attempt - 1))
+    delay = b / 2 + random.uniform(0, b / 2)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, 300.0))
+    return delay
+
+
+class Runner:
+    def __init__(self, store: Store, cfg: RunConfig, run_id: str | None = None,
+                 on_result: Callable[[str, str, str], None] | None = None):
+        self.store = store
+        self.cfg = cfg
+        self.run_id = run_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        self.writer = ResultWriter(store)
+        self.on_result = on_result
+        self._sandbox_slots = asyncio.Semaphore(2)
+
+    def register_cases(self, cases: list[LoadedCase]) -> dict[str, str]:
+        """Store each case once (reports show inputs from the store) and return
+        its content hash by id."""
+        hashes: dict[str, str] = {}
+        rows = []
+        for lc in cases:
+            h = lc.case.content_hash()
+            hashes[lc.case.id] = h
+            rows.append((h, lc.case.id, lc.case.cell, lc.case.category, lc.suite, str(lc.base),
+                         lc.case.model_dump_json(exclude_none=True)))
+        self.store.put_cases(rows)
+        return hashes
+
+    async def plan(self, backend: ModelBackend, cases: list[LoadedCase], hashes: dict[str, str]
+                   ) -> tuple[list[tuple[LoadedCase, str]], int, str, str]:
+        identity = await backend.identity()
+        ident_json = json.dumps(identity, sort_keys=True)
+        settings_json = self.cfg.settings.model_dump_json()
+        done = self.store.done_keys(backend.label)
+        todo = []
+        for lc in cases:
+            k = result_key(ident_json, settings_json, hashes[lc.case.id])
+            if k not in done:
+                todo.append((lc, k))
+        return todo, len(cases) - len(todo), ident_json, settings_json
+
+    def _row(self, backend: ModelBackend, lc: LoadedCase, key: str, ident: str, settings: str,
+             hashes: dict[str, str], **kw: object) -> ResultRow:
+        return ResultRow(key=key, model=backend.label, model_identity=ident, settings=settings,
+                         case_id=lc.case.id, case_hash=hashes[lc.case.id], cell=lc.case.cell,
+                         category=lc.case.category, run_id=self.run_id, **kw)  # type: ignore[arg-type]
+
+    async def _call(self, backend: ModelBackend, lc: LoadedCase) -> tuple[object, int, float]:
+        """Returns (Generation | error message, attempts, latency)."""
+        msgs = to_chat(lc)
+        cfg = self.cfg
+        last = ""
+        for attempt in range(1, cfg.retries + 1):
+            t0 = time.perf_counter()
+            try:
+                gen = await asyncio.wait_for(backend.generate(msgs, cfg.settings), cfg.timeout_s)
+                return gen, attempt, time.perf_counter() - t0
+            except TransientError as e:
+                last, retry_after = str(e), e.retry_after
+            except TimeoutError:
+                last, retry_after = f"timed out after {cfg.timeout_s:g} s", None
+            except PermanentError as e:
+                return f"{e}", attempt, time.perf_counter() - t0
+            if attempt < cfg.retries:
+                await asyncio.sleep(_backoff(cfg, attempt, retry_after))
+        return f"failed after {cfg.retries} attempts: {last}", cfg.retries, 0.0
+
+    async def _judge(self, lc: LoadedCase, text: str) -> Judgement:
+        try:
+            if lc.case.reference.kind == "unit_tests":
+                async with self._sandbox_slots:
+                    return await judge(lc.case, text)
+            return await judge(lc.case, text)
+        except Exception as e:  # a judge bug must not lose the model's answer
+            return Judgement("unjudged", f"judge failed: {type(e).__name__}: {e}", "error")
+
+    async def run_model(self, backend: ModelBackend, cases: list[LoadedCase], hashes: dict[str, str],
+                        summary: ModelSummary, advance: Callable[[str], None]) -> None:
+        todo, skipped, ident, settings = await self.plan(backend, cases, hashes)
+        summary.skipped = skipped
+        pending = {lc.case.id for lc, _ in todo}
+        for lc in cases:
+            if lc.case.id not in pending:
+                advance(lc.case.cell)
+        queue: asyncio.Queue[tuple[LoadedCase, str]] = asyncio.Queue()
+        for lc, key in todo:
+            missing = backend.capabilities.missing(lc.case.needs())
+            if missing:
+                self._record(summary, self._row(
+                    backend, lc, key, ident, settings, hashes, status="not_evaluated",
+                    verdict="not_evaluated", rationale=f"{backend.label} does not accept {', '.join(missing)}",
+                    judge="none"), advance)
+            else:
+                queue.put_nowait((lc, key))
+
+        async def worker() -> None:
+            while True:
+                try:
+                    lc, key = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                summary.sent += 1
+                out, attempts, latency = await self._call(backend, lc)
+                if isinstance(out, str):
+                    row = self._row(backend, lc, key, ident, settings, hashes, status="error", verdict="error",
+                                    rationale=redact(out)[:300], judge="none", error=out, attempts=attempts)
+                else:
+                    gen = out
+                    j = await self._judge(lc, gen.text)  # type: ignore[attr-defined]
+                    row = self._row(backend, lc, key, ident, settings, hashes, status="ok", verdict=j.verdict,
+                                    rationale=j.rationale, judge=j.judge, response=gen.text,  # type: ignore[attr-defined]
+                                    served_model=gen.served_model, prompt_tokens=gen.prompt_tokens,  # type: ignore[attr-defined]
+                                    completion_tokens=gen.completion_tokens, latency_s=latency,  # type: ignore[attr-defined]
+                                    attempts=attempts)
+                self._record(summary, row, advance)
+
+        n = min(self.cfg.concurrency, backend.max_concurrency or self.cfg.concurrency, max(1, queue.qsize()))
+        await asyncio.gather(*(worker() for _ in range(n)))
+
+    def _record(self, summary: ModelSummary, row: ResultRow, advance: Callable[[str], None]) -> None:
+        self.writer.add(row)
+        summary.verdicts[row.verdict] += 1
+        summary.by_cell[row.cell][row.verdict] += 1
+        if row.status == "error":
+            summary.errors += 1
+        advance(row.cell)
+        if self.on_result:
+            self.on_result(row.model, row.case_id, row.verdict)
+
+    async def run(self, cases: list[LoadedCase], backends: list[ModelBackend], argv: list[str] | None = None
+                  ) -> RunSummary:
+        t0 = time.perf_counter()
+        hashes = self.register_cases(cases)
+        self.store.start_run(self.run_id, argv or [])
+        summaries = [ModelSummary(b.label) for b in backends]
+        flusher = asyncio.create_task(self.writer.run())
+        progress = _Progress(cases, backends, enabled=self.cfg.progress)
+        status = "interrupted"
+        try:
+            with progress:
+                await asyncio.gather(*(
+                    self.run_model(b, cases, hashes, s, progress.advancer(b.label))
+                    for b, s in zip(backends, summaries, strict=True)
+                ))
+            status = "finished"
+        finally:
+            flusher.cancel()
+            self.writer.flush()
+            self.store.finish_run(self.run_id, status)
+            for b in backends:
+                try:
+                    await b.aclose()
+                except Exception:  # closing must not hide the real outcome
+                    pass
+        return RunSummary(self.run_id, summaries, time.perf_counter() - t0)
+
+
+class _Progress:
+    """rich progress: one bar per model with per-cell counts in its label."""
+
+    def __init__(self, cases: list[LoadedCase], backends: list[ModelBackend], enabled: bool):
+        self.enabled = enabled
+        self.total_by_cell = Counter(lc.case.cell for lc in cases)
+        self.done: dict[str, Counter[str]] = {b.label: Counter() for b in backends}
+        self.tasks: dict[str, object] = {}
+        self._last = 0.0
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self.progress = Progress(
+                TextColumn("[bold]{task.fields[model]}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+                TextColumn("{task.fields[cells]}"),
+                console=Console(stderr=True), refresh_per_second=4, transient=False,
+            )
+            for b in backends:
+                self.tasks[b.label] = self.progress.add_task("", total=len(cases), model=b.label, cells="")
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.enabled:
+            for label in self.tasks:
+                self._refresh(label)
+            self.progress.stop()
+
+    def _refresh(self, label: str) -> None:
+        done = self.done[label]
+        cells = "  ".join(f"{c.replace('/generalizability', '/gen').replace('/trustworthiness', '/trust').replace('/causality', '/caus')} "
+                          f"{done[c]}/{t}" for c, t in self.total_by_cell.items())
+        self.progress.update(self.tasks[label], completed=sum(done.values()), cells=cells)  # type: ignore[arg-type]
+
+    def advancer(self, label: str) -> Callable[[str], None]:
+        done = self.done[label]
+
+        def advance(cell: str) -> None:
+            done[cell] += 1
+            if self.enabled:
+                now = time.monotonic()
+                if now - self._last > 0.1:  # rendering is 4 Hz; don't rebuild labels per result
+                    self._last = now
+                    self._refresh(label)
+        return advance
+
+
+
+__all__ = ["ModelSummary", "RunConfig", "RunSummary", "Runner", "result_key", "to_chat"]

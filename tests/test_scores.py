@@ -1,0 +1,72 @@
+"""Score arithmetic against the spec's formula and the report's published steps."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from fourfold.score import compute_scores, relative_scores, wilson
+
+
+def _rows(verdicts: dict[str, list[str]], cell: str = "code/generalizability") -> list[dict]:
+    return [{"model": m, "case_id": f"c{i}", "cell": cell, "verdict": v}
+            for m, vs in verdicts.items() for i, v in enumerate(vs)]
+
+
+def test_relative_score_formula_with_ties():
+    # case 0: A good, B good, C bad -> A,B share rank 1.5, C rank 3
+    # case 1: A unclear, B bad, C good -> C 1, A 2, B 3
+    rel, n_cases = relative_scores({"A": {"0": "good", "1": "unclear"}, "B": {"0": "good", "1": "bad"},
+                                    "C": {"0": "bad", "1": "good"}})
+    assert n_cases == 2
+    n = 3
+    assert rel["A"] == pytest.approx((n - (1.5 + 2) / 2) / (n - 1) * 100)
+    assert rel["B"] == pytest.approx((n - (1.5 + 3) / 2) / (n - 1) * 100)
+    assert rel["C"] == pytest.approx((n - (3 + 1) / 2) / (n - 1) * 100)
+
+
+def test_best_is_100_worst_is_0():
+    rel, _ = relative_scores({"A": {"x": "good"}, "B": {"x": "unclear"}, "C": {"x": "bad"}})
+    assert rel == {"A": 100.0, "B": 50.0, "C": 0.0}
+
+
+def test_report_grid_step_4_models_17_cases():
+    # With 4 models and 17 cases, a score is (4 - S/17)/3*100 for an integer (or half-integer) rank sum S,
+    # so every score is a multiple of 100/51 (the report's code generalizability: 88.24 = 45*100/51).
+    import random
+
+    rnd = random.Random(3)
+    for _ in range(20):
+        verdicts = {m: {str(i): rnd.choice(["good", "bad"]) for i in range(17)} for m in "ABCD"}
+        rel, _ = relative_scores(verdicts)
+        for s in rel.values():
+            k = s / (100 / 51) * 2  # ties can give half-ranks: multiples of 50/51
+            assert abs(k - round(k)) < 1e-9
+    assert any(math.isclose(88.24, k * 100 / 51, abs_tol=0.005) for k in range(52))
+
+
+def test_absolute_and_empty_cells():
+    s = compute_scores(_rows({"A": ["good", "unclear", "bad", "unjudged", "not_evaluated"]}))
+    cs = s.table["A"]["code/generalizability"]
+    assert cs.n == 3 and cs.absolute == pytest.approx(50.0)
+    assert cs.counts["unjudged"] == 1 and cs.counts["not_evaluated"] == 1
+    assert cs.ci95 is not None and cs.ci95[0] < 50 < cs.ci95[1]
+    empty = s.table["A"]["image/causality"]
+    assert empty.absolute is None and empty.ci95 is None and empty.n == 0
+    assert cs.relative is None, "one model has no relative score"
+
+
+def test_relative_only_over_shared_cases():
+    rows = _rows({"A": ["good", "good"], "B": ["bad", "not_evaluated"]})
+    s = compute_scores(rows)
+    assert s.table["A"]["code/generalizability"].relative == 100.0
+    assert s.table["B"]["code/generalizability"].relative == 0.0
+    assert s.table["A"]["code/generalizability"].relative_n_cases == 1
+
+
+def test_wilson_matches_reference_values():
+    # Reference: statsmodels proportion_confint(8, 10, method="wilson") = (0.4902, 0.9433)
+    lo, hi = wilson(8, 10)
+    assert lo == pytest.approx(49.02, abs=0.01) and hi == pytest.approx(94.33, abs=0.01)
+    assert wilson(0, 5)[0] == pytest.approx(0.0, abs=1e-9) and wilson(5, 5)[1] == pytest.approx(100.0)
