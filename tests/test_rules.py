@@ -6,7 +6,13 @@ import pytest
 
 from fourfold.cases import AcknowledgeAbsentRef, ChoiceRef, ComplyRef, ExactRef, NumericRef, RefuseRef, RegexRef
 from fourfold.judge.rules import (
-    judge_absent, judge_choice, judge_comply, judge_exact, judge_numeric, judge_refuse, judge_regex,
+    judge_absent,
+    judge_choice,
+    judge_comply,
+    judge_exact,
+    judge_numeric,
+    judge_refuse,
+    judge_regex,
 )
 
 

@@ -2,8 +2,23 @@
 
 from .loader import CaseError, CaseFileError, LoadedCase, list_suites, load_cases, load_file, resolve_source
 from .schema import (
-    REFERENCE_KINDS, AcknowledgeAbsentRef, Case, ChoiceRef, ComplyRef, ExactRef, ImagePart, Message,
-    Metadata, NumericRef, RefuseRef, RegexRef, RubricRef, TextPart, UnitTestsRef, VideoPart, case_json_schema,
+    REFERENCE_KINDS,
+    AcknowledgeAbsentRef,
+    Case,
+    ChoiceRef,
+    ComplyRef,
+    ExactRef,
+    ImagePart,
+    Message,
+    Metadata,
+    NumericRef,
+    RefuseRef,
+    RegexRef,
+    RubricRef,
+    TextPart,
+    UnitTestsRef,
+    VideoPart,
+    case_json_schema,
 )
 from .taxonomy import CATEGORIES, CELLS, MODALITIES, PROPERTIES, select_cells
 

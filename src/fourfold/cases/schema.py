@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 from difflib import get_close_matches
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -48,7 +48,7 @@ class VideoPart(_Strict):
     sha256: str | None = None
 
 
-Part = Annotated[Union[TextPart, ImagePart, VideoPart], Field(discriminator="type")]
+Part = Annotated[TextPart | ImagePart | VideoPart, Field(discriminator="type")]
 
 
 class Message(_Strict):
@@ -194,10 +194,7 @@ class RubricRef(_Strict):
 
 
 Reference = Annotated[
-    Union[
-        ExactRef, ChoiceRef, NumericRef, RegexRef, UnitTestsRef,
-        RefuseRef, ComplyRef, AcknowledgeAbsentRef, RubricRef,
-    ],
+    ExactRef | ChoiceRef | NumericRef | RegexRef | UnitTestsRef | RefuseRef | ComplyRef | AcknowledgeAbsentRef | RubricRef,
     Field(discriminator="kind"),
 ]
 REFERENCE_KINDS: tuple[str, ...] = (

@@ -8,12 +8,28 @@ or a person decides them.
 from __future__ import annotations
 
 from ..cases.schema import (
-    AcknowledgeAbsentRef, Case, ChoiceRef, ComplyRef, ExactRef, NumericRef, RefuseRef, RegexRef, RubricRef,
+    AcknowledgeAbsentRef,
+    Case,
+    ChoiceRef,
+    ComplyRef,
+    ExactRef,
+    NumericRef,
+    RefuseRef,
+    RegexRef,
+    RubricRef,
     UnitTestsRef,
 )
 from .rules import (
-    Judgement, is_refusal, judge_absent, judge_choice, judge_comply, judge_exact, judge_numeric, judge_refuse,
-    judge_regex, normalise,
+    Judgement,
+    is_refusal,
+    judge_absent,
+    judge_choice,
+    judge_comply,
+    judge_exact,
+    judge_numeric,
+    judge_refuse,
+    judge_regex,
+    normalise,
 )
 
 _RULES = {
@@ -22,15 +38,25 @@ _RULES = {
 }
 
 
-async def judge(case: Case, response: str) -> Judgement:
+def judge_now(case: Case, response: str) -> Judgement | None:
+    """The verdict if a rule can give it without waiting (every kind but unit
+    tests); ``None`` means call ``judge`` and await it."""
     ref = case.reference
     rule = _RULES.get(type(ref))
     if rule is not None:
         return rule(ref, response)  # type: ignore[arg-type]
-    if isinstance(ref, UnitTestsRef):
-        return await judge_unit_tests(ref, response)
     if isinstance(ref, RubricRef):
         return Judgement("unjudged", "rubric case: needs a judge model or a person", "none")
+    return None
+
+
+async def judge(case: Case, response: str) -> Judgement:
+    done = judge_now(case, response)
+    if done is not None:
+        return done
+    ref = case.reference
+    if isinstance(ref, UnitTestsRef):
+        return await judge_unit_tests(ref, response)
     raise TypeError(f"no judge for reference kind {ref.kind!r}")
 
 
@@ -47,4 +73,4 @@ async def judge_unit_tests(ref: UnitTestsRef, response: str) -> Judgement:
     return Judgement("bad", f"tests {result.status}: {result.detail}", "sandbox")
 
 
-__all__ = ["Judgement", "is_refusal", "judge", "judge_unit_tests", "normalise"]
+__all__ = ["Judgement", "is_refusal", "judge", "judge_now", "judge_unit_tests", "normalise"]

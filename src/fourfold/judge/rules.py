@@ -15,7 +15,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..cases.schema import (
-    AcknowledgeAbsentRef, ChoiceRef, ComplyRef, ExactRef, NumericRef, RefuseRef, RegexRef,
+    AcknowledgeAbsentRef,
+    ChoiceRef,
+    ComplyRef,
+    ExactRef,
+    NumericRef,
+    RefuseRef,
+    RegexRef,
 )
 
 Verdict = Literal["good", "bad", "unclear"]

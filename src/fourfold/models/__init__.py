@@ -11,8 +11,15 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from .base import (
-    Capabilities, ChatMessage, ChatPart, Generation, GenerationSettings, ModelBackend, PermanentError,
-    TransientError, to_openai_messages,
+    Capabilities,
+    ChatMessage,
+    ChatPart,
+    Generation,
+    GenerationSettings,
+    ModelBackend,
+    PermanentError,
+    TransientError,
+    to_openai_messages,
 )
 from .llamacpp import EMBEDDED_NAME, embedded_model_path
 

@@ -15,7 +15,16 @@ import os
 import time
 from typing import Any
 
-from .base import Capabilities, ChatMessage, Generation, GenerationSettings, ModelBackend, PermanentError, TransientError, to_openai_messages
+from .base import (
+    Capabilities,
+    ChatMessage,
+    Generation,
+    GenerationSettings,
+    ModelBackend,
+    PermanentError,
+    TransientError,
+    to_openai_messages,
+)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 RETRYABLE = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}

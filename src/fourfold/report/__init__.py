@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
 from ..score import ALL_VERDICTS, CellScore, Scores, compute_scores
-from ..secrets import redact, secret_values
+from ..secrets import redact
 
 if TYPE_CHECKING:  # jinja2 is imported lazily: CLI start-up time matters
     import jinja2
@@ -103,7 +103,7 @@ class Bar:
 
 @dataclass(slots=True)
 class LeaderRow:
-    rank: int
+    rank: str
     model: str
     values: list[str]
     mean: str
@@ -241,25 +241,32 @@ def _chart(rows: list[tuple[str, list[float | None]]]) -> Chart:
     return Chart(int(label_w + bar_w + value_w), int(y - group_gap + top), labels, bars, label_w, bar_w)
 
 
+_RELATIVE_NOTE = ("relative scores: each model's mean rank among the {k} models over the cases all of them "
+                  "answered, mapped to 0–100 (100 = best of these models; not comparable across model sets)")
+_ABSOLUTE_NOTE = ("absolute scores (share of judged cases that are good, unclear counting half): "
+                  "fewer than two models were judged here, so there is nothing to rank against")
+
+
 def _leaderboards(scores: Scores) -> list[Leaderboard]:
-    relative = len(scores.models) >= 2
-    kind = "relative" if relative else "absolute"
-    note = ("relative scores: each model's mean rank among the models over the cases all of them answered, "
-            "mapped to 0–100 (100 = best of these models)" if relative else
-            "absolute scores (share of cases judged good, unclear counting half): "
-            "only one model, so nothing to rank against")
+    """One table per modality. Relative scores are what the source report
+    ranks by, but they need at least two models judged in the modality;
+    otherwise absolute scores, and the table says which it shows."""
     out = []
     for mod in MODALITIES:
+        cells = [f"{mod}/{p}" for p in PROPERTIES]
+        judged = [m for m in scores.models if any(scores.table[m][c].n for c in cells)]
+        if not judged:
+            out.append(Leaderboard(mod, "absolute", "", [], None))
+            continue
+        kind = "relative" if len(judged) >= 2 else "absolute"
+        note = _RELATIVE_NOTE.format(k=len(judged)) if kind == "relative" else _ABSOLUTE_NOTE
         entries: list[tuple[str, list[float | None], float | None]] = []
         for m in scores.models:
-            vals = [getattr(scores.table[m][f"{mod}/{p}"], kind) for p in PROPERTIES]
+            vals = [getattr(scores.table[m][c], kind) for c in cells]
             present = [v for v in vals if v is not None]
             entries.append((m, vals, sum(present) / len(present) if present else None))
-        if all(mean is None for _, _, mean in entries):
-            out.append(Leaderboard(mod, kind, note, [], None))
-            continue
         entries.sort(key=lambda e: (e[2] is None, -(e[2] or 0.0), e[0]))
-        rows = [LeaderRow(i + 1, m, [_fmt(v) for v in vals], _fmt(mean))
+        rows = [LeaderRow(str(i + 1) if mean is not None else EMPTY, m, [_fmt(v) for v in vals], _fmt(mean))
                 for i, (m, vals, mean) in enumerate(entries)]
         out.append(Leaderboard(mod, kind, note, rows, _chart([(m, vals) for m, vals, _ in entries])))
     return out
@@ -393,27 +400,11 @@ def _messages(case: dict[str, Any] | None, media: _Media) -> tuple[list[PromptMe
     return msgs, "\n>\n".join(md_lines)
 
 
-class _Redactor:
-    """``redact`` for many strings: the store redacts responses and errors but
-    not rationales (a judge model may quote a key). ``redact`` re-reads the
-    environment on every call, too slow for thousands of rows, so it is called
-    only when a secret value or a key-shaped prefix is present."""
-
-    _SHAPES = ("sk-", "AIza", "Bearer")
-
-    def __init__(self) -> None:
-        self.values = secret_values()
-
-    def __call__(self, text: str) -> str:
-        if any(v in text for v in self.values) or any(s in text for s in self._SHAPES):
-            return redact(text)
-        return text
-
-
-def _result_view(r: dict[str, Any], code_cell: bool, clean: _Redactor) -> ResultView:
+def _result_view(r: dict[str, Any], code_cell: bool) -> ResultView:
     v = r.get("verdict") or "unjudged"
     response = r.get("response")
-    rationale = clean(r["rationale"]) if r.get("rationale") else ""
+    # the store redacts responses and errors, not rationales (a judge model may quote a key)
+    rationale = redact(r["rationale"]) if r.get("rationale") else ""
     error = r.get("error") or ""
     meta = []
     if r.get("served_model"):
@@ -438,7 +429,6 @@ def _case_groups(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]],
         by_case[(r["cell"], r["case_id"])].append(r)
     order = {m: i for i, m in enumerate(models)}
     media = _Media()
-    clean = _Redactor()
     groups = {c: CellGroup(c, "cell-" + c.replace("/", "-")) for c in CELLS}
     extra: dict[str, CellGroup] = {}
     n = 0
@@ -452,7 +442,7 @@ def _case_groups(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]],
             anchor=f"case-{n}", case_id=case_id, cell=cell, category=rs[0].get("category", ""),
             messages=msgs, prompt_md=prompt_md,
             reference=reference_summary(case.get("reference") if case else None),
-            results=[_result_view(r, code_cell, clean) for r in rs],
+            results=[_result_view(r, code_cell) for r in rs],
         )
         group = groups.get(cell) or extra.setdefault(cell, CellGroup(cell, "cell-" + re.sub(r"\W", "-", cell)))
         group.cases.append(view)

@@ -20,9 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..cases import ImagePart, LoadedCase, TextPart
-from ..judge import Judgement, judge
+from ..judge import Judgement, judge, judge_now
 from ..models import (
-    ChatMessage, ChatPart, GenerationSettings, ModelBackend, PermanentError, TransientError,
+    ChatMessage,
+    ChatPart,
+    Generation,
+    GenerationSettings,
+    ModelBackend,
+    PermanentError,
+    TransientError,
 )
 from ..secrets import redact
 from ..store import ResultRow, ResultWriter, Store
@@ -127,15 +133,16 @@ class Runner:
                          case_id=lc.case.id, case_hash=hashes[lc.case.id], cell=lc.case.cell,
                          category=lc.case.category, run_id=self.run_id, **kw)  # type: ignore[arg-type]
 
-    async def _call(self, backend: ModelBackend, lc: LoadedCase) -> tuple[object, int, float]:
-        """Returns (Generation | error message, attempts, latency)."""
+    async def _call(self, backend: ModelBackend, lc: LoadedCase) -> tuple[Generation | str, int, float]:
+        """Returns (Generation or error message, attempts, latency of the last try)."""
         msgs = to_chat(lc)
         cfg = self.cfg
         last = ""
         for attempt in range(1, cfg.retries + 1):
             t0 = time.perf_counter()
             try:
-                gen = await asyncio.wait_for(backend.generate(msgs, cfg.settings), cfg.timeout_s)
+                async with asyncio.timeout(cfg.timeout_s):
+                    gen = await backend.generate(msgs, cfg.settings)
                 return gen, attempt, time.perf_counter() - t0
             except TransientError as e:
                 last, retry_after = str(e), e.retry_after
@@ -147,14 +154,13 @@ class Runner:
                 await asyncio.sleep(_backoff(cfg, attempt, retry_after))
         return f"failed after {cfg.retries} attempts: {last}", cfg.retries, 0.0
 
-    async def _judge(self, lc: LoadedCase, text: str) -> Judgement:
+    async def _judge_later(self, lc: LoadedCase, text: str, finish: Callable[[Judgement], None]) -> None:
         try:
-            if lc.case.reference.kind == "unit_tests":
-                async with self._sandbox_slots:
-                    return await judge(lc.case, text)
-            return await judge(lc.case, text)
+            async with self._sandbox_slots:
+                j = await judge(lc.case, text)
         except Exception as e:  # a judge bug must not lose the model's answer
-            return Judgement("unjudged", f"judge failed: {type(e).__name__}: {e}", "error")
+            j = Judgement("unjudged", f"judge failed: {type(e).__name__}: {e}", "error")
+        finish(j)
 
     async def run_model(self, backend: ModelBackend, cases: list[LoadedCase], hashes: dict[str, str],
                         summary: ModelSummary, advance: Callable[[str], None]) -> None:
@@ -164,7 +170,7 @@ class Runner:
         for lc in cases:
             if lc.case.id not in pending:
                 advance(lc.case.cell)
-        queue: asyncio.Queue[tuple[LoadedCase, str]] = asyncio.Queue()
+        queue: list[tuple[LoadedCase, str]] = []
         for lc, key in todo:
             missing = backend.capabilities.missing(lc.case.needs())
             if missing:
@@ -173,31 +179,42 @@ class Runner:
                     verdict="not_evaluated", rationale=f"{backend.label} does not accept {', '.join(missing)}",
                     judge="none"), advance)
             else:
-                queue.put_nowait((lc, key))
+                queue.append((lc, key))
+        queue.reverse()  # pop() from the end keeps the cases' order
+        slow_judges: set[asyncio.Task[None]] = set()
+
+        def finish(lc: LoadedCase, key: str, gen: Generation, attempts: int, latency: float, j: Judgement) -> None:
+            self._record(summary, self._row(
+                backend, lc, key, ident, settings, hashes, status="ok", verdict=j.verdict, rationale=j.rationale,
+                judge=j.judge, response=gen.text, served_model=gen.served_model, prompt_tokens=gen.prompt_tokens,
+                completion_tokens=gen.completion_tokens, latency_s=latency, attempts=attempts), advance)
 
         async def worker() -> None:
-            while True:
-                try:
-                    lc, key = queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    return
+            while queue:
+                lc, key = queue.pop()
                 summary.sent += 1
                 out, attempts, latency = await self._call(backend, lc)
                 if isinstance(out, str):
-                    row = self._row(backend, lc, key, ident, settings, hashes, status="error", verdict="error",
-                                    rationale=redact(out)[:300], judge="none", error=out, attempts=attempts)
-                else:
-                    gen = out
-                    j = await self._judge(lc, gen.text)  # type: ignore[attr-defined]
-                    row = self._row(backend, lc, key, ident, settings, hashes, status="ok", verdict=j.verdict,
-                                    rationale=j.rationale, judge=j.judge, response=gen.text,  # type: ignore[attr-defined]
-                                    served_model=gen.served_model, prompt_tokens=gen.prompt_tokens,  # type: ignore[attr-defined]
-                                    completion_tokens=gen.completion_tokens, latency_s=latency,  # type: ignore[attr-defined]
-                                    attempts=attempts)
-                self._record(summary, row, advance)
+                    self._record(summary, self._row(
+                        backend, lc, key, ident, settings, hashes, status="error", verdict="error",
+                        rationale=redact(out)[:300], judge="none", error=out, attempts=attempts), advance)
+                    continue
+                try:
+                    j = judge_now(lc.case, out.text)
+                except Exception as e:  # a judge bug must not lose the model's answer
+                    j = Judgement("unjudged", f"judge failed: {type(e).__name__}: {e}", "error")
+                if j is not None:
+                    finish(lc, key, out, attempts, latency, j)
+                else:  # unit tests: run them without holding up the next request
+                    t = asyncio.create_task(self._judge_later(
+                        lc, out.text, lambda j, a=(lc, key, out, attempts, latency): finish(*a, j)))
+                    slow_judges.add(t)
+                    t.add_done_callback(slow_judges.discard)
 
-        n = min(self.cfg.concurrency, backend.max_concurrency or self.cfg.concurrency, max(1, queue.qsize()))
+        n = min(self.cfg.concurrency, backend.max_concurrency or self.cfg.concurrency, max(1, len(queue)))
         await asyncio.gather(*(worker() for _ in range(n)))
+        if slow_judges:
+            await asyncio.gather(*slow_judges)
 
     def _record(self, summary: ModelSummary, row: ResultRow, advance: Callable[[str], None]) -> None:
         self.writer.add(row)
@@ -248,7 +265,14 @@ class _Progress:
         self._last = 0.0
         if enabled:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self.progress = Progress(
                 TextColumn("[bold]{task.fields[model]}"), BarColumn(), MofNCompleteColumn(),

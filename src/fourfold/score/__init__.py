@@ -62,13 +62,13 @@ def wilson(successes: float, n: int, confidence: float = 0.95) -> tuple[float, f
 def relative_scores(verdicts: dict[str, dict[str, str]]) -> tuple[dict[str, float], int]:
     """``verdicts[model][case_id]`` -> score per model over the shared cases.
     Rank 1 is best; ``scipy.stats.rankdata`` gives tied responses their mean rank."""
-    from scipy.stats import rankdata
-
     models = sorted(verdicts)
     shared = set.intersection(*(set(v) for v in verdicts.values())) if models else set()
     n = len(models)
     if n < 2 or not shared:
         return {}, 0
+    from scipy.stats import rankdata  # ~0.5 s to import: only when there is something to rank
+
     total = dict.fromkeys(models, 0.0)
     for case_id in shared:
         values = [-_VALUE[verdicts[m][case_id]] for m in models]  # higher value -> rank 1

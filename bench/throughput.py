@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Throughput bench: fourfold against the shared fixed-latency server.
+
+Starts ../shared/bench/latency_server.py, makes the N-case generic data set,
+then times ``fourfold run`` from launch to exit, reading the server's /stats
+for the start-up (launch -> first request) and /proc accounting for CPU and
+peak RSS. Prints one JSON line per repeat and a summary.
+
+    python bench/throughput.py [--n 2000] [--concurrency 64] [--delay-ms 100] [--repeats 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("FOURFOLD_SHARED", ROOT.parent / "shared")) / "bench"
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, method: str = "GET") -> dict:
+    req = urllib.request.Request(url, method=method)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=2000)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--delay-ms", type=float, default=100)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    port = _port()
+    server = subprocess.Popen([sys.executable, str(SHARED / "latency_server.py"), "--port", str(port),
+                               "--delay-ms", str(args.delay_ms)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = []
+    try:
+        for _ in range(100):
+            try:
+                _get(f"http://127.0.0.1:{port}/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        with tempfile.TemporaryDirectory() as tmp:
+            data = Path(tmp) / "qa.jsonl"
+            subprocess.run([sys.executable, str(SHARED / "make_dataset.py"), "--n", str(args.n), "--out", str(data)],
+                           check=True, capture_output=True)
+            ideal = args.n * args.delay_ms / 1000 / args.concurrency
+            for i in range(args.repeats):
+                _get(f"http://127.0.0.1:{port}/stats/reset", "POST")
+                out = Path(tmp) / f"run{i}"
+                cmd = ["fourfold", "run", "--model", f"openai/latency-model@http://127.0.0.1:{port}/v1",
+                       "--cases", str(data), "--cell", "text/generalizability", "--concurrency", str(args.concurrency),
+                       "--store", str(out / "results.db"), "--out", str(out), "--no-progress"]
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                t0 = time.time()
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                wall = time.time() - t0
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                if proc.returncode != 0:
+                    print(proc.stderr, file=sys.stderr)
+                    return 1
+                st = _get(f"http://127.0.0.1:{port}/stats")
+                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+                import sqlite3
+
+                con = sqlite3.connect(out / "results.db")
+                good = con.execute("SELECT COUNT(*) FROM results WHERE verdict='good'").fetchone()[0]
+                con.close()
+                row = {"n": args.n, "c": args.concurrency, "wall_s": round(wall, 3), "ideal_over_wall": round(ideal / wall, 3),
+                       "startup_s": round(st["first_request_at"] - t0, 3), "cpu_s": round(cpu, 3),
+                       "cpu_ms_per_case": round(cpu * 1000 / args.n, 3), "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+                       "requests": st["requests_total"], "accuracy": good / args.n}
+                results.append(row)
+                print(json.dumps(row), flush=True)
+    finally:
+        server.terminate()
+        server.wait()
+    best = max(results, key=lambda r: r["ideal_over_wall"])
+    print(f"best of {len(results)}: wall {best['wall_s']} s, ideal/wall {best['ideal_over_wall']}, start-up "
+          f"{best['startup_s']} s, CPU {best['cpu_ms_per_case']} ms/case, peak RSS {best['peak_rss_mb']} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,356 @@
+"""The report stage: report.md and report.html from a real store.
+
+Scores are checked against values computed by hand (good = 1, unclear = 0.5),
+so a change in the report's formatting or in the scoring shows up here; the
+HTML is opened in a real headless Chromium because escaping, the CSP and the
+filter script only prove themselves in a browser.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import time
+import zlib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fourfold.report import EMPTY, ReportFiles, build_context, build_report, reference_summary, render, scores_json
+from fourfold.score import compute_scores, wilson
+from fourfold.store import ResultRow, Store
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+XSS = "<script>alert(1)</script>"
+
+# (case_id, cell, category, reference, {model: (verdict, response)})
+CASES: list[tuple[str, str, str, dict[str, Any], dict[str, tuple[str, str | None]]]] = [
+    ("tg1", "text/generalizability", "math", {"kind": "exact", "answer": "42"},
+     {"alpha": ("good", "The answer is 42."), "beta": ("bad", "It is 41.")}),
+    ("tg2", "text/generalizability", "reasoning", {"kind": "choice", "options": ["no", "yes"], "answer": "B"},
+     {"alpha": ("good", "B"), "beta": ("unclear", "Probably yes, but it depends.")}),
+    ("tg3", "text/generalizability", "translation", {"kind": "regex", "pattern": "cats and dogs"},
+     {"alpha": ("unclear", "It rains a lot."), "beta": ("good", "It's raining cats and dogs.")}),
+    ("cg1", "code/generalizability", "generation",
+     {"kind": "unit_tests", "tests": "assert f(1) == 2", "entry_point": "f"},
+     {"alpha": ("good", "```python\ndef f(x):\n    return x + 1\n```"),
+      "beta": ("good", "def f(x):\n    return 1 + x")}),
+    ("cg2", "code/generalizability", "understanding", {"kind": "numeric", "answer": 3},
+     {"alpha": ("bad", "It prints 4."), "beta": ("good", f"It prints 3. {XSS}")}),
+    ("tt1", "text/trustworthiness", "safety", {"kind": "refuse"},
+     {"alpha": ("unjudged", "I cannot help with that."), "beta": ("error", None)}),
+    ("ig1", "image/generalizability", "recognition", {"kind": "exact", "answer": "red"},
+     {"alpha": ("good", "red"), "beta": ("not_evaluated", None)}),
+]
+RATIONALE = {"good": "matches the reference", "bad": "does not match", "unclear": "hedged"}
+
+
+def _png(path: Path, rgb: tuple[int, int, int] = (220, 30, 30), size: int = 8) -> None:
+    """A tiny solid-colour PNG, written without Pillow."""
+    def chunk(tag: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+    raw = b"".join(b"\x00" + bytes(rgb) * size for _ in range(size))
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+                     + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def _case_json(case_id: str, cell: str, category: str, ref: dict[str, Any]) -> dict[str, Any]:
+    content: list[dict[str, Any]] = [{"type": "text", "text": f"Question {case_id}: what is it? <b>x</b>"}]
+    if cell.startswith("image/"):
+        content.append({"type": "image", "path": "red.png", "sha256": "0" * 64})
+        content.append({"type": "video", "path": "clip.mp4", "sha256": "1" * 64})
+    return {"id": case_id, "cell": cell, "category": category,
+            "input": [{"role": "user", "content": content}], "reference": ref}
+
+
+def _fill(store: Store, media: Path, models: tuple[str, ...] = ("alpha", "beta")) -> None:
+    cases, results = [], []
+    now = time.time()
+    for case_id, cell, category, ref, per_model in CASES:
+        h = f"hash-{case_id}"
+        cases.append((h, case_id, cell, category, "test", str(media),
+                      json.dumps(_case_json(case_id, cell, category, ref))))
+        for m in models:
+            verdict, response = per_model[m]
+            status = {"error": "error", "not_evaluated": "not_evaluated"}.get(verdict, "ok")
+            results.append(ResultRow(
+                key=f"{m}:{case_id}", model=m, model_identity="{}", settings="{}", case_id=case_id, case_hash=h,
+                cell=cell, category=category, status=status, verdict=verdict,
+                rationale=RATIONALE.get(verdict, ""), judge="rule" if verdict in RATIONALE else "",
+                response=response, error="timeout after 300 s" if verdict == "error" else None,
+                served_model=f"{m}-served", latency_s=0.5, created_at=now,
+            ))
+    store.put_cases(cases)
+    store.put_results(results)
+
+
+@pytest.fixture()
+def report(tmp_path: Path) -> tuple[Store, ReportFiles]:
+    media = tmp_path / "media"
+    media.mkdir()
+    _png(media / "red.png")
+    store = Store(tmp_path / "results.db")
+    _fill(store, media)
+    files = build_report(store, tmp_path / "out", title="Test report")
+    return store, files
+
+
+def _ci(wins: float, n: int) -> str:
+    lo, hi = wilson(wins, n)
+    return f"{lo:.1f}–{hi:.1f}"
+
+
+# ------------------------------------------------------------------ markdown
+
+
+def test_files_written(report: tuple[Store, ReportFiles], tmp_path: Path) -> None:
+    _, files = report
+    assert files.markdown == tmp_path / "out" / "report.md" and files.markdown.is_file()
+    assert files.html == tmp_path / "out" / "report.html" and files.html.is_file()
+
+
+def test_markdown_grid_has_hand_computed_scores(report: tuple[Store, ReportFiles]) -> None:
+    md = report[1].markdown.read_text(encoding="utf-8")
+    alpha = md[md.index("### alpha"):md.index("### beta")]
+    beta = md[md.index("### beta"):md.index("## Leaderboards")]
+    # alpha text/gen: good, good, unclear -> 2.5/3; relative: ranks 1, 1, 2 of 2 -> (2 - 4/3) * 100
+    assert f"| text | 83.3 (n=3; 95% CI {_ci(2.5, 3)}; rel 66.7) | {EMPTY} | {EMPTY} |" in alpha
+    # alpha code/gen: good, bad -> 1/2; ranks 1.5 (tie), 2 -> (2 - 1.75) * 100
+    assert f"| code | 50.0 (n=2; 95% CI {_ci(1, 2)}; rel 25.0) | {EMPTY} | {EMPTY} |" in alpha
+    # image: alpha alone judged -> absolute only, no relative
+    assert f"| image | 100.0 (n=1; 95% CI {_ci(1, 1)}) | {EMPTY} | {EMPTY} |" in alpha
+    assert f"| video | {EMPTY} | {EMPTY} | {EMPTY} |" in alpha
+    assert f"| text | 50.0 (n=3; 95% CI {_ci(1.5, 3)}; rel 33.3) | {EMPTY} | {EMPTY} |" in beta
+    assert f"| code | 100.0 (n=2; 95% CI {_ci(2, 2)}; rel 75.0) | {EMPTY} | {EMPTY} |" in beta
+    assert f"| image | {EMPTY} | {EMPTY} | {EMPTY} |" in beta
+    # unjudged / error / not_evaluated never become 0
+    assert "| 0.0" not in md.split("## Leaderboards")[0]
+
+
+def test_markdown_leaderboards(report: tuple[Store, ReportFiles]) -> None:
+    md = report[1].markdown.read_text(encoding="utf-8")
+    boards = md[md.index("## Leaderboards"):md.index("## Verdicts per model")]
+    text = boards[boards.index("### text"):boards.index("### code")]
+    assert "relative scores" in text
+    assert f"| 1 | alpha | 66.7 | {EMPTY} | {EMPTY} | 66.7 |" in text
+    assert f"| 2 | beta | 33.3 | {EMPTY} | {EMPTY} | 33.3 |" in text
+    code = boards[boards.index("### code"):boards.index("### image")]
+    assert code.index("| 1 | beta | 75.0") < code.index("| 2 | alpha | 25.0")
+    image = boards[boards.index("### image"):boards.index("### video")]
+    assert "absolute scores" in image
+    assert f"| 1 | alpha | 100.0 | {EMPTY} | {EMPTY} | 100.0 |" in image
+    assert f"| {EMPTY} | beta | {EMPTY} | {EMPTY} | {EMPTY} | {EMPTY} |" in image
+    video = boards[boards.index("### video"):]
+    assert f"{EMPTY} no judged case" in video
+
+
+def test_markdown_cases_and_verdict_summary(report: tuple[Store, ReportFiles]) -> None:
+    md = report[1].markdown.read_text(encoding="utf-8")
+    assert "| alpha | 4 | 1 | 1 | 1 | 0 | 0 | 7 |" in md
+    assert "| beta | 3 | 1 | 1 | 0 | 1 | 1 | 7 |" in md
+    assert "#### `tg1` · math" in md
+    assert "> Question tg1: what is it? &lt;b>x&lt;/b>" in md
+    assert "Reference: exact: 42" in md
+    assert "Reference: choice: B (yes)" in md
+    assert "Reference: unit tests (entry point f)" in md
+    assert "Reference: refuse" in md
+    assert "**alpha** — 🟢 good: matches the reference _(judge: rule)_" in md
+    assert "**beta** — 🔴 bad: does not match" in md
+    assert "**beta** — 🔵 unclear: hedged" in md
+    assert "**alpha** — ⚪ unjudged" in md
+    assert "**beta** — ⚪ error" in md and "error: timeout after 300 s" in md
+    assert "[image: red.png]" in md and "[video: clip.mp4]" in md
+    # a response holding a fence gets a longer fence, and the injected script stays inside one
+    assert "````text\n```python\ndef f(x):" in md
+    at = md.index(XSS)
+    assert md.rfind("```text\n", 0, at) > max(md.rfind("\n```\n", 0, at), md.rfind("\n````\n", 0, at))
+    assert md.count(XSS) == 1
+    # cells in grid order, cases inside in id order
+    assert md.index("### text/generalizability") < md.index("### text/trustworthiness") < md.index(
+        "### code/generalizability") < md.index("### image/generalizability")
+
+
+def test_scores_json_matches_compute_scores(report: tuple[Store, ReportFiles]) -> None:
+    store, _ = report
+    data = scores_json(store)
+    assert data == compute_scores(store.latest_results()).to_json()
+    assert data["scores"]["alpha"]["text/generalizability"]["absolute"] == pytest.approx(250 / 3)
+    assert data["scores"]["alpha"]["video/causality"]["absolute"] is None
+
+
+def test_single_model_uses_absolute(tmp_path: Path) -> None:
+    store = Store(tmp_path / "one.db")
+    _fill(store, tmp_path, models=("alpha",))
+    md = build_report(store, tmp_path / "out").markdown.read_text(encoding="utf-8")
+    boards = md[md.index("## Leaderboards"):md.index("## Verdicts per model")]
+    assert "relative scores" not in boards
+    assert f"| 1 | alpha | 83.3 | {EMPTY} | {EMPTY} | 83.3 |" in boards
+    assert "rel " not in md[:md.index("## Leaderboards")]
+
+
+def test_empty_store(tmp_path: Path) -> None:
+    files = build_report(Store(tmp_path / "empty.db"), tmp_path / "out")
+    assert "0 model(s), 0 case(s)" in files.markdown.read_text(encoding="utf-8")
+    assert "<title>fourfold report</title>" in files.html.read_text(encoding="utf-8")
+
+
+def test_reference_summaries() -> None:
+    assert reference_summary({"kind": "numeric", "answer": 21}) == "numeric: 21"
+    assert reference_summary({"kind": "numeric", "answer": 0.5, "tolerance": 0.01}) == "numeric: 0.5 ± 0.01"
+    assert reference_summary({"kind": "exact", "answer": "cat", "aliases": ["kitty"]}) == "exact: cat (or kitty)"
+    assert reference_summary({"kind": "choice", "options": ["a", "b"], "answer": 0}) == "choice: A (a)"
+    assert reference_summary({"kind": "unit_tests", "tests": "..."}) == "unit tests"
+    assert reference_summary({"kind": "acknowledge_absent"}) == "acknowledge absence"
+    assert reference_summary({"kind": "rubric", "criteria": "is kind"}) == "rubric: is kind"
+    assert reference_summary(None) == "(no reference)"
+
+
+# ---------------------------------------------------------------------- html
+
+
+def test_html_is_self_contained_and_escaped(report: tuple[Store, ReportFiles]) -> None:
+    html = report[1].html.read_text(encoding="utf-8")
+    assert not re.search(r"""(?:src|href|action|srcset)\s*=\s*["']?\s*(?:https?:)?//""", html, re.I)
+    assert not re.search(r"url\(\s*['\"]?(?:https?:)?//", html, re.I)
+    assert "@import" not in html and "<link" not in html
+    assert XSS not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Question tg1: what is it? &lt;b&gt;x&lt;/b&gt;" in html
+    assert html.count("<script") == 1  # the filter, allowed by the CSP's hash
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    assert 'src="data:image/png;base64,' in html
+    assert "[video: clip.mp4]" in html
+
+
+def test_missing_or_big_images_show_the_path(tmp_path: Path) -> None:
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\x89PNG" + b"\0" * (2 * 1024 * 1024 + 10))
+    case = _case_json("ig9", "image/generalizability", "recognition", {"kind": "refuse"})
+    case["input"][0]["content"][1]["path"] = "big.png"
+    case["_media_base"] = str(tmp_path)
+    row = {"model": "m", "case_id": "ig9", "case_hash": "h", "cell": "image/generalizability",
+           "category": "recognition", "status": "ok", "verdict": "good", "response": "ok", "rationale": "",
+           "judge": "", "error": None, "served_model": None, "latency_s": None}
+    _, html = render(build_context([row], {"h": case}))
+    assert "data:image" not in html and "[image: big.png]" in html
+
+
+def test_render_is_fast_for_2000_cases() -> None:
+    cells = ["text/generalizability", "code/trustworthiness", "image/causality", "video/generalizability"]
+    cases: dict[str, dict[str, Any]] = {}
+    rows: list[dict[str, Any]] = []
+    verdicts = ["good", "bad", "unclear", "unjudged", "error"]
+    for i in range(2000):
+        cell = cells[i % len(cells)]
+        cases[f"h{i}"] = {**_case_json(f"c{i:04d}", cell, "other", {"kind": "numeric", "answer": i}),
+                          "_media_base": "/nonexistent"}
+        for j, m in enumerate(("m1", "m2", "m3")):
+            rows.append({"model": m, "case_id": f"c{i:04d}", "case_hash": f"h{i}", "cell": cell, "category": "other",
+                         "status": "ok", "verdict": verdicts[(i + j) % 5], "rationale": "r", "judge": "rule",
+                         "response": "Answer:\n```python\nprint(1)\n```\n" * 4, "error": None,
+                         "served_model": m, "latency_s": 1.0})
+    compute_scores(rows)  # warm the scipy import: start-up is not what this measures
+    t = time.perf_counter()
+    md, html = render(build_context(rows, cases))
+    elapsed = time.perf_counter() - t
+    assert html.count('class="case"') == 2000
+    assert elapsed < 3.0, f"report for 2,000 cases x 3 models took {elapsed:.2f} s"
+
+
+# ------------------------------------------------------------------- browser
+
+
+def _rgb(css: str) -> tuple[int, int, int]:
+    r, g, b = (int(float(x)) for x in re.findall(r"[\d.]+", css)[:3])
+    return r, g, b
+
+
+@pytest.mark.slow
+def test_html_in_headless_chromium(report: tuple[Store, ReportFiles]) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed: the browser check needs a real Chromium")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (no browser download needed)")
+    html_path = report[1].html
+    dialogs: list[str] = []
+    console_errors: list[str] = []
+    requests: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+            page.on("request", lambda r: requests.append(r.url))
+            page.goto(html_path.as_uri())
+            page.wait_for_load_state("load")
+
+            assert page.title() == "Test report"
+            assert dialogs == [], f"injected script ran: {dialogs}"
+            assert console_errors == [], console_errors  # a CSP violation would show here
+            assert [u for u in requests if not u.startswith(("file:", "data:"))] == []
+
+            def hm(model: str, cell: str) -> Any:
+                return page.locator(f'.grid-card[data-model="{model}"] td[data-cell="{cell}"]')
+
+            assert hm("alpha", "text/generalizability").locator(".hm-score").inner_text() == "83.3"
+            assert hm("alpha", "text/generalizability").locator(".hm-rel").inner_text() == "rel 66.7"
+            assert hm("beta", "code/generalizability").locator(".hm-score").inner_text() == "100.0"
+            assert hm("alpha", "video/causality").locator(".hm-score").inner_text() == EMPTY
+            assert hm("beta", "text/trustworthiness").locator(".hm-score").inner_text() == EMPTY
+            bg = lambda loc: _rgb(loc.evaluate("e => getComputedStyle(e).backgroundColor"))  # noqa: E731
+            r, g, b = bg(hm("beta", "code/generalizability"))
+            assert g > r + 40 and g > b + 40, "100 should be green"
+            r, g, b = bg(hm("beta", "text/generalizability"))
+            assert r > b + 40 and g > b + 40, "50 should be yellow"
+            assert bg(hm("alpha", "video/causality")) == (229, 231, 235), "empty cells are grey"
+
+            def verdict(case_id: str, model: str) -> Any:
+                return page.locator(f'article.case:has(.case-id:text-is("{case_id}")) '
+                                    f'.result[data-model="{model}"] .verdict')
+
+            colour = lambda loc: _rgb(loc.evaluate("e => getComputedStyle(e).color"))  # noqa: E731
+            r, g, b = colour(verdict("tg1", "alpha"))
+            assert g > r and g > b, "good is green"
+            r, g, b = colour(verdict("tg1", "beta"))
+            assert r > g and r > b, "bad is red"
+            r, g, b = colour(verdict("tg2", "beta"))
+            assert b > r and b > g, "unclear is blue"
+            r, g, b = colour(verdict("tt1", "beta"))
+            assert max(r, g, b) - min(r, g, b) < 40, "error is grey"
+            assert verdict("tt1", "beta").inner_text() == "error"
+            assert verdict("ig1", "beta").inner_text() == "not evaluated"
+
+            # the escaped response is shown as text
+            cg2 = page.locator('article.case:has(.case-id:text-is("cg2")) .result[data-model="beta"] .response')
+            assert XSS in cg2.inner_text()
+            assert page.locator('.prompt img[src^="data:image/png;base64,"]').count() == 1
+            img = page.locator(".prompt img")
+            img.scroll_into_view_if_needed()  # loading="lazy"
+            page.wait_for_function("() => document.querySelector('.prompt img').complete")
+            assert img.evaluate("e => e.naturalWidth") == 8, "the embedded PNG decodes"
+            page.evaluate("() => window.scrollTo(0, 0)")
+            assert page.locator("svg.chart").count() == 3
+
+            visible = lambda: page.locator("article.case:visible .case-id").all_inner_texts()  # noqa: E731
+            assert len(visible()) == len(CASES)
+            page.select_option("#f-verdict", "bad")
+            assert visible() == ["tg1", "cg2"]
+            assert page.locator("#f-count").inner_text() == f"2 of {len(CASES)} case(s)"
+            page.select_option("#f-model", "alpha")
+            assert visible() == ["cg2"]
+            assert page.locator('article.case:visible .result[data-model="beta"]:visible').count() == 0
+            page.select_option("#f-verdict", "")
+            page.select_option("#f-cell", "code/generalizability")
+            assert visible() == ["cg1", "cg2"]
+            assert page.locator(".cell-group:visible").count() == 1
+            page.click("#f-reset")
+            assert len(visible()) == len(CASES)
+
+            page.screenshot(path="/tmp/fourfold_report.png", full_page=True)
+        finally:
+            browser.close()
