@@ -63,7 +63,7 @@ def latency_server() -> Iterator[Callable[..., LatencyServer]]:
     def start(*args: str) -> LatencyServer:
         port = free_port()
         proc = subprocess.Popen([sys.executable, str(script), "--port", str(port), *args],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
         wait_http(f"http://127.0.0.1:{port}/health", proc=proc)
         return LatencyServer(proc, port)

@@ -195,12 +195,11 @@ def _run_async(coro: Any) -> Any:
 
 
 def _print_summary(summary: Any, store: Any) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     from .cases import CELLS
 
-    console = Console(stderr=True)
+    console = _console(stderr=True)
     t = Table(title=f"run {summary.run_id}: {summary.wall_s:.1f} s")
     for col in ("model", "cell", "new", "good", "unclear", "bad", "unjudged", "not eval.", "error"):
         t.add_column(col, justify="left" if col in ("model", "cell") else "right")
@@ -211,13 +210,23 @@ def _print_summary(summary: Any, store: Any) -> None:
                 continue
             t.add_row(ms.model, cell, str(sum(c.values())), str(c["good"]), str(c["unclear"]), str(c["bad"]),
                       str(c["unjudged"]), str(c["not_evaluated"]), str(c["error"]))
+    if t.row_count:
+        console.print(t)
+    for ms in summary.models:
         if ms.skipped:
-            t.add_row(ms.model, "(already in store)", str(ms.skipped), "", "", "", "", "", "")
-    console.print(t)
+            console.print(f"{ms.model}: {ms.skipped} case(s) already in the store, not sent again")
     errors = sum(ms.errors for ms in summary.models)
     if errors:
         console.print(f"[yellow]{errors} case(s) failed after retries and are stored as error; "
                       "run the same command again to retry them[/yellow]")
+
+
+def _console(stderr: bool = False) -> Any:
+    """rich console; 120 columns when not a terminal so logs keep whole cell names."""
+    from rich.console import Console
+
+    c = Console(stderr=stderr)
+    return c if c.is_terminal else Console(stderr=stderr, width=120)
 
 
 def _write_report(store: Any, out: Path) -> None:
@@ -325,7 +334,6 @@ def _cases_stats(cases: list[Any], as_json: bool) -> int:
         json.dump({"total": len(cases), "cells": data}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"{len(cases)} cases")
@@ -335,7 +343,7 @@ def _cases_stats(cases: list[Any], as_json: bool) -> int:
         t.add_row(cell, str(d["cases"]), ", ".join(f"{k} {v}" for k, v in sorted(d["categories"].items())),
                   ", ".join(f"{k} {v}" for k, v in sorted(d["reference_kinds"].items())),
                   f"{d['media_bytes'] / 1e6:.1f} MB" if d["media_bytes"] else "")
-    Console().print(t)
+    _console().print(t)
     return 0
 
 
@@ -346,7 +354,6 @@ def cmd_models(args: argparse.Namespace) -> int:
         json.dump({"default": DEFAULT_MODEL, "backends": [b.__dict__ for b in BACKENDS.values()]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
-    from rich.console import Console
     from rich.table import Table
 
     t = Table(title=f"model backends (default: {DEFAULT_MODEL})")
@@ -354,7 +361,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         t.add_column(col)
     for b in BACKENDS.values():
         t.add_row(b.syntax, b.accepts, b.description)
-    Console().print(t)
+    _console().print(t)
     return 0
 
 

@@ -70,6 +70,8 @@ async def judge_unit_tests(ref: UnitTestsRef, response: str) -> Judgement:
                                     timeout_s=ref.timeout_s, memory_mb=ref.memory_mb)
     if result.passed:
         return Judgement("good", f"tests passed in {result.duration_s:.2f} s", "sandbox")
+    if result.status == "error":  # the judge could not evaluate: no verdict on the model
+        return Judgement("unjudged", f"sandbox error: {result.detail}", "sandbox")
     return Judgement("bad", f"tests {result.status}: {result.detail}", "sandbox")
 
 

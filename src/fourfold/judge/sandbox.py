@@ -451,7 +451,9 @@ def _install_guard(root, allow_exec):
         if p in devices:
             return p
         if not isabs(p):
-            base = readlink("/proc/self/fd/%d" % dir_fd) if isinstance(dir_fd, int) else getcwd()
+            # dir_fd is None or -1 (or AT_FDCWD) when not given, depending on the event
+            relative_to_fd = isinstance(dir_fd, int) and dir_fd >= 0
+            base = readlink("/proc/self/fd/%d" % dir_fd) if relative_to_fd else getcwd()
             p = join(base, p)
         return realpath(p)
 
@@ -483,7 +485,7 @@ def _install_guard(root, allow_exec):
                     p = resolve(path)
                 except Exception:
                     return
-                m = proc_pid.match(p or "")
+                m = proc_pid.match(p or "") if not allow_exec else None  # bwrap: its /proc is its own
                 if m and m.group(1) not in (own_pid, str(getpid())):
                     deny("reading another process's /proc files")
         elif event in ("os.remove", "os.rmdir"):

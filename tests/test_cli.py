@@ -1,0 +1,95 @@
+"""The CLI as a user meets it: exit codes, error messages, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import fourfold
+
+
+def _bad_file(tmp_path: Path) -> Path:
+    f = tmp_path / "bad.jsonl"
+    f.write_text(
+        '{"id": "ok1", "cell": "text/generalizability", "category": "math", "input": "1+1?", '
+        '"reference": {"kind": "numeric", "answer": 2}}\n'
+        '{"id": "b1", "cell": "text/generalizability", "category": "math", "input": "x", '
+        '"reference": {"kind": "numeric", "answer": "two"}}\n'
+        '{"id": "b2", "cell": "text/generalizability", "category": "math" "input": "x"}\n'
+        '{"id": "b3", "cell": "text/general", "category": "math", "input": "x", "reference": {"kind": "refuse"}}\n'
+    )
+    return f
+
+
+def test_malformed_case_file_exits_2_with_file_line_field(tmp_path):
+    f = _bad_file(tmp_path)
+    for args in (["cases", "validate", str(f)], ["run", "--cases", str(f), "--store", str(tmp_path / "r.db")]):
+        r = fourfold(*args, check=False)
+        assert r.returncode == 2, r.stderr
+        assert "Traceback" not in r.stderr
+        assert f"{f}:2: reference.answer:" in r.stderr
+        assert f"{f}:3: invalid JSON" in r.stderr
+        assert f"{f}:4: cell: unknown cell 'text/general'; did you mean 'text/generalizability'?" in r.stderr
+    assert not (tmp_path / "r.db").exists(), "nothing is run on bad input"
+
+
+def test_missing_media_and_duplicate_ids(tmp_path):
+    f = tmp_path / "m.jsonl"
+    rec = {"id": "img1", "cell": "image/generalizability", "category": "recognition",
+           "input": [{"role": "user", "content": [{"type": "text", "text": "what?"},
+                                                   {"type": "image", "path": "missing.png"}]}],
+           "reference": {"kind": "exact", "answer": "cat"}}
+    f.write_text(json.dumps(rec) + "\n" + json.dumps({**rec, "id": "img1"}) + "\n")
+    r = fourfold("cases", "validate", str(f), check=False)
+    assert r.returncode == 2
+    assert f"{f}:1: input[0].content[1].path: media file not found" in r.stderr
+    assert f"{f}:2: id: duplicate id 'img1'" in r.stderr
+
+
+def test_generic_jsonl_needs_cell(tmp_path):
+    f = tmp_path / "g.jsonl"
+    f.write_text('{"id": "q1", "input": "2+2?", "target": "4"}\n')
+    r = fourfold("cases", "validate", str(f), check=False)
+    assert r.returncode == 2 and "needs --cell" in r.stderr
+    ok = fourfold("cases", "validate", str(f), "--cell", "text/generalizability")
+    assert "ok: 1 cases" in ok.stdout
+
+
+def test_unknown_model_spec_suggests(tmp_path):
+    r = fourfold("run", "--model", "opnai/gpt-4o", "--store", str(tmp_path / "r.db"), check=False)
+    assert r.returncode == 2 and "did you mean 'openai/NAME[@BASE_URL]'" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_bad_cells_and_suite(tmp_path):
+    r = fourfold("run", "--cells", "text/causalty", "--store", str(tmp_path / "r.db"), check=False)
+    assert r.returncode == 2 and "did you mean 'text/causality'" in r.stderr
+    r = fourfold("cases", "list", "--cases", "startr", check=False)
+    assert r.returncode == 2 and "did you mean 'starter'" in r.stderr
+
+
+def test_cases_list_show_stats_schema():
+    lst = fourfold("cases", "list").stdout.splitlines()
+    assert len(lst) >= 48
+    first = lst[0].split("\t")[0]
+    shown = json.loads(fourfold("cases", "show", first).stdout)
+    assert shown["id"] == first and shown["_source"].endswith(":1")
+    stats = json.loads(fourfold("cases", "stats", "--json").stdout)
+    for cell in ("text/generalizability", "text/trustworthiness", "text/causality",
+                 "code/generalizability", "code/trustworthiness", "code/causality"):
+        assert stats["cells"][cell]["cases"] >= 8
+    schema = json.loads(fourfold("cases", "schema").stdout)
+    assert "reference" in schema["properties"]
+    r = fourfold("cases", "show", "no-such-id", check=False)
+    assert r.returncode == 2
+
+
+def test_models_lists_backends():
+    data = json.loads(fourfold("models", "--json").stdout)
+    assert data["default"] == "smollm2"
+    assert {b["prefix"] for b in data["backends"]} >= {"smollm2", "llamacpp", "openai"}
+
+
+def test_report_without_store_is_a_usage_error(tmp_path):
+    r = fourfold("report", "--store", str(tmp_path / "none.db"), check=False)
+    assert r.returncode == 2 and "no such store" in r.stderr
