@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import mimetypes
+import os
 import re
 import time
 from collections import defaultdict
@@ -504,8 +505,20 @@ def _env() -> jinja2.Environment:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             undefined=jinja2.StrictUndefined,
+            bytecode_cache=_bytecode_cache(jinja2),
         )
     return _ENV
+
+
+def _bytecode_cache(jinja2: Any) -> Any:
+    """Compiling the templates is a quarter of a 2,000-case report; cache it."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "fourfold" / "jinja"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(path))
 
 
 def _script() -> tuple[str, str]:

@@ -100,19 +100,17 @@ class Runner:
         self.writer = ResultWriter(store)
         self.on_result = on_result
         self._sandbox_slots = asyncio.Semaphore(2)
+        self._unjudged: list[Callable[[], None]] = []
+        self._cases_stored = False
 
-    def register_cases(self, cases: list[LoadedCase]) -> dict[str, str]:
-        """Store each case once (reports show inputs from the store) and return
-        its content hash by id."""
-        hashes: dict[str, str] = {}
-        rows = []
-        for lc in cases:
-            h = lc.case.content_hash()
-            hashes[lc.case.id] = h
-            rows.append((h, lc.case.id, lc.case.cell, lc.case.category, lc.suite, str(lc.base),
-                         lc.case.model_dump_json(exclude_none=True)))
-        self.store.put_cases(rows)
-        return hashes
+    def case_hashes(self, cases: list[LoadedCase]) -> dict[str, str]:
+        return {lc.case.id: lc.case.content_hash() for lc in cases}
+
+    def register_cases(self, cases: list[LoadedCase], hashes: dict[str, str]) -> None:
+        """Store each case once: reports show inputs from the store, not from files."""
+        self.store.put_cases(
+            (hashes[lc.case.id], lc.case.id, lc.case.cell, lc.case.category, lc.suite, str(lc.base),
+             lc.case.model_dump_json(exclude_none=True)) for lc in cases)
 
     async def plan(self, backend: ModelBackend, cases: list[LoadedCase], hashes: dict[str, str]
                    ) -> tuple[list[tuple[LoadedCase, str]], int, str, str]:
@@ -199,22 +197,28 @@ class Runner:
                         backend, lc, key, ident, settings, hashes, status="error", verdict="error",
                         rationale=redact(out)[:300], judge="none", error=out, attempts=attempts), advance)
                     continue
-                try:
-                    j = judge_now(lc.case, out.text)
-                except Exception as e:  # a judge bug must not lose the model's answer
-                    j = Judgement("unjudged", f"judge failed: {type(e).__name__}: {e}", "error")
-                if j is not None:
-                    finish(lc, key, out, attempts, latency, j)
-                else:  # unit tests: run them without holding up the next request
-                    t = asyncio.create_task(self._judge_later(
-                        lc, out.text, lambda j, a=(lc, key, out, attempts, latency): finish(*a, j)))
-                    slow_judges.add(t)
-                    t.add_done_callback(slow_judges.discard)
+                # Judge and record at the next flush, not here: every microsecond between a
+                # response and the next request is lost concurrency when replies arrive in bursts.
+                self._unjudged.append(lambda a=(lc, key, out, attempts, latency): judge_soon(*a))
+
+        def judge_soon(lc: LoadedCase, key: str, out: Generation, attempts: int, latency: float) -> None:
+            try:
+                j = judge_now(lc.case, out.text)
+            except Exception as e:  # a judge bug must not lose the model's answer
+                j = Judgement("unjudged", f"judge failed: {type(e).__name__}: {e}", "error")
+            if j is not None:
+                finish(lc, key, out, attempts, latency, j)
+            else:  # unit tests: run them in the sandbox without holding up anything else
+                t = asyncio.create_task(self._judge_later(
+                    lc, out.text, lambda j, a=(lc, key, out, attempts, latency): finish(*a, j)))
+                slow_judges.add(t)
+                t.add_done_callback(slow_judges.discard)
 
         n = min(self.cfg.concurrency, backend.max_concurrency or self.cfg.concurrency, max(1, len(queue)))
         await asyncio.gather(*(worker() for _ in range(n)))
-        if slow_judges:
-            await asyncio.gather(*slow_judges)
+        self._drain()
+        while slow_judges:
+            await asyncio.gather(*list(slow_judges))
 
     def _record(self, summary: ModelSummary, row: ResultRow, advance: Callable[[str], None]) -> None:
         self.writer.add(row)
@@ -226,13 +230,31 @@ class Runner:
         if self.on_result:
             self.on_result(row.model, row.case_id, row.verdict)
 
+    def _drain(self) -> None:
+        """Judge what the workers have handed over (rule judges are synchronous)."""
+        while self._unjudged:
+            batch, self._unjudged = self._unjudged, []
+            for fn in batch:
+                fn()
+
+    async def _flush_loop(self, cases: list[LoadedCase], hashes: dict[str, str]) -> None:
+        # Storing the cases waits until the first requests are out: it is start-up work
+        # that can overlap with the first round trip instead of delaying it.
+        await asyncio.sleep(0.005)
+        self.register_cases(cases, hashes)
+        self._cases_stored = True
+        while True:
+            await asyncio.sleep(self.writer.interval)
+            self._drain()
+            self.writer.flush()
+
     async def run(self, cases: list[LoadedCase], backends: list[ModelBackend], argv: list[str] | None = None
                   ) -> RunSummary:
         t0 = time.perf_counter()
-        hashes = self.register_cases(cases)
+        hashes = self.case_hashes(cases)
         self.store.start_run(self.run_id, argv or [])
         summaries = [ModelSummary(b.label) for b in backends]
-        flusher = asyncio.create_task(self.writer.run())
+        flusher = asyncio.create_task(self._flush_loop(cases, hashes))
         progress = _Progress(cases, backends, enabled=self.cfg.progress)
         status = "interrupted"
         try:
@@ -244,6 +266,13 @@ class Runner:
             status = "finished"
         finally:
             flusher.cancel()
+            try:
+                await flusher
+            except (asyncio.CancelledError, Exception):
+                pass
+            if not self._cases_stored:
+                self.register_cases(cases, hashes)
+            self._drain()
             self.writer.flush()
             self.store.finish_run(self.run_id, status)
             for b in backends:

@@ -14,7 +14,7 @@ import json
 import sqlite3
 import time
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -202,17 +202,5 @@ class ResultWriter:
             self.store.put_results(rows)
             self.written += len(rows)
 
-    async def run(self) -> None:
-        """Flush loop for the runner's event loop; cancel it, then ``flush()``."""
-        import asyncio
 
-        while True:
-            await asyncio.sleep(self.interval)
-            self.flush()
-
-
-def row_to_dict(row: ResultRow) -> dict[str, Any]:
-    return asdict(row)
-
-
-__all__ = ["FLUSH_INTERVAL_S", "ResultRow", "ResultWriter", "Store", "StoreError", "row_to_dict"]
+__all__ = ["FLUSH_INTERVAL_S", "ResultRow", "ResultWriter", "Store", "StoreError"]
