@@ -93,3 +93,9 @@ def test_models_lists_backends():
 def test_report_without_store_is_a_usage_error(tmp_path):
     r = fourfold("report", "--store", str(tmp_path / "none.db"), check=False)
     assert r.returncode == 2 and "no such store" in r.stderr
+
+
+def test_published_json_schema_is_current():
+    published = json.loads((Path(__file__).resolve().parents[1] / "docs" / "case-schema.json").read_text())
+    assert published == json.loads(fourfold("cases", "schema").stdout), \
+        "docs/case-schema.json is stale: run `fourfold cases schema > docs/case-schema.json`"

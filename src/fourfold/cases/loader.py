@@ -9,9 +9,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from .schema import _ID, REFERENCE_KINDS, Case, ExactRef, ImagePart, Message, Metadata, TextPart, VideoPart
 from .taxonomy import CATEGORIES, CELLS
@@ -143,13 +143,28 @@ def _generic_case(obj: dict[str, Any], cell: str | None, index: int) -> Case:
     category = obj.get("category", "other")
     if category not in CATEGORIES[cell]:
         raise _FieldError("category", f"{category!r} is not one of {cell}'s: {', '.join(CATEGORIES[cell])}")
-    metadata = Metadata.model_validate(obj.get("metadata") or {})
-    return Case.model_construct(
-        id=cid, cell=cell, category=category,
-        input=[Message.model_construct(role="user", content=[TextPart.model_construct(type="text", text=text)])],
-        reference=ExactRef.model_construct(kind="exact", answer=str(target), aliases=[], case_sensitive=False),
-        metadata=metadata,
-    )
+    meta = obj.get("metadata")
+    metadata = Metadata.model_validate(meta) if meta else _NO_METADATA
+    return _trusted(Case, id=cid, cell=cell, category=category,
+                    input=[_trusted(Message, role="user", content=[_trusted(TextPart, type="text", text=text)])],
+                    reference=_trusted(ExactRef, kind="exact", answer=str(target), aliases=[], case_sensitive=False),
+                    metadata=metadata)
+
+
+_NO_METADATA = Metadata()
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _trusted(cls: type[_M], **values: Any) -> _M:
+    """``cls.model_construct`` for values already checked, with every field given:
+    the same object, without model_construct's per-call bookkeeping (a third of
+    the time to load 2,000 generic records)."""
+    m = cls.__new__(cls)
+    object.__setattr__(m, "__dict__", values)
+    object.__setattr__(m, "__pydantic_fields_set__", set(values))
+    object.__setattr__(m, "__pydantic_extra__", None)
+    object.__setattr__(m, "__pydantic_private__", None)
+    return m
 
 
 class _FieldError(ValueError):
