@@ -52,11 +52,33 @@ class LoadedCase:
     suite: str
 
     def media_path(self, part: ImagePart | VideoPart) -> Path:
-        return (self.base / part.path).resolve()
+        return resolve_media(self.base, part.path)
+
+
+def resolve_media(base: Path, path: str) -> Path:
+    """A media path relative to the case file, or ``pkg:PACKAGE/REL/PATH`` for data
+    an installed package ships (``pkg:skimage/data/astronaut.png``): suites can use
+    real photographs without copying them. The package is located without being
+    imported (``find_spec``), so loading cases stays fast."""
+    if path.startswith("pkg:"):
+        package, _, rel = path[4:].partition("/")
+        import importlib.util
+
+        try:
+            spec = importlib.util.find_spec(package)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None or not spec.submodule_search_locations:
+            raise FileNotFoundError(f"package {package!r} is not installed (needed for {path})")
+        return Path(next(iter(spec.submodule_search_locations))) / rel
+    return (base / path).resolve()
 
 
 def list_suites() -> list[str]:
-    return sorted(p.stem for p in SUITES_DIR.glob("*.jsonl"))
+    """Built-in suites: ``suites/NAME.jsonl`` or a folder ``suites/NAME/`` of JSONL files."""
+    files = {p.stem for p in SUITES_DIR.glob("*.jsonl")}
+    folders = {p.name for p in SUITES_DIR.iterdir() if p.is_dir() and any(p.rglob("*.jsonl"))}
+    return sorted(files | folders)
 
 
 def resolve_source(source: str) -> Path:
@@ -64,9 +86,9 @@ def resolve_source(source: str) -> Path:
     p = Path(source)
     if p.exists():
         return p
-    builtin = SUITES_DIR / f"{source}.jsonl"
-    if builtin.exists():
-        return builtin
+    for builtin in (SUITES_DIR / f"{source}.jsonl", SUITES_DIR / source):
+        if builtin.exists():
+            return builtin
     from difflib import get_close_matches
 
     near = get_close_matches(source, list_suites(), n=1)
@@ -239,10 +261,14 @@ def _attach_media_hashes(case: Case, base: Path, name: str, lineno: int) -> tupl
         parts = []
         for pi, part in enumerate(msg.content):
             if isinstance(part, (ImagePart, VideoPart)):
-                p = (base / part.path)
-                if not p.is_file():
-                    errors.append(CaseError(name, lineno, f"input[{mi}].content[{pi}].path",
-                                            f"media file not found: {p}"))
+                try:
+                    p = resolve_media(base, part.path)
+                except FileNotFoundError as e:
+                    p, missing = None, str(e)
+                else:
+                    missing = f"media file not found: {p}"
+                if p is None or not p.is_file():
+                    errors.append(CaseError(name, lineno, f"input[{mi}].content[{pi}].path", missing))
                     parts.append(part)
                     continue
                 digest = _sha256_file(p)
@@ -268,7 +294,7 @@ def load_cases(sources: list[str], *, cell: str | None = None, cells: list[str] 
             files = sorted(p.rglob("*.jsonl")) if p.is_dir() else [p]
             if p.is_dir() and not files:
                 raise CaseFileError([CaseError(str(p), 0, "", "folder holds no .jsonl case files")])
-            suite = None if p.is_dir() else (src if not Path(src).exists() else None)
+            suite = src if not Path(src).exists() else None
             for f in files:
                 loaded.extend(load_file(f, cell=cell, suite=suite))
         except CaseFileError as e:
