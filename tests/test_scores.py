@@ -17,8 +17,9 @@ def _rows(verdicts: dict[str, list[str]], cell: str = "code/generalizability") -
 def test_relative_score_formula_with_ties():
     # case 0: A good, B good, C bad -> A,B share rank 1.5, C rank 3
     # case 1: A unclear, B bad, C good -> C 1, A 2, B 3
-    rel, n_cases = relative_scores({"A": {"0": "good", "1": "unclear"}, "B": {"0": "good", "1": "bad"},
-                                    "C": {"0": "bad", "1": "good"}})
+    rel, n_cases, basis = relative_scores({"A": {"0": "good", "1": "unclear"}, "B": {"0": "good", "1": "bad"},
+                                           "C": {"0": "bad", "1": "good"}})
+    assert basis == "verdicts"
     assert n_cases == 2
     n = 3
     assert rel["A"] == pytest.approx((n - (1.5 + 2) / 2) / (n - 1) * 100)
@@ -27,7 +28,7 @@ def test_relative_score_formula_with_ties():
 
 
 def test_best_is_100_worst_is_0():
-    rel, _ = relative_scores({"A": {"x": "good"}, "B": {"x": "unclear"}, "C": {"x": "bad"}})
+    rel, _, _ = relative_scores({"A": {"x": "good"}, "B": {"x": "unclear"}, "C": {"x": "bad"}})
     assert rel == {"A": 100.0, "B": 50.0, "C": 0.0}
 
 
@@ -39,7 +40,7 @@ def test_report_grid_step_4_models_17_cases():
     rnd = random.Random(3)
     for _ in range(20):
         verdicts = {m: {str(i): rnd.choice(["good", "bad"]) for i in range(17)} for m in "ABCD"}
-        rel, _ = relative_scores(verdicts)
+        rel, _, _ = relative_scores(verdicts)
         for s in rel.values():
             k = s / (100 / 51) * 2  # ties can give half-ranks: multiples of 50/51
             assert abs(k - round(k)) < 1e-9
@@ -70,3 +71,25 @@ def test_wilson_matches_reference_values():
     lo, hi = wilson(8, 10)
     assert lo == pytest.approx(49.02, abs=0.01) and hi == pytest.approx(94.33, abs=0.01)
     assert wilson(0, 5)[0] == pytest.approx(0.0, abs=1e-9) and wilson(5, 5)[1] == pytest.approx(100.0)
+
+
+def test_rankings_override_verdict_ranks_when_complete():
+    verdicts = {"A": {"x": "good", "y": "good"}, "B": {"x": "good", "y": "good"}}
+    # verdicts tie everywhere; a ranking that prefers B on x breaks the tie there only
+    rel, n, basis = relative_scores(verdicts, {"x": {"A": 2, "B": 1}})
+    assert n == 2 and basis == "mixed"
+    assert rel["B"] == pytest.approx((2 - (1 + 1.5) / 2) / 1 * 100)
+    assert rel["A"] == pytest.approx((2 - (2 + 1.5) / 2) / 1 * 100)
+    rel2, _, basis2 = relative_scores(verdicts, {"x": {"A": 1, "B": 2}, "y": {"A": 1.5, "B": 1.5}})
+    assert basis2 == "rankings" and rel2 == {"A": 75.0, "B": 25.0}
+    # a ranking missing one of the compared models is not used
+    _, _, basis3 = relative_scores(verdicts, {"x": {"A": 1}})
+    assert basis3 == "verdicts"
+
+
+def test_sources_counted_per_cell():
+    rows = [{"model": "A", "case_id": "1", "cell": "text/causality", "verdict": "good", "verdict_source": "human"},
+            {"model": "A", "case_id": "2", "cell": "text/causality", "verdict": "bad", "verdict_source": "rule"},
+            {"model": "A", "case_id": "3", "cell": "text/causality", "verdict": "unjudged", "verdict_source": "none"}]
+    cs = compute_scores(rows).table["A"]["text/causality"]
+    assert cs.sources == {"human": 1, "rule": 1}

@@ -51,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--max-tokens", type=int, default=256, help="generation limit per answer (default 256)")
     r.add_argument("--temperature", type=float, default=0.0, help="default 0: greedy, as the report used")
     r.add_argument("--seed", type=int, default=1234)
+    r.add_argument("--frames", type=int, default=16, help="frames sampled from a video for image models (default 16)")
     r.add_argument("--retries", type=int, default=6, help="attempts per case before it is stored as error")
     r.add_argument("--timeout", type=float, default=300.0, help="seconds per model call")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -71,6 +72,29 @@ def build_parser() -> argparse.ArgumentParser:
     ct = csub.add_parser("stats", help="counts per cell, category and reference kind")
     ct.add_argument("--json", action="store_true")
     csub.add_parser("schema", help="print the case JSON Schema")
+    cg = csub.add_parser("generate", help="write fresh procedurally generated cases with exact answers")
+    cg.add_argument("--cell", metavar="CELL", help="required unless --list")
+    cg.add_argument("--n", type=int, default=10, metavar="N", help="number of cases (default 10)")
+    cg.add_argument("--seed", type=int, default=0)
+    cg.add_argument("--out", metavar="DIR", help="required unless --list")
+    cg.add_argument("--generator", action="append", metavar="NAME", help="only these generators (repeatable)")
+    cg.add_argument("--list", action="store_true", help="list the generators and exit")
+    ci = csub.add_parser("import", help="map someone else's data set onto the grid")
+    ci.add_argument("path", metavar="PATH")
+    ci.add_argument("--format", choices=["bigbench", "humaneval", "jsonl", "csv"], help="default: detected")
+    ci.add_argument("--cell", metavar="CELL")
+    ci.add_argument("--map", metavar="FIELD=COLUMN,...", help="column mapping for jsonl/csv, e.g. input=question,target=answer")
+    ci.add_argument("--kind", default="exact", help="reference kind for jsonl/csv (default exact)")
+    ci.add_argument("--category", metavar="CATEGORY")
+    ci.add_argument("--out", required=True, metavar="OUT.jsonl")
+    ci.add_argument("--overwrite", action="store_true")
+    cp = csub.add_parser("perturb", help="derive robustness variants of image and video cases")
+    cp.add_argument("--cases", action="append", metavar="PATH|SUITE")
+    cp.add_argument("--cells", metavar="LIST")
+    cp.add_argument("--perturbation", action="append", metavar="SPEC",
+                    help="e.g. noise, rain, fog, overexpose, backlight, text_noise, blank, or noise:sigma=40+rain (repeatable)")
+    cp.add_argument("--seed", type=int, default=0)
+    cp.add_argument("--out", required=True, metavar="DIR")
     for sp in (cl, cs, ct):
         sp.add_argument("--cases", action="append", metavar="PATH|SUITE")
         sp.add_argument("--cell", metavar="CELL", help="cell for generic {id,input,target} JSONL")
@@ -131,7 +155,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not cases:
         raise UsageError("no cases selected")
     try:
-        settings = GenerationSettings(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed)
+        settings = GenerationSettings(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed,
+                                      video_frames=args.frames)
     except ValueError as e:
         raise UsageError(f"generation settings: {e}") from None
 
@@ -288,10 +313,15 @@ def cmd_cases(args: argparse.Namespace) -> int:
         return 0
     if action == "validate":
         cases = _load(args.paths, args.cell)
-        from .cases import CaseFileError, load_file  # noqa: F401 -- errors raised by _load
-
+        _verify_generated(cases)
         sys.stdout.write(f"ok: {len(cases)} cases in {len(args.paths)} source(s)\n")
         return 0
+    if action == "generate":
+        return _cases_generate(args)
+    if action == "import":
+        return _cases_import(args)
+    if action == "perturb":
+        return _cases_perturb(args)
     cases = _load(args.cases, args.cell, getattr(args, "cells", None))
     if action == "list":
         for lc in cases:
@@ -315,6 +345,110 @@ def cmd_cases(args: argparse.Namespace) -> int:
     if action == "stats":
         return _cases_stats(cases, args.json)
     raise UsageError(f"unknown action {action}")
+
+
+def _verify_generated(cases: list[Any]) -> None:
+    """Re-derive every generated case's answer from its media (counting the drawn
+    shapes again, re-simulating collisions...): a generator bug must not ship."""
+    generated = [lc for lc in cases if (lc.case.metadata.model_extra or {}).get("generator")]
+    if not generated:
+        return
+    from .cases import CaseError, CaseFileError
+    from .cases.generators import verify_case
+
+    errors = []
+    for lc in generated:
+        for problem in verify_case(lc.case.model_dump(mode="json"), lc.base):
+            errors.append(CaseError(lc.file, lc.line, "metadata.ground_truth", problem))
+    if errors:
+        raise UsageError(str(CaseFileError(errors)))
+
+
+def _cases_generate(args: argparse.Namespace) -> int:
+    from .cases import CELLS
+    from .cases.generators import generate, generators
+
+    if args.list:
+        for g in generators():
+            sys.stdout.write(f"{g.cell}\t{g.name}\t{'verified' if g.verify else ''}\n")
+        return 0
+    if not args.cell or not args.out:
+        raise UsageError("cases generate needs --cell and --out (or --list)")
+    if args.cell not in CELLS:
+        raise UsageError(f"--cell: unknown cell {args.cell!r} (cells: {', '.join(CELLS)})")
+    if args.n < 1:
+        raise UsageError("--n must be at least 1")
+    names = {g.name for g in generators(args.cell)}
+    for g in args.generator or []:
+        if g not in names:
+            raise UsageError(f"--generator: no generator {g!r} for {args.cell} (has: {', '.join(sorted(names)) or 'none'})")
+    from rich.progress import Progress
+
+    try:
+        with Progress(console=_console(stderr=True), transient=True) as progress:
+            task = progress.add_task(f"generating {args.cell}", total=args.n)
+            path = generate(args.cell, args.n, args.seed, Path(args.out), only=args.generator,
+                            progress=lambda k: progress.update(task, completed=k))
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    sys.stderr.write(f"wrote {args.n} cases to {path}\n")
+    return 0
+
+
+def _cases_import(args: argparse.Namespace) -> int:
+    from .cases import CaseFileError
+    from .cases.importers import import_file, parse_mapping, write_cases
+
+    try:
+        mapping = parse_mapping(args.map) if args.map else None
+        cases = import_file(Path(args.path), fmt=args.format, cell=args.cell, mapping=mapping,
+                            reference_kind=args.kind, category=args.category)
+        out = write_cases(cases, Path(args.out), overwrite=args.overwrite)
+    except CaseFileError as e:
+        raise UsageError(str(e)) from None
+    except (ValueError, FileExistsError, FileNotFoundError) as e:
+        raise UsageError(str(e)) from None
+    sys.stderr.write(f"imported {len(cases)} cases to {out}\n")
+    return 0
+
+
+def _cases_perturb(args: argparse.Namespace) -> int:
+    from .cases.media.perturb import derive_variants, parse_perturbation
+
+    specs = args.perturbation or ["noise", "rain", "fog", "overexpose", "backlight", "text_noise"]
+    for spec in specs:
+        try:
+            parse_perturbation(spec)
+        except ValueError as e:
+            raise UsageError(f"--perturbation: {e}") from None
+    cases = [lc for lc in _load(args.cases, None, args.cells) if lc.case.media()]
+    if not cases:
+        raise UsageError("no image or video case selected")
+    out = Path(args.out)
+    media_dir = out / "media"
+    lines = []
+    for lc in cases:
+        data = lc.case.model_dump(mode="json", exclude_none=True)
+        for msg in data["input"]:  # absolute paths: variants live in another folder
+            for part in msg["content"]:
+                if part["type"] != "text":
+                    part["path"] = str(lc.media_path(_part(lc, part["path"])))
+                    part.pop("sha256", None)
+        for v in derive_variants(data, lc.base, specs, args.seed, media_dir):
+            for msg in v["input"]:
+                for part in msg["content"]:
+                    if part["type"] != "text" and Path(part["path"]).is_relative_to(out):
+                        part["path"] = str(Path(part["path"]).relative_to(out))
+            lines.append(json.dumps(v, ensure_ascii=False, sort_keys=True))
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / "cases.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sys.stderr.write(f"wrote {len(lines)} variants of {len(cases)} cases to {path}\n")
+    return 0
+
+
+def _part(lc: Any, path: str) -> Any:
+    return next(p for m in lc.case.input for p in m.content if getattr(p, "path", None) == path)
 
 
 def _cases_stats(cases: list[Any], as_json: bool) -> int:

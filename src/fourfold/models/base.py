@@ -31,7 +31,23 @@ class Capabilities:
         return [k for k in ("text", "image", "multi_image", "video") if getattr(self, k)]
 
     def missing(self, needs: set[str]) -> list[str]:
-        return sorted(n for n in needs if not getattr(self, n))
+        """What the backend lacks for a case needing ``needs``. Video is also
+        accepted as frames (multi-image backends) or one stitched grid (single
+        image backends), as the report fed video to image models."""
+        need = set(needs)
+        if "video" in need and self.video_mode() is not None:
+            need.discard("video")
+            need.add("multi_image" if self.video_mode() == "frames" else "image")
+        return sorted(n for n in need if not getattr(self, n))
+
+    def video_mode(self) -> Literal["native", "frames", "grid"] | None:
+        if self.video:
+            return "native"
+        if self.multi_image:
+            return "frames"
+        if self.image:
+            return "grid"
+        return None
 
 
 class GenerationSettings(BaseModel):
@@ -42,6 +58,8 @@ class GenerationSettings(BaseModel):
     max_tokens: int = Field(default=256, ge=1)
     seed: int = 1234
     top_p: float = Field(default=1.0, gt=0, le=1)
+    #: Frames sampled from a video for models that take images (the report used 16).
+    video_frames: int = Field(default=16, ge=1, le=64)
 
 
 @dataclass(frozen=True)
@@ -80,6 +98,11 @@ class TransientError(Exception):
 
 class PermanentError(Exception):
     """Retrying cannot help (bad request, auth failure, unknown model)."""
+
+
+class NoResponse(PermanentError):
+    """The backend has no answer for this case by design (a replay file without
+    it): recorded as ``not_evaluated``, not as an error."""
 
 
 class ModelBackend(ABC):

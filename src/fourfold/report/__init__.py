@@ -8,7 +8,7 @@ everything inline and loads nothing from the network. A Content-Security-Policy
 meta tag enforces that, and allows only the one inline filter script (by hash),
 so even a response that escaped the escaping could not run.
 
-Everything shown comes from the store (``latest_results`` and ``cases``) and
+Everything shown comes from the store (``effective_results`` and ``cases``) and
 ``fourfold.score.compute_scores``; the report decides nothing, it only shows.
 A cell with no judged case is empty ("—"), never 0: "not measured" and
 "measured and failed" must not look alike.
@@ -58,7 +58,7 @@ class ReportFiles:
 
 def scores_json(store: Store) -> dict[str, Any]:
     """The 12 scores per model as plain JSON (``fourfold report --json``)."""
-    return compute_scores(store.latest_results()).to_json()
+    return compute_scores(store.effective_results(), store.effective_rankings()).to_json()
 
 
 # --------------------------------------------------------------------- views
@@ -459,10 +459,11 @@ def _verdict_summary(scores: Scores) -> list[VerdictSummary]:
 
 
 def build_context(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]], *,
-                  title: str = "fourfold report", source: str = "") -> dict[str, Any]:
+                  title: str = "fourfold report", source: str = "",
+                  rankings: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
     """Everything both templates show, computed once (public so the web UI or
     tests can render from rows without a store)."""
-    scores = compute_scores(rows)
+    scores = compute_scores(rows, rankings)
     groups = _case_groups(rows, cases, scores.models)
     return {
         "title": title,
@@ -545,9 +546,10 @@ def _case_hashes(rows: Iterable[dict[str, Any]]) -> set[str]:
 
 def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report") -> ReportFiles:
     """Write ``report.md`` and ``report.html`` for the store's latest results."""
-    rows = store.latest_results()
+    rows = store.effective_results()
     cases = store.cases(_case_hashes(rows))
-    context = build_context(rows, cases, title=title, source=Path(store.path).name)
+    context = build_context(rows, cases, title=title, source=Path(store.path).name,
+                            rankings=store.effective_rankings())
     markdown, html = render(context)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

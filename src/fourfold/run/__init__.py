@@ -18,6 +18,7 @@ import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..cases import ImagePart, LoadedCase, TextPart
 from ..judge import Judgement, judge, judge_now
@@ -27,6 +28,7 @@ from ..models import (
     Generation,
     GenerationSettings,
     ModelBackend,
+    NoResponse,
     PermanentError,
     TransientError,
 )
@@ -63,11 +65,16 @@ class RunSummary:
     interrupted: bool = False
 
 
+class NotEvaluated(str):
+    """Why a case got no answer by design (see ``NoResponse``)."""
+
+
 def result_key(identity_json: str, settings_json: str, case_hash: str) -> str:
     return hashlib.sha256(f"{identity_json}\x00{settings_json}\x00{case_hash}".encode()).hexdigest()
 
 
 def to_chat(lc: LoadedCase) -> list[ChatMessage]:
+    """Case input -> chat messages, media as local files, video untouched."""
     out = []
     for m in lc.case.input:
         parts = []
@@ -78,6 +85,45 @@ def to_chat(lc: LoadedCase) -> list[ChatMessage]:
                 parts.append(ChatPart("image", path=lc.media_path(p)))
             else:
                 parts.append(ChatPart("video", path=lc.media_path(p)))
+        out.append(ChatMessage(m.role, tuple(parts)))
+    return out
+
+
+FRAMES_NOTE = "The following {n} images are frames sampled uniformly from a video, in order."
+GRID_NOTE = ("The following image is a grid of {n} frames sampled uniformly from a video, "
+             "in reading order (left to right, top to bottom).")
+
+
+async def prepare_messages(lc: LoadedCase, mode: str | None, n_frames: int, cache: Any = None
+                           ) -> list[ChatMessage]:
+    """Chat messages for one backend: a video part becomes what the backend takes
+    (the file, a list of frames, or one grid image). Frames are decoded once per
+    clip content and cached on disk, so every model and every run shares them."""
+    msgs = to_chat(lc)
+    if mode in (None, "native") or not lc.case.media():
+        return msgs
+    if cache is None:
+        from ..cases.media.video import FrameCache
+
+        cache = FrameCache()
+    fc = cache
+    shas = {lc.media_path(p): p.sha256 for m in lc.case.input for p in m.content if not isinstance(p, TextPart)}
+    out = []
+    for m in msgs:
+        parts: list[ChatPart] = []
+        for part in m.parts:
+            if part.type != "video" or part.path is None:
+                parts.append(part)
+                continue
+            sha = shas.get(part.path) or ""
+            if mode == "frames":
+                frames = await asyncio.to_thread(fc.frames, part.path, sha, n_frames)
+                parts.append(ChatPart("text", text=FRAMES_NOTE.format(n=len(frames))))
+                parts.extend(ChatPart("image", path=f) for f in frames)
+            else:
+                grid = await asyncio.to_thread(fc.grid, part.path, sha, n_frames)
+                parts.append(ChatPart("text", text=GRID_NOTE.format(n=n_frames)))
+                parts.append(ChatPart("image", path=grid))
         out.append(ChatMessage(m.role, tuple(parts)))
     return out
 
@@ -102,6 +148,7 @@ class Runner:
         self._sandbox_slots = asyncio.Semaphore(2)
         self._unjudged: list[Callable[[], None]] = []
         self._cases_stored = False
+        self._frame_cache: Any = None
 
     def case_hashes(self, cases: list[LoadedCase]) -> dict[str, str]:
         return {lc.case.id: lc.case.content_hash() for lc in cases}
@@ -132,16 +179,29 @@ class Runner:
                          category=lc.case.category, run_id=self.run_id, **kw)  # type: ignore[arg-type]
 
     async def _call(self, backend: ModelBackend, lc: LoadedCase) -> tuple[Generation | str, int, float]:
-        """Returns (Generation or error message, attempts, latency of the last try)."""
-        msgs = to_chat(lc)
+        """Returns (Generation, or NotEvaluated, or an error message; attempts; latency)."""
         cfg = self.cfg
+        try:
+            if self._frame_cache is None and lc.case.media():
+                from ..cases.media.video import FrameCache
+
+                self._frame_cache = FrameCache()
+            msgs = await prepare_messages(lc, backend.capabilities.video_mode(), cfg.settings.video_frames,
+                                          self._frame_cache)
+        except (OSError, ValueError) as e:  # an unreadable clip is the case's fault, not the model's
+            return f"cannot prepare media: {e}", 0, 0.0
         last = ""
         for attempt in range(1, cfg.retries + 1):
             t0 = time.perf_counter()
             try:
                 async with asyncio.timeout(cfg.timeout_s):
-                    gen = await backend.generate(msgs, cfg.settings)
+                    if self._by_case_id(backend):  # replayed answers are looked up by case id
+                        gen = await backend.generate_for(lc.case.id, msgs, cfg.settings)  # type: ignore[attr-defined]
+                    else:
+                        gen = await backend.generate(msgs, cfg.settings)
                 return gen, attempt, time.perf_counter() - t0
+            except NoResponse as e:
+                return NotEvaluated(str(e)), attempt, 0.0
             except TransientError as e:
                 last, retry_after = str(e), e.retry_after
             except TimeoutError:
@@ -151,6 +211,10 @@ class Runner:
             if attempt < cfg.retries:
                 await asyncio.sleep(_backoff(cfg, attempt, retry_after))
         return f"failed after {cfg.retries} attempts: {last}", cfg.retries, 0.0
+
+    @staticmethod
+    def _by_case_id(backend: ModelBackend) -> bool:
+        return callable(getattr(backend, "generate_for", None))
 
     async def _judge_later(self, lc: LoadedCase, text: str, finish: Callable[[Judgement], None]) -> None:
         try:
@@ -192,6 +256,11 @@ class Runner:
                 lc, key = queue.pop()
                 summary.sent += 1
                 out, attempts, latency = await self._call(backend, lc)
+                if isinstance(out, NotEvaluated):
+                    self._record(summary, self._row(
+                        backend, lc, key, ident, settings, hashes, status="not_evaluated", verdict="not_evaluated",
+                        rationale=str(out)[:300], judge="none", attempts=attempts), advance)
+                    continue
                 if isinstance(out, str):
                     self._record(summary, self._row(
                         backend, lc, key, ident, settings, hashes, status="error", verdict="error",
@@ -343,4 +412,4 @@ class _Progress:
 
 
 
-__all__ = ["ModelSummary", "RunConfig", "RunSummary", "Runner", "result_key", "to_chat"]
+__all__ = ["ModelSummary", "RunConfig", "RunSummary", "Runner", "prepare_messages", "result_key", "to_chat"]

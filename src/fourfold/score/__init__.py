@@ -32,6 +32,10 @@ class CellScore:
     relative: float | None = None
     relative_n_cases: int | None = None
     relative_n_models: int | None = None
+    #: How the relative score's per-case ranks were made: "verdicts", "rankings" or "mixed".
+    relative_basis: str | None = None
+    #: Where the judged verdicts came from: rule, judge (a judge model), human.
+    sources: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -59,26 +63,38 @@ def wilson(successes: float, n: int, confidence: float = 0.95) -> tuple[float, f
     return (max(0.0, centre - half) * 100, min(1.0, centre + half) * 100)
 
 
-def relative_scores(verdicts: dict[str, dict[str, str]]) -> tuple[dict[str, float], int]:
-    """``verdicts[model][case_id]`` -> score per model over the shared cases.
-    Rank 1 is best; ``scipy.stats.rankdata`` gives tied responses their mean rank."""
+def relative_scores(verdicts: dict[str, dict[str, str]],
+                    rankings: dict[str, dict[str, float]] | None = None) -> tuple[dict[str, float], int, str]:
+    """``verdicts[model][case]`` -> score per model over the cases all of them
+    answered. A case's ranks come from ``rankings[case]`` (a judge model's or
+    people's ranking of the responses) when it ranks every compared model, else
+    from the verdicts. Rank 1 is best; ties share the mean rank (``scipy.stats.rankdata``)."""
     models = sorted(verdicts)
     shared = set.intersection(*(set(v) for v in verdicts.values())) if models else set()
     n = len(models)
     if n < 2 or not shared:
-        return {}, 0
+        return {}, 0, "verdicts"
     from scipy.stats import rankdata  # ~0.5 s to import: only when there is something to rank
 
     total = dict.fromkeys(models, 0.0)
-    for case_id in shared:
-        values = [-_VALUE[verdicts[m][case_id]] for m in models]  # higher value -> rank 1
+    used = set()
+    for case in shared:
+        ranked = (rankings or {}).get(case)
+        if ranked is not None and all(m in ranked for m in models):
+            values = [ranked[m] for m in models]
+            used.add("rankings")
+        else:
+            values = [-_VALUE[verdicts[m][case]] for m in models]  # higher value -> rank 1
+            used.add("verdicts")
         for m, r in zip(models, rankdata(values, method="average"), strict=True):
             total[m] += float(r)
-    return {m: (n - total[m] / len(shared)) / (n - 1) * 100 for m in models}, len(shared)
+    basis = "mixed" if len(used) > 1 else used.pop()
+    return {m: (n - total[m] / len(shared)) / (n - 1) * 100 for m in models}, len(shared), basis
 
 
-def compute_scores(rows: list[dict[str, Any]]) -> Scores:
-    """``rows`` are the store's latest results (one per model and case)."""
+def compute_scores(rows: list[dict[str, Any]], rankings: dict[str, dict[str, float]] | None = None) -> Scores:
+    """``rows`` are the store's effective results (one per model and case);
+    ``rankings`` optional per-case ranks keyed by case hash."""
     models = sorted({r["model"] for r in rows})
     table: dict[str, dict[str, CellScore]] = {m: {c: CellScore() for c in CELLS} for m in models}
     judged: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
@@ -87,7 +103,9 @@ def compute_scores(rows: list[dict[str, Any]]) -> Scores:
         v = r["verdict"]
         cs.counts[v] = cs.counts.get(v, 0) + 1
         if v in JUDGED:
-            judged[r["cell"]][r["model"]][r["case_id"]] = v
+            judged[r["cell"]][r["model"]][r.get("case_hash") or r["case_id"]] = v
+            src = r.get("verdict_source") or "rule"
+            cs.sources[src] = cs.sources.get(src, 0) + 1
     for m in models:
         for c in CELLS:
             cs = table[m][c]
@@ -97,11 +115,12 @@ def compute_scores(rows: list[dict[str, Any]]) -> Scores:
                 cs.absolute = 100 * wins / cs.n
                 cs.ci95 = wilson(wins, cs.n)
     for c, per_model in judged.items():
-        rel, n_cases = relative_scores(per_model)
+        rel, n_cases, basis = relative_scores(per_model, rankings)
         for m, score in rel.items():
             table[m][c].relative = score
             table[m][c].relative_n_cases = n_cases
             table[m][c].relative_n_models = len(rel)
+            table[m][c].relative_basis = basis
     return Scores(models, list(CELLS), table)
 
 

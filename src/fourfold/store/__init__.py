@@ -40,6 +40,17 @@ CREATE TABLE IF NOT EXISTS results (
     created_at REAL NOT NULL, run_id TEXT
 );
 CREATE INDEX IF NOT EXISTS results_model_case ON results (model, case_id, created_at);
+CREATE TABLE IF NOT EXISTS judgements (
+    cache_key TEXT PRIMARY KEY,
+    result_key TEXT NOT NULL, judge TEXT NOT NULL, judge_identity TEXT NOT NULL, template TEXT NOT NULL,
+    verdict TEXT NOT NULL, rationale TEXT, raw TEXT, votes TEXT, created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS judgements_result ON judgements (result_key, created_at);
+CREATE TABLE IF NOT EXISTS rankings (
+    cache_key TEXT PRIMARY KEY,
+    case_hash TEXT NOT NULL, case_id TEXT NOT NULL, cell TEXT NOT NULL, judge TEXT NOT NULL, template TEXT NOT NULL,
+    ranks TEXT NOT NULL, raw TEXT, created_at REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS runs (
     run_id TEXT PRIMARY KEY, started_at REAL NOT NULL, finished_at REAL, argv TEXT, status TEXT
 );
@@ -166,11 +177,94 @@ class Store:
                 out[h] = d
         return out
 
+    # -- judge models -----------------------------------------------------
+
+    def has_judgement(self, cache_key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM judgements WHERE cache_key=?", (cache_key,)).fetchone() is not None
+
+    def put_judgement(self, *, cache_key: str, result_key: str, judge: str, judge_identity: str, template: str,
+                      verdict: str, rationale: str, raw: list[str], votes: dict[str, int]) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO judgements VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (cache_key, result_key, judge, judge_identity, template, verdict, redact(rationale),
+             redact(json.dumps(raw)), json.dumps(votes), time.time()))
+
+    def latest_judgements(self) -> dict[str, dict[str, Any]]:
+        """Newest judge-model verdict per result."""
+        cur = self.db.execute(
+            "SELECT * FROM judgements j WHERE created_at = "
+            "(SELECT MAX(created_at) FROM judgements WHERE result_key = j.result_key)")
+        names = [d[0] for d in cur.description]
+        return {row[1]: dict(zip(names, row, strict=True)) for row in cur}
+
+    def has_ranking(self, cache_key: str) -> bool:
+        return self.db.execute("SELECT 1 FROM rankings WHERE cache_key=?", (cache_key,)).fetchone() is not None
+
+    def put_ranking(self, *, cache_key: str, case_hash: str, case_id: str, cell: str, judge: str, template: str,
+                    ranks: dict[str, float], raw: list[str]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO rankings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (cache_key, case_hash, case_id, cell, judge, template, json.dumps(ranks),
+                         redact(json.dumps(raw)), time.time()))
+
+    def judge_rankings(self) -> dict[str, dict[str, Any]]:
+        """Newest judge ranking per case (by case hash)."""
+        cur = self.db.execute("SELECT case_hash, case_id, cell, judge, template, ranks, created_at FROM rankings "
+                              "ORDER BY created_at")
+        return {h: {"case_id": cid, "cell": cell, "judge": j, "template": t, "ranks": json.loads(r), "created_at": c}
+                for h, cid, cell, j, t, r, c in cur}
+
+    def effective_rankings(self) -> dict[str, dict[str, float]]:
+        """Per-case ranks of the models' responses (case hash -> model -> rank):
+        people's rankings over a judge model's."""
+        ranks = {h: r["ranks"] for h, r in self.judge_rankings().items()}
+        try:
+            from .human import human_case_ranks
+
+            ranks.update(human_case_ranks(self))
+        except (ImportError, sqlite3.OperationalError):
+            pass
+        return ranks
+
+    def effective_results(self, models: list[str] | None = None) -> list[dict[str, Any]]:
+        """``latest_results`` with each verdict taken from the most trusted source:
+        a person over a judge model over a rule. ``verdict_source`` and
+        ``verdict_by`` record where it came from."""
+        rows = self.latest_results(models)
+        judged = self.latest_judgements()
+        humans = _human_verdicts(self)
+        for r in rows:
+            r["verdict_source"] = "rule" if r["judge"] not in ("none", "error", "") else "none"
+            r["verdict_by"] = r["judge"]
+            r["rule_verdict"] = r["verdict"]
+            j = judged.get(r["key"])
+            if j is not None and r["status"] == "ok":
+                r["judge_verdict"] = j["verdict"]
+                r["verdict"], r["rationale"] = j["verdict"], j["rationale"]
+                r["verdict_source"], r["verdict_by"] = "judge", f"{j['judge']} ({j['template']})"
+            h = humans.get(r["key"])
+            if h is not None and r["status"] == "ok":
+                verdict, provenance = h
+                r["human_verdict"] = verdict
+                r["verdict"], r["verdict_source"], r["verdict_by"] = verdict, "human", provenance
+        return rows
+
     def models(self) -> list[str]:
         return [m for (m,) in self.db.execute("SELECT DISTINCT model FROM results ORDER BY model")]
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+
+
+def _human_verdicts(store: Store) -> dict[str, tuple[str, str]]:
+    """Human verdicts when the annotation tables exist (``store.human``)."""
+    try:
+        from .human import effective_human_verdicts
+    except ImportError:
+        return {}
+    try:
+        return {k: (v[0], str(v[1])) for k, v in effective_human_verdicts(store).items()}
+    except sqlite3.OperationalError:  # annotation never used on this store
+        return {}
 
 
 class _Tx:
