@@ -61,6 +61,23 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--store", metavar="PATH", help=f"default {DEFAULT_OUT}/results.db")
     rep.add_argument("--out", metavar="DIR", default=DEFAULT_OUT)
     rep.add_argument("--json", action="store_true", help="print the scores as JSON to stdout")
+    for sp in (r, rep):
+        g = sp.add_argument_group("judge models (decide what rules cannot)")
+        g.add_argument("--judge", action="append", metavar="SPEC",
+                       help="judge model spec, any backend (repeat for a majority vote), e.g. smollm2 or openai/gpt-4o")
+        g.add_argument("--judge-samples", type=int, default=1, metavar="K", help="self-consistency: K samples, majority")
+        g.add_argument("--judge-cell", action="append", metavar="CELL=SPEC", help="a different judge for one cell")
+        g.add_argument("--judge-all", action="store_true", help="also judge cases a rule already decided")
+        g.add_argument("--rank", action="store_true",
+                       help="listwise ranking of all models' responses per case (relative scores from real ranks)")
+
+    cmp_ = sub.add_parser("compare", help="pairwise comparison of two models by a judge (win/tie/loss)")
+    cmp_.add_argument("model_a")
+    cmp_.add_argument("model_b")
+    cmp_.add_argument("--judge", required=True, metavar="SPEC")
+    cmp_.add_argument("--store", metavar="PATH", help=f"default {DEFAULT_OUT}/results.db")
+    cmp_.add_argument("--cells", metavar="LIST")
+    cmp_.add_argument("--json", action="store_true")
 
     c = sub.add_parser("cases", help="list, show, validate and count cases")
     csub = c.add_subparsers(dest="cases_command", required=True, metavar="ACTION")
@@ -187,8 +204,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         store.close()
         sys.stderr.write("\ninterrupted: finished results are saved; run the same command again to resume\n")
         return 130
-    gc.disable()  # what follows (summary, report) runs once and exits: collecting would only cost time
     _print_summary(summary, store)
+    if args.judge:
+        gc.enable()
+        _judge(store, args)
+    gc.disable()  # what follows (the report) runs once and exits: collecting would only cost time
     if not args.no_report:
         _write_report(store, Path(args.out))
     store.close()
@@ -223,6 +243,86 @@ def _run_async(coro: Any) -> Any:
             return runner.run(main())
         except asyncio.CancelledError:
             raise KeyboardInterrupt from None
+
+
+def _judge_config(args: argparse.Namespace) -> Any:
+    from .cases import CELLS
+    from .models import ModelSpecError, PermanentError, create_backend
+    from .run.judging import JudgingConfig
+
+    cache: dict[str, Any] = {}
+
+    def backend(spec: str) -> Any:
+        if spec not in cache:
+            try:
+                cache[spec] = create_backend(spec)
+            except (ModelSpecError, PermanentError) as e:
+                raise UsageError(f"--judge: {e}") from None
+        return cache[spec]
+
+    per_cell: dict[str, list[Any]] = {}
+    for item in args.judge_cell or []:
+        cell, sep, spec = item.partition("=")
+        if not sep or cell not in CELLS:
+            raise UsageError(f"--judge-cell {item!r}: expected CELL=SPEC with a cell such as text/causality")
+        per_cell.setdefault(cell, []).append(backend(spec))
+    if args.judge_samples < 1:
+        raise UsageError("--judge-samples must be at least 1")
+    return JudgingConfig(judges=[backend(s) for s in args.judge], cell_judges=per_cell, samples=args.judge_samples,
+                         judge_all=args.judge_all, rank=args.rank)
+
+
+def _judge(store: Any, args: argparse.Namespace) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from .run.judging import judge_store
+
+    cfg = _judge_config(args)
+
+    async def go() -> Any:
+        try:
+            with Progress(TextColumn("judging"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                          console=_console(stderr=True), transient=True) as progress:
+                task = progress.add_task("judging", total=None)
+                return await judge_store(store, cfg, progress=lambda k, n: progress.update(task, completed=k, total=n))
+        finally:
+            for b in {id(b): b for b in [*cfg.judges, *(x for v in cfg.cell_judges.values() for x in v)]}.values():
+                await b.aclose()
+
+    s = _run_async(go())
+    sys.stderr.write(f"judge: {s.judged} judged, {s.cached} already judged, {s.failed} failed"
+                     + (f", {s.ranked} cases ranked" if cfg.rank else "") + "\n")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .cases import select_cells
+    from .models import ModelSpecError, PermanentError, create_backend
+    from .run.judging import compare_models
+    from .store import Store
+
+    path = _store_path(args)
+    if not path.exists():
+        raise UsageError(f"{path}: no such store")
+    store = Store(path)
+    try:
+        judge = create_backend(args.judge)
+        cells = select_cells(args.cells) if args.cells else None
+    except (ModelSpecError, PermanentError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    known = store.models()
+    for m in (args.model_a, args.model_b):
+        if m not in known:
+            raise UsageError(f"model {m!r} is not in {path} (models: {', '.join(known)})")
+    result = _run_async(compare_models(store, judge, args.model_a, args.model_b, cells=cells))
+    if args.json:
+        json.dump(result, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        for cell, r in result.items():
+            sys.stdout.write(f"{cell}\t{args.model_a} vs {args.model_b}\twin {r['win']:.0%}\ttie {r['tie']:.0%}"
+                             f"\tloss {r['loss']:.0%}\tn={r['n']}\n")
+    store.close()
+    return 0
 
 
 def _print_summary(summary: Any, store: Any) -> None:
@@ -277,6 +377,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         store = Store(path)
     except StoreError as e:
         raise UsageError(str(e)) from None
+    if args.judge:
+        _judge(store, args)
     if args.json:
         from .report import scores_json
 
@@ -505,7 +607,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "report": cmd_report, "cases": cmd_cases, "models": cmd_models}
+COMMANDS = {"run": cmd_run, "report": cmd_report, "cases": cmd_cases, "models": cmd_models, "compare": cmd_compare}
 
 
 def main(argv: list[str] | None = None) -> int:
