@@ -57,7 +57,7 @@ def test_generic_jsonl_needs_cell(tmp_path):
 
 def test_unknown_model_spec_suggests(tmp_path):
     r = fourfold("run", "--model", "opnai/gpt-4o", "--store", str(tmp_path / "r.db"), check=False)
-    assert r.returncode == 2 and "did you mean 'openai/NAME[@BASE_URL]'" in r.stderr
+    assert r.returncode == 2 and "did you mean 'openai/NAME[@BASE_URL][#CAPS]'" in r.stderr
     assert "Traceback" not in r.stderr
 
 

@@ -46,9 +46,22 @@ BACKENDS: dict[str, BackendInfo] = {
                             "any GGUF file, in process through llama-cpp-python"),
     "replay": BackendInfo("replay", "replay/PATH.jsonl[#MODEL]", "any (recorded answers)",
                           "responses produced elsewhere, one {id, response[, model]} per line; absent ids are not evaluated"),
-    "openai": BackendInfo("openai", "openai/NAME[@BASE_URL]", "text, image, multi_image; video as 16 frames",
-                          "OpenAI chat completions or any compatible server; key from OPENAI_API_KEY"),
+    "openai": BackendInfo("openai", "openai/NAME[@BASE_URL][#CAPS]", "text, image, multi_image; video as 16 frames",
+                          "OpenAI chat completions or any compatible server; key from OPENAI_API_KEY; "
+                          "#image for one-image models (video as a 4x4 grid), #text for text-only"),
 }
+
+
+def parse_capabilities(text: str, spec: str) -> Capabilities:
+    """``#text``, ``#image`` (one image a prompt), ``#multi_image``, ``#video``,
+    comma-separated: what an OpenAI-compatible server's model really accepts."""
+    names = {c.strip() for c in text.split(",") if c.strip()}
+    known = {"text", "image", "multi_image", "video"}
+    bad = names - known
+    if bad:
+        raise ModelSpecError(f"model spec {spec!r}: unknown capability {sorted(bad)[0]!r} (known: {', '.join(sorted(known))})")
+    return Capabilities(text=True, image=bool(names & {"image", "multi_image"}), multi_image="multi_image" in names,
+                        video="video" in names)
 
 
 def create_backend(spec: str) -> ModelBackend:
@@ -66,10 +79,14 @@ def create_backend(spec: str) -> ModelBackend:
     if prefix == "openai" and rest:
         from .openai import OpenAIBackend
 
+        rest, _, caps = rest.partition("#")
         name, _, url = rest.partition("@")
         if not name:
-            raise ModelSpecError(f"model spec {spec!r} has no model name (openai/NAME[@BASE_URL])")
-        return OpenAIBackend(spec, name, url or None)
+            raise ModelSpecError(f"model spec {spec!r} has no model name (openai/NAME[@BASE_URL][#CAPS])")
+        backend = OpenAIBackend(spec, name, url or None)
+        if caps:
+            backend.capabilities = parse_capabilities(caps, spec)
+        return backend
     if prefix == "replay" and rest:
         from .replay import create
 

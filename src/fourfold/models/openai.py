@@ -67,7 +67,9 @@ class OpenAIBackend(ModelBackend):
         return h
 
     async def identity(self) -> dict[str, Any]:
-        return {"backend": "openai", "model": self.name, "base_url": self.base_url}
+        # capabilities decide how video reaches the model (frames or one grid), so they are part of it
+        return {"backend": "openai", "model": self.name, "base_url": self.base_url,
+                "accepts": self.capabilities.names()}
 
     def _ensure_session(self) -> Any:
         if self._session is None:
