@@ -346,7 +346,8 @@ def _bigbench_choice(scores: Any, errs: _Collector, line: int, field: str) -> tu
     if not isinstance(scores, dict):
         errs.add(line, field, f"must be an object mapping each option to its score, not {_json_type(scores)}")
         return None, None
-    bad = [k for k, v in scores.items() if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)]
+    bad = [k for k, v in scores.items()
+           if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v)]
     if bad:
         errs.add(line, field, f"scores must be numbers; not for {', '.join(repr(k) for k in bad[:3])}")
         return None, None
@@ -445,9 +446,9 @@ def import_humaneval(path: Path, *, cell: str = "code/generalizability", categor
         official = task_id.startswith("HumanEval/")
         license_ = sibling or ("MIT (openai/human-eval)" if official else _DEFAULT_LICENSE)
         source = f"OpenAI HumanEval {task_id}" if official else f"HumanEval-style {path.name} {task_id}"
+        text = _HUMANEVAL_PROMPT.format(prompt=prompt, entry_point=entry_point, fence=fence)
         case = ImportedCase({
-            "id": cid, "cell": cell, "category": category,
-            "input": _text_input(_HUMANEVAL_PROMPT.format(prompt=prompt, entry_point=entry_point, fence=fence)), "reference": ref,
+            "id": cid, "cell": cell, "category": category, "input": _text_input(text), "reference": ref,
             "metadata": {"source": source, "license": license_, "tags": ["python"], "task_id": task_id},
         }, base=path.parent)
         if _validate(case, errs, lineno, {"reference": "test", "input": "prompt", "id": "task_id"}):
@@ -521,7 +522,8 @@ def _check_mapping(mapping: Mapping[str, str], reference_kind: str, columns: lis
         raise errs.fail(0, "--map", f"unknown field(s) {', '.join(map(repr, unknown))}; "
                                     f"fields are {', '.join(MAPPING_FIELDS)}")
     if reference_kind not in TABLE_KINDS:
-        raise errs.fail(0, "--kind", f"a table cannot make {reference_kind!r} references; kinds: {', '.join(TABLE_KINDS)}")
+        raise errs.fail(0, "--kind", f"a table cannot make {reference_kind!r} references; "
+                                     f"kinds: {', '.join(TABLE_KINDS)}")
     needed = ["input"] + (["target"] if reference_kind in _KINDS_WITH_TARGET else [])
     needed += ["options"] if reference_kind == "choice" else []
     missing = [f for f in needed if f not in mapping]
