@@ -54,8 +54,11 @@ def _template_for(case: Case) -> str:
     return "verdict"
 
 
-async def _identity(judges: list[ModelBackend]) -> dict[str, Any]:
-    return {"judges": [await j.identity() for j in judges]}
+async def _identity(judges: list[ModelBackend], settings: GenerationSettings) -> dict[str, Any]:
+    """Backend identity plus decoding settings: a different judge setting is a different judge."""
+    from ..judge.llm import describe_judge
+
+    return {"judges": [await describe_judge(j, settings) for j in judges]}
 
 
 async def judge_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | None = None,
@@ -81,7 +84,7 @@ async def judge_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | No
         judges = cfg.cell_judges.get(case.cell) or cfg.judges
         tname = _template_for(case)
         template = templates.setdefault(tname, llm.load_template(tname))
-        ident = identities.get(id(judges)) or await _identity(judges)
+        ident = identities.get(id(judges)) or await _identity(judges, cfg.settings)
         identities[id(judges)] = ident
         key = llm.judge_cache_key(ident, template.id, row["case_hash"], row["response"] or "", cfg.samples)
         if store.has_judgement(key):
@@ -125,7 +128,7 @@ async def rank_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | Non
     cases = store.cases(by_case)
     template = llm.load_template("rank")
     judge = cfg.judges[0]
-    ident = json.dumps(await judge.identity(), sort_keys=True)
+    ident = json.dumps(await _identity([judge], cfg.settings), sort_keys=True)
     sem = asyncio.Semaphore(cfg.concurrency)
     count = 0
 
