@@ -77,6 +77,9 @@ def test_judge_rank_compare_and_cache(canned_judge, tmp_path):
     assert ca["relative_basis"] == "rankings" and ca["relative"] == 100.0 and cb["relative"] == 0.0
     html = (out / "report.html").read_text()
     assert "canned rule says good" in html
+    md = (out / "report.md").read_text()
+    assert "## Where the verdicts came from" in md
+    assert "| replay:model_a | text/causality | 1 | 2 | 0 | — |" in md
 
     # the same command again: every judgement and ranking comes from the store
     r2 = fourfold("report", "--store", str(out / "results.db"), "--out", str(out), "--judge", judge, "--rank")

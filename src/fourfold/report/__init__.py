@@ -458,6 +458,83 @@ def _verdict_summary(scores: Scores) -> list[VerdictSummary]:
     return out
 
 
+@dataclass(slots=True)
+class ProvenanceRow:
+    model: str
+    cell: str
+    rule: int
+    judge: int
+    human: int
+    agreement: str  # judge/rule vs people where people judged: "acc 0.80, kappa 0.55 (n=10)" or ""
+
+
+def _provenance(rows: list[dict[str, Any]], scores: Scores) -> list[ProvenanceRow]:
+    """Where each cell's verdicts came from, and how far the automatic verdicts
+    agree with people wherever people judged a sample of them."""
+    pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
+    for r in rows:
+        auto = r.get("judge_verdict") or r.get("rule_verdict")
+        if r.get("human_verdict") and auto in ("good", "unclear", "bad"):
+            pairs[(r["model"], r["cell"])].append((auto, r["human_verdict"]))
+    out = []
+    for m in scores.models:
+        for c in CELLS:
+            src = scores.table[m][c].sources
+            if not src:
+                continue
+            agreement = ""
+            p = pairs.get((m, c))
+            if p:
+                agree = sum(a == h for a, h in p) / len(p)
+                agreement = f"acc {agree:.2f} (n={len(p)})"
+                try:
+                    from ..score.agreement import judge_vs_human
+
+                    k = judge_vs_human(p).get("cohen_kappa")
+                    if isinstance(k, float) and k == k:
+                        agreement = f"acc {agree:.2f}, κ {k:.2f} (n={len(p)})"
+                except (ImportError, ValueError, ZeroDivisionError):
+                    pass
+            out.append(ProvenanceRow(m, c, src.get("rule", 0), src.get("judge", 0), src.get("human", 0), agreement))
+    return out
+
+
+@dataclass(slots=True)
+class RobustnessRow:
+    model: str
+    perturbation: str
+    n: int
+    original: str
+    perturbed: str
+    delta: str
+    worse: bool
+
+
+_VALUE = {"good": 1.0, "unclear": 0.5, "bad": 0.0}
+
+
+def _robustness(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]]) -> list[RobustnessRow]:
+    """What each perturbation costs each model: absolute score on perturbed
+    variants against the same model's score on their unperturbed originals."""
+    by_id = {(r["model"], r["case_id"]): r for r in rows}
+    acc: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for r in rows:
+        meta = (cases.get(r.get("case_hash") or "") or {}).get("metadata") or {}
+        pert, orig = meta.get("perturbation"), meta.get("original")
+        if not pert or not orig:
+            continue
+        o = by_id.get((r["model"], orig))
+        if o is None or r["verdict"] not in _VALUE or o["verdict"] not in _VALUE:
+            continue
+        acc[(r["model"], str(pert))].append((_VALUE[o["verdict"]], _VALUE[r["verdict"]]))
+    out = []
+    for (m, pert), vals in sorted(acc.items()):
+        o = 100 * sum(a for a, _ in vals) / len(vals)
+        p = 100 * sum(b for _, b in vals) / len(vals)
+        out.append(RobustnessRow(m, pert, len(vals), f"{o:.1f}", f"{p:.1f}", f"{p - o:+.1f}", p < o))
+    return out
+
+
 def build_context(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]], *,
                   title: str = "fourfold report", source: str = "",
                   rankings: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
@@ -480,6 +557,8 @@ def build_context(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]], 
         "grids": _model_grids(scores),
         "leaderboards": _leaderboards(scores),
         "summary": _verdict_summary(scores),
+        "provenance": _provenance(rows, scores),
+        "robustness": _robustness(rows, cases),
         "groups": groups,
         "n_cases": sum(len(g.cases) for g in groups),
         "n_results": len(rows),
