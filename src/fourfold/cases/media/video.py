@@ -26,6 +26,7 @@ import tempfile
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,49 +96,53 @@ def _video_stream(container, path: Path):
 
 
 def _scan(path: Path) -> _Scan:
+    with _open(path) as container:
+        return _scan_container(container, path)
+
+
+def _scan_container(container, path: Path) -> _Scan:
     """Demux every packet of the first video stream: cheap (no pixels are
     decoded) and reliable where headers are not (Matroska/WebM store no frame
     count; a VFR mp4's header duration can be far off)."""
     import av
 
-    with _open(path) as container:
-        stream = _video_stream(container, path)
-        pts: list[int] = []
-        keyframes: list[int] = []
-        durations: dict[int, int] = {}
-        count = 0
-        have_pts = True
-        try:
-            for packet in container.demux(stream):
-                if packet.size == 0:  # the flush packet at the end
-                    continue
-                count += 1
-                p = packet.pts if packet.pts is not None else None
-                if p is None:
-                    have_pts = False
-                    continue
-                pts.append(p)
-                if packet.duration:
-                    durations[p] = packet.duration
-                if packet.is_keyframe:
-                    keyframes.append(p)
-        except av.FFmpegError as e:
-            if count == 0:
-                raise MediaError(f"cannot decode {path}: {_reason(e)}") from None
-            # A truncated file: keep the frames before the damage.
-        cc = stream.codec_context
-        tb = float(stream.time_base) if stream.time_base else 0.0
+    stream = _video_stream(container, path)
+    pts: list[int] = []
+    keyframes: list[int] = []
+    durations: dict[int, int] = {}
+    count = 0
+    have_pts = True
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0 or packet.is_discard:  # the flush packet; frames an edit list cuts
+                continue
+            count += 1
+            p = packet.pts
+            if p is None:
+                have_pts = False
+                continue
+            pts.append(p)
+            if packet.duration:
+                durations[p] = packet.duration
+            if packet.is_keyframe:
+                keyframes.append(p)
+    except av.FFmpegError as e:
         if count == 0:
-            raise MediaError(f"{path}: no video frames")
-        if not have_pts or not tb:
-            return _Scan(None, [], count, None, tb, cc.width, cc.height, cc.name)
-        pts = sorted(set(pts))
-        keyframes.sort()
-        deltas = [b - a for a, b in zip(pts, pts[1:], strict=False)]
-        last = durations.get(pts[-1]) or (int(statistics.median(deltas)) if deltas else 0)
-        if not last and stream.average_rate:
-            last = max(1, round(1 / (float(stream.average_rate) * tb)))
-        return _Scan(pts, keyframes, len(pts), pts[-1] + max(last, 1), tb, cc.width, cc.height, cc.name)
+            raise MediaError(f"cannot decode {path}: {_reason(e)}") from None
+        # A truncated file: keep the frames before the damage.
+    cc = stream.codec_context
+    tb = float(stream.time_base) if stream.time_base else 0.0
+    if count == 0:
+        raise MediaError(f"{path}: no video frames")
+    if not have_pts or not tb:
+        return _Scan(None, [], count, None, tb, cc.width, cc.height, cc.name)
+    pts = sorted(set(pts))
+    keyframes.sort()
+    deltas = [b - a for a, b in zip(pts, pts[1:], strict=False)]
+    last = durations.get(pts[-1]) or (int(statistics.median(deltas)) if deltas else 0)
+    if not last and stream.average_rate:
+        last = max(1, round(1 / (float(stream.average_rate) * tb)))
+    return _Scan(pts, keyframes, len(pts), pts[-1] + max(last, 1), tb, cc.width, cc.height, cc.name)
 
 
 def probe_video(path: str | Path) -> VideoInfo:
@@ -276,15 +281,16 @@ def sample_frames(path: str | Path, n: int = 16, *, stats: dict[str, int] | None
     path = Path(path)
     if n <= 0:
         raise ValueError(f"n must be positive, got {n}")
-    s = _scan(path)
     with _open(path) as container:
+        s = _scan_container(container, path)  # one open: the decoder seeks back to a keyframe first
+        if s.pts is None:
+            with _open(path) as fresh:  # no timestamps to seek by: decode from the start
+                return _sample_sequential(fresh, _video_stream(fresh, path), sample_indices(s.count, n), path)
         stream = _video_stream(container, path)
         try:
             stream.codec_context.thread_type = "AUTO"
         except (AttributeError, ValueError):
             pass
-        if s.pts is None:
-            return _sample_sequential(container, stream, sample_indices(s.count, n), path)
         targets = _target_pts(s, n)
         dec = _Decoder(container, stream, s.keyframes, path)
         got: dict[int, Image.Image] = {}
@@ -394,9 +400,12 @@ class FrameCache:
         paths = [entry / name for name in names]
         return paths if paths and all(p.is_file() for p in paths) else None
 
-    def frames(self, path: str | Path, sha256: str, n: int = 16) -> list[Path]:
+    def frames(self, path: str | Path, sha256: str | None, n: int = 16) -> list[Path]:
         """PNG files of the ``n`` sampled frames (``frame-00.png`` ...), decoded
-        on the first call for this content and reused afterwards."""
+        on the first call for this content and reused afterwards. The entry's
+        ``manifest.json`` lists them (the annotation UI reads it). Without a
+        ``sha256`` the file is hashed here (a case loaded without media checks)."""
+        sha256 = sha256 or _sha256_file(Path(path))
         key = self._key(sha256, n)
         entry = self.root / key
         found = self._read_entry(entry)
@@ -411,11 +420,11 @@ class FrameCache:
             images = sample_frames(path, n)
             tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{key}-{os.getpid()}-", dir=self.root))
             try:
-                names = []
-                for i, im in enumerate(images):
-                    name = f"frame-{i:02d}.png"
-                    im.save(tmp / name, format="PNG", compress_level=1)
-                    names.append(name)
+                names = [f"frame-{i:02d}.png" for i in range(len(images))]
+                # PNG encoding dominates a cold entry and zlib releases the GIL: write in parallel.
+                with ThreadPoolExecutor(max_workers=min(len(images), os.cpu_count() or 1, 8)) as pool:
+                    list(pool.map(lambda item: item[0].save(tmp / item[1], format="PNG", compress_level=1),
+                                  zip(images, names, strict=True)))
                 (tmp / _MANIFEST).write_text(json.dumps({"frames": names, "source": str(path), "n": n}))
                 if entry.exists():  # an unusable entry (files deleted by hand): replace it
                     shutil.rmtree(entry, ignore_errors=True)
@@ -433,9 +442,10 @@ class FrameCache:
                 raise MediaError(f"{path}: frame cache entry {entry} could not be written")
             return found
 
-    def grid(self, path: str | Path, sha256: str, n: int = 16, cols: int = 4, tile: int = 224) -> Path:
+    def grid(self, path: str | Path, sha256: str | None, n: int = 16, cols: int = 4, tile: int = 224) -> Path:
         """The sampled frames stitched into one PNG (see :func:`stitch_grid`),
         built from the cached frames, so the clip is still decoded only once."""
+        sha256 = sha256 or _sha256_file(Path(path))
         frames = self.frames(path, sha256, n)
         out = frames[0].parent / f"grid-{cols}x{tile}.png"
         if out.is_file():
@@ -463,6 +473,18 @@ class FrameCache:
                 continue  # another live process may still be writing it
             # Ours (the per-key lock we hold means no thread is writing it) or a dead writer's.
             shutil.rmtree(p, ignore_errors=True)
+
+
+def _sha256_file(path: Path) -> str:
+    import hashlib
+
+    if not path.is_file():
+        raise MediaError(f"{path}: no such file")
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def _alive(pid: int) -> bool:
