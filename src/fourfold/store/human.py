@@ -1,0 +1,515 @@
+"""Human annotation, kept in the same SQLite file as the results it is about.
+
+Why the same file: a verdict by a person is one more judgement of a stored
+result, and a single file is what people copy, back up and hand to ``report``.
+The tables are created on first use (``CREATE TABLE IF NOT EXISTS``) so that a
+store written before annotation existed needs no migration.
+
+What is stored, and why so:
+
+- ``annotators``: only the SHA-256 of each login token. The token is the whole
+  credential (a link printed once); a leaked database must not log anyone in.
+- ``assignments``: which person judges which case. Every case with at least one
+  answered response goes to ``k`` people, always to those with the fewest
+  assignments so far, so work stays balanced when people or cases are added.
+- ``human_verdicts`` / ``human_rankings``: one row per (person, result) and per
+  (person, case); saving again overwrites, so the latest click is what counts.
+- ``lead_decisions``: a lead's verdict on a result, which beats every vote.
+- ``human_sessions`` (web logins, only the SHA-256 of the session id) and
+  ``human_meta`` (a random salt that makes the anonymous response ids and the
+  per-person shuffle unguessable).
+
+Effective human verdict of a result: the lead's decision if there is one, else
+the verdict most annotators gave if exactly one verdict has the most votes;
+a tie gives no verdict and is a *conflict* for a lead to settle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import sqlite3
+import time
+import weakref
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from . import Store
+
+VERDICTS: tuple[str, ...] = ("good", "unclear", "bad")
+SESSION_MAX_AGE_S = 30 * 24 * 3600
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS annotators (
+    name TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL, is_lead INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS assignments (
+    annotator TEXT NOT NULL, case_hash TEXT NOT NULL, assigned_at REAL NOT NULL,
+    PRIMARY KEY (annotator, case_hash)
+);
+CREATE INDEX IF NOT EXISTS assignments_case ON assignments (case_hash);
+CREATE TABLE IF NOT EXISTS human_verdicts (
+    annotator TEXT NOT NULL, result_key TEXT NOT NULL,
+    verdict TEXT NOT NULL CHECK (verdict IN ('good', 'unclear', 'bad')),
+    comment TEXT NOT NULL DEFAULT '', updated_at REAL NOT NULL,
+    PRIMARY KEY (annotator, result_key)
+);
+CREATE INDEX IF NOT EXISTS human_verdicts_key ON human_verdicts (result_key);
+CREATE TABLE IF NOT EXISTS human_rankings (
+    annotator TEXT NOT NULL, case_hash TEXT NOT NULL, ranking TEXT NOT NULL, updated_at REAL NOT NULL,
+    PRIMARY KEY (annotator, case_hash)
+);
+CREATE TABLE IF NOT EXISTS lead_decisions (
+    result_key TEXT PRIMARY KEY, verdict TEXT NOT NULL CHECK (verdict IN ('good', 'unclear', 'bad')),
+    lead TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '', decided_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS human_sessions (
+    sid_sha256 TEXT PRIMARY KEY, annotator TEXT NOT NULL, token_sha256 TEXT NOT NULL,
+    csrf TEXT NOT NULL, created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS human_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# The newest result per (model, case id), as ``Store.latest_results`` defines it.
+_LATEST = """
+    SELECT * FROM (
+        SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.model, r.case_id ORDER BY r.created_at DESC) AS rn
+        FROM results r
+    ) WHERE rn = 1 AND status = 'ok'
+"""
+
+_ready: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+class AnnotationError(ValueError):
+    """A request the annotation tables cannot honour (unknown name, bad verdict...)."""
+
+
+class NotAssigned(LookupError):
+    """The annotator has no assignment for the case the request is about."""
+
+
+def ensure_tables(store: Store) -> None:
+    """Create the annotation tables if this store has none yet (cheap after the first call)."""
+    if store in _ready:
+        return
+    store.db.executescript(_SCHEMA)
+    _ready.add(store)
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur]
+
+
+def _check_verdict(verdict: str) -> None:
+    if verdict not in VERDICTS:
+        raise AnnotationError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
+
+
+# ---------------------------------------------------------------- annotators
+
+
+def add_annotator(store: Store, name: str, lead: bool | None = None, *, rotate: bool = False) -> str:
+    """Register ``name`` and return a fresh login token (shown once, stored only hashed).
+
+    An existing name is an error unless ``rotate``: then the old token (and every
+    web session opened with it) stops working. ``lead=None`` keeps a rotated
+    person's lead status and means ``False`` for a new one."""
+    ensure_tables(store)
+    if not _NAME.match(name):
+        raise AnnotationError(f"annotator name must be 1-64 characters of letters, digits and . _ -, got {name!r}")
+    token = secrets.token_urlsafe(32)
+    digest = _sha256(token)
+    now = time.time()
+    row = store.db.execute("SELECT is_lead FROM annotators WHERE name=?", (name,)).fetchone()
+    if row is None:
+        store.db.execute("INSERT INTO annotators VALUES (?, ?, ?, ?)", (name, digest, int(bool(lead)), now))
+    elif not rotate:
+        raise AnnotationError(f"annotator {name!r} exists; rotate the token to issue a new login link")
+    else:
+        is_lead = row[0] if lead is None else int(lead)
+        store.db.execute("UPDATE annotators SET token_sha256=?, is_lead=? WHERE name=?", (digest, is_lead, name))
+    return token
+
+
+def annotator_for_token(store: Store, token: str) -> str | None:
+    """The name whose token this is, or None.
+
+    Every stored hash is compared with ``hmac.compare_digest`` and the loop never
+    stops early, so response time says nothing about how close a guess was."""
+    ensure_tables(store)
+    if not token or len(token) > 512:
+        return None
+    digest = _sha256(token)
+    found = None
+    for name, stored in store.db.execute("SELECT name, token_sha256 FROM annotators"):
+        if hmac.compare_digest(stored, digest):
+            found = name
+    return found
+
+
+def annotators(store: Store) -> list[dict[str, Any]]:
+    """Name, lead flag, creation time and assignment count of every annotator (never a token hash)."""
+    ensure_tables(store)
+    return _rows(store.db.execute("""
+        SELECT a.name, a.is_lead, a.created_at, COUNT(s.case_hash) AS assignments
+        FROM annotators a LEFT JOIN assignments s ON s.annotator = a.name
+        GROUP BY a.name ORDER BY a.name"""))
+
+
+def is_lead(store: Store, name: str) -> bool:
+    ensure_tables(store)
+    row = store.db.execute("SELECT is_lead FROM annotators WHERE name=?", (name,)).fetchone()
+    return bool(row and row[0])
+
+
+# ---------------------------------------------------------------- sessions
+
+
+def create_session(store: Store, annotator: str) -> tuple[str, str]:
+    """(session id for the cookie, CSRF token for the pages). Only the id's hash is
+    stored, and the session is bound to the annotator's current token hash, so
+    rotating the token logs every browser out. Kept in the database so a server
+    restart does not throw an annotator (and their queued saves) out."""
+    ensure_tables(store)
+    row = store.db.execute("SELECT token_sha256 FROM annotators WHERE name=?", (annotator,)).fetchone()
+    if row is None:
+        raise AnnotationError(f"no annotator {annotator!r}")
+    sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    now = time.time()
+    store.db.execute("DELETE FROM human_sessions WHERE created_at < ?", (now - SESSION_MAX_AGE_S,))
+    store.db.execute("INSERT INTO human_sessions VALUES (?, ?, ?, ?, ?)", (_sha256(sid), annotator, row[0], csrf, now))
+    return sid, csrf
+
+
+def session_for(store: Store, sid: str | None) -> tuple[str, str] | None:
+    """(annotator, CSRF token) of a live session, or None (unknown, expired, token rotated)."""
+    ensure_tables(store)
+    if not sid or len(sid) > 512:
+        return None
+    row = store.db.execute("""
+        SELECT s.annotator, s.csrf FROM human_sessions s JOIN annotators a
+          ON a.name = s.annotator AND a.token_sha256 = s.token_sha256
+        WHERE s.sid_sha256 = ? AND s.created_at >= ?""", (_sha256(sid), time.time() - SESSION_MAX_AGE_S)).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def end_session(store: Store, sid: str) -> None:
+    ensure_tables(store)
+    store.db.execute("DELETE FROM human_sessions WHERE sid_sha256=?", (_sha256(sid),))
+
+
+def anon_salt(store: Store) -> str:
+    """A random salt made once per store: response ids and shuffles derived from it
+    cannot be recomputed by an annotator who guesses model names."""
+    ensure_tables(store)
+    row = store.db.execute("SELECT value FROM human_meta WHERE key='anon_salt'").fetchone()
+    if row is None:  # written once: page views stay read-only and never wait for a running evaluation
+        store.db.execute("INSERT OR IGNORE INTO human_meta VALUES ('anon_salt', ?)", (secrets.token_hex(16),))
+        row = store.db.execute("SELECT value FROM human_meta WHERE key='anon_salt'").fetchone()
+    return row[0]
+
+
+# ---------------------------------------------------------------- assignment
+
+
+def annotatable_cases(store: Store, cells: Sequence[str] | None = None) -> dict[str, str]:
+    """``{case_hash: cell}`` of stored cases whose latest result for some model is answered."""
+    rows = store.db.execute(f"""
+        SELECT DISTINCT l.case_hash, l.cell FROM ({_LATEST}) l JOIN cases c ON c.case_hash = l.case_hash""")
+    out = {}
+    for h, cell in rows:
+        if cells is None or cell in cells or cell.split("/", 1)[0] in cells:
+            out[h] = cell
+    return out
+
+
+def assign(store: Store, k: int = 3, cells: Sequence[str] | None = None,
+           names: Sequence[str] | None = None) -> int:
+    """Give every annotatable case to ``k`` annotators; returns how many assignments were added.
+
+    Greedy and balanced: each case that still lacks people gets those with the
+    fewest assignments so far (ties broken by a hash of case and name, so pairs of
+    annotators vary from case to case, which the agreement statistics need).
+    Existing assignments are kept, so running it again after new cases or new
+    people only fills what is missing. ``cells`` restricts to cells or whole
+    modalities (``"image"``); ``names`` to some annotators (default: all)."""
+    ensure_tables(store)
+    if k < 1:
+        raise AnnotationError(f"k must be at least 1, got {k}")
+    people = [a["name"] for a in annotators(store)]
+    if names is not None:
+        unknown = sorted(set(names) - set(people))
+        if unknown:
+            raise AnnotationError(f"unknown annotators: {', '.join(unknown)}")
+        people = [p for p in people if p in set(names)]
+    if not people:
+        return 0
+    load = Counter({p: 0 for p in people})
+    for name, n in store.db.execute("SELECT annotator, COUNT(*) FROM assignments GROUP BY annotator"):
+        if name in load:
+            load[name] = n
+    have: dict[str, set[str]] = defaultdict(set)
+    for name, h in store.db.execute("SELECT annotator, case_hash FROM assignments"):
+        have[h].add(name)
+    todo = annotatable_cases(store, cells)
+    now = time.time()
+    new: list[tuple[str, str, float]] = []
+    for h in sorted(todo, key=lambda h: (todo[h], h)):
+        need = k - len(have[h])
+        if need <= 0:
+            continue
+        free = [p for p in people if p not in have[h]]
+        free.sort(key=lambda p: (load[p], _sha256(f"{h}\x00{p}")))
+        for p in free[:need]:
+            new.append((p, h, now))
+            load[p] += 1
+            have[h].add(p)
+    if new:
+        with store._tx():
+            store.db.executemany("INSERT OR IGNORE INTO assignments VALUES (?, ?, ?)", new)
+    return len(new)
+
+
+def is_assigned(store: Store, annotator: str, case_hash: str) -> bool:
+    ensure_tables(store)
+    return store.db.execute("SELECT 1 FROM assignments WHERE annotator=? AND case_hash=?",
+                            (annotator, case_hash)).fetchone() is not None
+
+
+def case_responses(store: Store, case_hashes: Iterable[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The answered latest result of every model per case (what a person judges),
+    ``{case_hash: [result row, ...]}`` sorted by model."""
+    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    wanted = sorted(set(case_hashes)) if case_hashes is not None else None
+    if wanted == []:
+        return {}
+    sql, args = _LATEST, []
+    if wanted is not None and len(wanted) <= 500:  # else filter in Python: SQLite caps bound parameters
+        sql += f" AND case_hash IN ({', '.join('?' * len(wanted))})"
+        args = wanted
+    keep = set(wanted) if wanted is not None else None
+    for r in _rows(store.db.execute(sql + " ORDER BY case_hash, model", args)):
+        if keep is None or r["case_hash"] in keep:
+            r.pop("rn", None)
+            out[r["case_hash"]].append(r)
+    return dict(out)
+
+
+def assignments_for(store: Store, annotator: str) -> list[dict[str, Any]]:
+    """The annotator's cases in a stable order (cell, case id) with progress:
+    ``case_hash, case_id, cell, category, assigned_at, n_responses, n_judged,
+    ranked, done``. A case is done when every response has this person's verdict
+    and, with two or more responses, a ranking was saved."""
+    ensure_tables(store)
+    rows = _rows(store.db.execute("""
+        SELECT s.case_hash, c.case_id, c.cell, c.category, s.assigned_at
+        FROM assignments s JOIN cases c ON c.case_hash = s.case_hash
+        WHERE s.annotator = ? ORDER BY c.cell, c.case_id, s.case_hash""", (annotator,)))
+    responses = case_responses(store, [r["case_hash"] for r in rows])
+    judged = {k for (k,) in store.db.execute("SELECT result_key FROM human_verdicts WHERE annotator=?",
+                                              (annotator,))}
+    ranked = {h for (h,) in store.db.execute("SELECT case_hash FROM human_rankings WHERE annotator=?",
+                                              (annotator,))}
+    for r in rows:
+        keys = [x["key"] for x in responses.get(r["case_hash"], [])]
+        r["n_responses"] = len(keys)
+        r["n_judged"] = sum(k in judged for k in keys)
+        r["ranked"] = r["case_hash"] in ranked
+        r["done"] = bool(keys) and r["n_judged"] == len(keys) and (len(keys) < 2 or r["ranked"])
+    return rows
+
+
+# ---------------------------------------------------------------- saving
+
+
+def save_verdict(store: Store, annotator: str, result_key: str, verdict: str, comment: str = "", *,
+                 require_assignment: bool = True) -> float:
+    """Store (or overwrite) one person's verdict on one result; returns the time saved.
+
+    With ``require_assignment`` the result's case must be assigned to the person
+    (raises ``NotAssigned``), which is what the web UI relies on."""
+    ensure_tables(store)
+    _check_verdict(verdict)
+    row = store.db.execute("SELECT case_hash FROM results WHERE key=?", (result_key,)).fetchone()
+    if row is None:
+        raise NotAssigned(f"no result {result_key!r}")
+    if require_assignment and not is_assigned(store, annotator, row[0]):
+        raise NotAssigned(f"case of result {result_key!r} is not assigned to {annotator!r}")
+    now = time.time()
+    store.db.execute("INSERT OR REPLACE INTO human_verdicts VALUES (?, ?, ?, ?, ?)",
+                     (annotator, result_key, verdict, comment[:10_000], now))
+    return now
+
+
+def save_ranking(store: Store, annotator: str, case_hash: str, ranking: Mapping[str, float] | Sequence[str], *,
+                 require_assignment: bool = True) -> float:
+    """Store one person's ranking of the models' responses to a case, best = 1.
+
+    ``ranking`` is ``{model: rank}`` (equal ranks are ties) or a list of models,
+    best first. Returns the time saved."""
+    ensure_tables(store)
+    if require_assignment and not is_assigned(store, annotator, case_hash):
+        raise NotAssigned(f"case {case_hash!r} is not assigned to {annotator!r}")
+    if isinstance(ranking, Mapping):
+        ranks = {str(m): float(r) for m, r in ranking.items()}
+    else:
+        ranks = {str(m): float(i + 1) for i, m in enumerate(ranking)}
+    if not ranks:
+        raise AnnotationError("an empty ranking")
+    now = time.time()
+    store.db.execute("INSERT OR REPLACE INTO human_rankings VALUES (?, ?, ?, ?)",
+                     (annotator, case_hash, json.dumps(ranks, sort_keys=True), now))
+    return now
+
+
+def decide(store: Store, result_key: str, verdict: str, lead: str, comment: str = "", *,
+           check_lead: bool = True) -> float:
+    """A lead settles a result: this verdict wins over every annotator's vote.
+    ``check_lead=False`` is for callers that made someone a lead by other means
+    (the web UI's ``lead_names``)."""
+    ensure_tables(store)
+    _check_verdict(verdict)
+    if check_lead and not is_lead(store, lead):
+        raise AnnotationError(f"{lead!r} is not a lead")
+    now = time.time()
+    store.db.execute("INSERT OR REPLACE INTO lead_decisions VALUES (?, ?, ?, ?, ?)",
+                     (result_key, verdict, lead, comment[:10_000], now))
+    return now
+
+
+# ---------------------------------------------------------------- reading
+
+
+def human_verdicts(store: Store, annotator: str | None = None) -> list[dict[str, Any]]:
+    """Every stored human verdict with provenance: ``annotator, result_key, verdict,
+    comment, updated_at`` plus the result's ``model, case_id, case_hash, cell``."""
+    ensure_tables(store)
+    sql = """
+        SELECT h.annotator, h.result_key, h.verdict, h.comment, h.updated_at,
+               r.model, r.case_id, r.case_hash, r.cell
+        FROM human_verdicts h LEFT JOIN results r ON r.key = h.result_key"""
+    args: tuple[str, ...] = ()
+    if annotator is not None:
+        sql += " WHERE h.annotator = ?"
+        args = (annotator,)
+    return _rows(store.db.execute(sql + " ORDER BY r.cell, r.case_id, r.model, h.annotator", args))
+
+
+def human_rankings(store: Store) -> list[dict[str, Any]]:
+    """``annotator, case_hash, cell, ranking ({model: rank}), updated_at`` for every saved ranking."""
+    ensure_tables(store)
+    rows = _rows(store.db.execute("""
+        SELECT h.annotator, h.case_hash, c.cell, h.ranking, h.updated_at
+        FROM human_rankings h LEFT JOIN cases c ON c.case_hash = h.case_hash
+        ORDER BY h.case_hash, h.annotator"""))
+    for r in rows:
+        r["ranking"] = json.loads(r["ranking"])
+    return rows
+
+
+def lead_decisions(store: Store) -> dict[str, dict[str, Any]]:
+    ensure_tables(store)
+    return {r["result_key"]: r for r in _rows(store.db.execute("SELECT * FROM lead_decisions"))}
+
+
+def _tally(store: Store) -> dict[str, list[dict[str, Any]]]:
+    votes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in human_verdicts(store):
+        votes[r["result_key"]].append(r)
+    return votes
+
+
+def _plurality(votes: list[dict[str, Any]]) -> str | None:
+    """The verdict with the most votes if exactly one has the most, else None (a tie)."""
+    counts = Counter(v["verdict"] for v in votes).most_common()
+    if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
+        return None
+    return counts[0][0]
+
+
+def effective_human_verdicts(store: Store) -> dict[str, tuple[str, dict[str, Any]]]:
+    """``{result_key: (verdict, provenance)}`` for every result people settled.
+
+    provenance: ``source`` ("lead" or "majority"), ``by`` (who decided: the lead,
+    or the annotators who voted for the winner), ``at`` (latest time among them),
+    ``votes`` ({annotator: verdict}) and for a lead ``comment``. Ties (with no lead
+    decision) are left out: see ``conflicts``."""
+    votes = _tally(store)
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for key, d in lead_decisions(store).items():
+        out[key] = (d["verdict"], {"source": "lead", "by": [d["lead"]], "at": d["decided_at"],
+                                   "comment": d["comment"],
+                                   "votes": {v["annotator"]: v["verdict"] for v in votes.get(key, [])}})
+    for key, vs in votes.items():
+        if key in out:
+            continue
+        winner = _plurality(vs)
+        if winner is None:
+            continue
+        by = [v for v in vs if v["verdict"] == winner]
+        out[key] = (winner, {"source": "majority", "by": sorted(v["annotator"] for v in by),
+                             "at": max(v["updated_at"] for v in by),
+                             "votes": {v["annotator"]: v["verdict"] for v in vs}})
+    return out
+
+
+def disagreements(store: Store) -> list[dict[str, Any]]:
+    """Results on which annotators gave different verdicts, settled or not:
+    ``result_key, case_hash, case_id, cell, model, votes`` (list of annotator,
+    verdict, comment, updated_at), ``tie`` (no majority), ``decision`` (the lead's
+    row or None). Unsettled ties come first: they block an effective verdict."""
+    decided = lead_decisions(store)
+    out = []
+    for key, vs in _tally(store).items():
+        if len({v["verdict"] for v in vs}) < 2:
+            continue
+        first = vs[0]
+        out.append({"result_key": key, "case_hash": first["case_hash"], "case_id": first["case_id"],
+                    "cell": first["cell"], "model": first["model"],
+                    "votes": [{k: v[k] for k in ("annotator", "verdict", "comment", "updated_at")} for v in vs],
+                    "tie": _plurality(vs) is None, "decision": decided.get(key)})
+    out.sort(key=lambda d: (d["decision"] is not None, not d["tie"], d["cell"] or "", d["case_id"] or "",
+                            d["result_key"]))
+    return out
+
+
+def conflicts(store: Store) -> list[dict[str, Any]]:
+    """Disagreements that leave a result without an effective verdict (a tie and no lead decision)."""
+    return [d for d in disagreements(store) if d["tie"] and d["decision"] is None]
+
+
+def human_case_ranks(store: Store) -> dict[str, dict[str, float]]:
+    """``{case_hash: {model: mean rank}}``, 1 = best, averaged over the annotators
+    who ranked the case. Each ranking is first re-ranked with
+    ``scipy.stats.rankdata(method="average")``, so tied models share the mean of
+    their ranks and a ranking stored with gaps still counts on the 1..n scale."""
+    from scipy.stats import rankdata
+
+    sums: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in human_rankings(store):
+        models = sorted(r["ranking"])
+        for m, rank in zip(models, rankdata([r["ranking"][m] for m in models], method="average"), strict=True):
+            sums[r["case_hash"]][m].append(float(rank))
+    return {h: {m: sum(v) / len(v) for m, v in per.items()} for h, per in sums.items()}
+
+
+__all__ = [
+    "SESSION_MAX_AGE_S", "VERDICTS", "AnnotationError", "NotAssigned", "add_annotator", "annotatable_cases",
+    "annotator_for_token", "annotators", "anon_salt", "assign", "assignments_for", "case_responses",
+    "conflicts", "create_session", "decide", "disagreements", "effective_human_verdicts", "end_session",
+    "ensure_tables", "human_case_ranks", "human_rankings", "human_verdicts", "is_assigned", "is_lead",
+    "lead_decisions", "save_ranking", "save_verdict", "session_for",
+]
