@@ -536,11 +536,7 @@ def _cases_perturb(args: argparse.Namespace) -> int:
                 if part["type"] != "text":
                     part["path"] = str(lc.media_path(_part(lc, part["path"])))
                     part.pop("sha256", None)
-        for v in derive_variants(data, lc.base, specs, args.seed, media_dir):
-            for msg in v["input"]:
-                for part in msg["content"]:
-                    if part["type"] != "text" and Path(part["path"]).is_relative_to(out):
-                        part["path"] = str(Path(part["path"]).relative_to(out))
+        for v in derive_variants(data, lc.base, specs, args.seed, media_dir, relative_to=out):
             lines.append(json.dumps(v, ensure_ascii=False, sort_keys=True))
     out.mkdir(parents=True, exist_ok=True)
     path = out / "cases.jsonl"
