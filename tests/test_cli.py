@@ -74,7 +74,7 @@ def test_cases_list_show_stats_schema():
     first = lst[0].split("\t")[0]
     shown = json.loads(fourfold("cases", "show", first).stdout)
     assert shown["id"] == first and shown["_source"].endswith(":1")
-    stats = json.loads(fourfold("cases", "stats", "--json").stdout)
+    stats = json.loads(fourfold("cases", "stats", "--json", "--cases", "starter").stdout)
     for cell in ("text/generalizability", "text/trustworthiness", "text/causality",
                  "code/generalizability", "code/trustworthiness", "code/causality"):
         assert stats["cells"][cell]["cases"] >= 8
@@ -99,3 +99,21 @@ def test_published_json_schema_is_current():
     published = json.loads((Path(__file__).resolve().parents[1] / "docs" / "case-schema.json").read_text())
     assert published == json.loads(fourfold("cases", "schema").stdout), \
         "docs/case-schema.json is stale: run `fourfold cases schema > docs/case-schema.json`"
+
+
+def test_annotate_commands(tmp_path):
+    replay = tmp_path / "a.jsonl"
+    replay.write_text('{"id": "starter/text-gen/001", "response": "Answer: 21"}\n')
+    out = tmp_path / "out"
+    fourfold("run", "--model", f"replay/{replay}", "--cases", "starter", "--cells", "text/generalizability",
+             "--out", str(out), "--no-progress", "--no-report")
+    db = str(out / "results.db")
+    link = fourfold("annotate", "add-annotator", "alice", "--store", db).stdout.strip()
+    assert link.startswith("http://127.0.0.1:8765/login?token=")
+    token = link.split("token=")[1]
+    assert token.encode() not in (out / "results.db").read_bytes()
+    again = fourfold("annotate", "add-annotator", "alice", "--store", db, check=False)
+    assert again.returncode == 2 and "Traceback" not in again.stderr
+    r = fourfold("annotate", "assign", "-k", "1", "--store", db)
+    assert "1 assignment(s) added" in r.stderr
+    assert "0 assignment(s) added" in fourfold("annotate", "assign", "-k", "1", "--store", db).stderr

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_OUT = "fourfold-out"
-DEFAULT_SUITE = "starter"
+DEFAULT_SUITE = "landscape"
 EXIT_BAD_INPUT = 2
 
 
@@ -118,6 +118,24 @@ def build_parser() -> argparse.ArgumentParser:
     for sp in (cl, ct):
         sp.add_argument("--cells", metavar="LIST")
     cv.add_argument("--cell", metavar="CELL", help="cell for generic {id,input,target} JSONL")
+
+    a = sub.add_parser("annotate", help="human judging in the browser: annotators, assignments, the web app")
+    asub = a.add_subparsers(dest="annotate_command", required=True, metavar="ACTION")
+    aa = asub.add_parser("add-annotator", help="create an annotator and print a personal login link")
+    aa.add_argument("name")
+    aa.add_argument("--lead", action="store_true", help="may settle disagreements and see agreement statistics")
+    aa.add_argument("--rotate", action="store_true", help="issue a new link for an existing annotator")
+    asg = asub.add_parser("assign", help="give each case to k annotators, balanced (resumable)")
+    asg.add_argument("-k", type=int, default=3, help="annotators per case (default 3, as in the report)")
+    asg.add_argument("--cells", metavar="LIST")
+    sv = asub.add_parser("serve", help="serve the annotation app on 127.0.0.1")
+    sv.add_argument("--host", default="127.0.0.1")
+    asub.add_parser("stats", help="agreement statistics per cell as JSON")
+    for sp in (aa, asg, sv, *asub.choices.values()):
+        if not any(x.dest == "store" for x in sp._actions):
+            sp.add_argument("--store", metavar="PATH", help=f"default {DEFAULT_OUT}/results.db")
+    for sp in (aa, sv):
+        sp.add_argument("--port", type=int, default=8765)
 
     m = sub.add_parser("models", help="list the backends, the embedded default and what each accepts")
     m.add_argument("--json", action="store_true")
@@ -292,6 +310,45 @@ def _judge(store: Any, args: argparse.Namespace) -> None:
     s = _run_async(go())
     sys.stderr.write(f"judge: {s.judged} judged, {s.cached} already judged, {s.failed} failed"
                      + (f", {s.ranked} cases ranked" if cfg.rank else "") + "\n")
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
+    from .store import Store, human
+
+    path = _store_path(args)
+    if not path.exists():
+        raise UsageError(f"{path}: no such store (run `fourfold run` first, or pass --store)")
+    store = Store(path)
+    action = args.annotate_command
+    try:
+        if action == "add-annotator":
+            from .web import login_url
+
+            token = human.add_annotator(store, args.name, True if args.lead else None, rotate=args.rotate)
+            sys.stdout.write(login_url(token, "127.0.0.1", args.port) + "\n")
+            sys.stderr.write(f"{args.name}: personal link above (shown once; only its hash is stored)\n")
+        elif action == "assign":
+            from .cases import select_cells
+
+            cells = select_cells(args.cells) if args.cells else None
+            added = human.assign(store, k=args.k, cells=cells)
+            sys.stderr.write(f"{added} assignment(s) added\n")
+        elif action == "serve":
+            from .web import serve
+
+            store.close()
+            sys.stderr.write(f"annotation app on http://{args.host}:{args.port}/ (log in with a personal link)\n")
+            serve(path, host=args.host, port=args.port)
+            return 0
+        elif action == "stats":
+            from .score.agreement import agreement_report
+
+            json.dump(agreement_report(store), sys.stdout, indent=2, default=str)
+            sys.stdout.write("\n")
+    except (human.AnnotationError, ValueError) as e:
+        raise UsageError(str(e)) from None
+    store.close()
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -603,7 +660,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "report": cmd_report, "cases": cmd_cases, "models": cmd_models, "compare": cmd_compare}
+COMMANDS = {"run": cmd_run, "report": cmd_report, "cases": cmd_cases, "models": cmd_models, "compare": cmd_compare,
+            "annotate": cmd_annotate}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -96,6 +96,24 @@ def resolve_source(source: str) -> Path:
     raise CaseFileError(
         [CaseError(source, 0, "", f"no such file or built-in suite{hint} (suites: {', '.join(list_suites())})")]
     )
+
+
+def iter_json_lines(name: str, text: str, errors: list[CaseError],
+                    shape: str = "a JSON object") -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each JSONL line that is a JSON object; blank and
+    ``//`` lines are skipped, and every other bad line is added to ``errors``."""
+    for lineno, raw in enumerate(text.splitlines(), 1):
+        if not raw.strip() or raw.lstrip().startswith("//"):
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as e:
+            errors.append(CaseError(name, lineno, "", f"invalid JSON: {e.msg} (column {e.colno})"))
+            continue
+        if not isinstance(obj, dict):
+            errors.append(CaseError(name, lineno, "", f"each line must be {shape}"))
+            continue
+        yield lineno, obj
 
 
 def _loc_to_field(loc: Iterable[Any]) -> str:
@@ -215,17 +233,7 @@ def load_file(path: Path, *, cell: str | None = None, suite: str | None = None,
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise CaseFileError([CaseError(name, 0, "", f"cannot read: {e}")]) from None
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        if not raw.strip() or raw.lstrip().startswith("//"):
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as e:
-            errors.append(CaseError(name, lineno, "", f"invalid JSON: {e.msg} (column {e.colno})"))
-            continue
-        if not isinstance(obj, dict):
-            errors.append(CaseError(name, lineno, "", "each line must be a JSON object"))
-            continue
+    for lineno, obj in iter_json_lines(name, text, errors):
         try:
             case = _generic_case(obj, cell, lineno) if _is_generic(obj) else Case.model_validate(obj)
         except _FieldError as e:

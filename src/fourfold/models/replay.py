@@ -18,11 +18,10 @@ file's sha256, so editing the file re-judges its answers.
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
-from ..cases.loader import CaseError, CaseFileError
+from ..cases.loader import CaseError, CaseFileError, iter_json_lines
 from .base import Capabilities, ChatMessage, Generation, GenerationSettings, ModelBackend, PermanentError
 
 try:  # the runner's "no answer by design" class; older trees only have PermanentError
@@ -114,17 +113,7 @@ def _read_lines(name: str, text: str) -> dict[str | None, dict[str, str]]:
     by_model: dict[str | None, dict[str, str]] = {}
     first_line: dict[tuple[str | None, str], int] = {}
     unnamed: list[int] = []
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as e:
-            errors.append(CaseError(name, lineno, "", f"invalid JSON: {e.msg} (column {e.colno})"))
-            continue
-        if not isinstance(obj, dict):
-            errors.append(CaseError(name, lineno, "", "each line must be a JSON object {\"id\", \"response\"}"))
-            continue
+    for lineno, obj in iter_json_lines(name, text, errors, 'a JSON object {"id", "response"}'):
         ok = True
         cid, resp, model = obj.get("id"), obj.get("response"), obj.get("model")
         if "id" not in obj:
