@@ -417,7 +417,7 @@ def _result_view(r: dict[str, Any], code_cell: bool) -> ResultView:
     return ResultView(
         model=r["model"], verdict=v, label=VERDICT_LABEL.get(v, v), emoji=VERDICT_EMOJI.get(v, OTHER_EMOJI),
         css=f"v-{v}" if v in VERDICT_EMOJI else "v-other",
-        rationale=rationale, rationale_md=_md_inline(rationale), judge=r.get("judge") or "",
+        rationale=rationale, rationale_md=_md_inline(rationale), judge=r.get("verdict_by") or r.get("judge") or "",
         response=response, segments=_segments(response, code_cell) if response else [],
         fence=_fence_for(response) if response else "```", error=error, meta=" · ".join(meta),
     )

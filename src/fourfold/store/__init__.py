@@ -262,9 +262,15 @@ def _human_verdicts(store: Store) -> dict[str, tuple[str, str]]:
     except ImportError:
         return {}
     try:
-        return {k: (v[0], str(v[1])) for k, v in effective_human_verdicts(store).items()}
+        found = effective_human_verdicts(store)
     except sqlite3.OperationalError:  # annotation never used on this store
         return {}
+    out = {}
+    for key, (verdict, prov) in found.items():
+        who = ", ".join(prov.get("by") or []) if isinstance(prov, dict) else str(prov)
+        how = prov.get("source", "") if isinstance(prov, dict) else ""
+        out[key] = (verdict, f"people: {who} ({how})" if how else f"people: {who}")
+    return out
 
 
 class _Tx:
