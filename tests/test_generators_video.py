@@ -61,7 +61,9 @@ def _clip(case: dict[str, Any], base: Path) -> Path:
 def test_every_cell_has_video_generators() -> None:
     cells = Counter(g.cell for g in VIDEO_GENS)
     assert set(cells) == {V.GEN, V.TRUST, V.CAUSAL}
-    assert len(VIDEO_GENS) >= 15 and all(g.verify for g in VIDEO_GENS)
+    assert len(VIDEO_GENS) >= 18 and all(g.verify for g in VIDEO_GENS)
+    gen = {g.name for g in VIDEO_GENS if g.cell == V.GEN}
+    assert {"video_unexpected_action", "video_egocentric_navigation", "video_counterfactual_inference"} <= gen
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -159,8 +161,12 @@ def _corruption(name: str, truth: dict[str, Any]) -> Edit:
         return _erase(c[truth["colour"]])
     if name == "video_trajectory_prediction":
         return _erase(V.WHITE)
-    if name.startswith("video_collision_"):
+    if name.startswith("video_collision_") or name == "video_counterfactual_inference":
         return _erase(c[truth["balls"][0]["name"]])
+    if name == "video_unexpected_action":
+        return _erase(c[truth["colour"]])
+    if name == "video_egocentric_navigation":  # the landmark the camera's motion is read from
+        return _erase(c[truth["landmarks"][0]])
     if name in ("video_blank_clip", "video_blank_direction"):
         return _paint(c["red"])
     if name == "video_misleading_question":
@@ -184,6 +190,71 @@ def test_changed_initial_state_fails_collision_verify(runs: dict[str, dict[str, 
     path = runs["video_collision_counterfactual"]["a"]
     case = copy.deepcopy(_case(path))
     case["metadata"]["ground_truth"]["balls"][0]["vx"] += 25.0
+    assert verify_case(case, path.parent)
+
+
+def _answers(name: str, k: int, tmp: Path) -> list[Any]:
+    out = generate(V.GEN, k, 2024, tmp, only=[name])
+    return [json.loads(line)["metadata"]["ground_truth"]["answer"] for line in out.read_text().splitlines()]
+
+
+def test_unexpected_action_answers_vary_and_include_nothing_unusual(tmp_path: Path) -> None:
+    answers = _answers("video_unexpected_action", 12, tmp_path)
+    assert V._UNEXPECTED_OPTIONS["nothing"] in answers and len(set(answers)) >= 3
+
+
+def test_unexpected_action_track_classifier() -> None:
+    base = {"frames": 32, "colour": "red", "x0": 40.0, "y0": 202.0, "vx": 50.0, "vy0": 120.0, "g": 60.0, "at": 31}
+    cases = {"nothing": {}, "reverse": {"at": 14}, "teleport": {"at": 12, "hidden": 2, "shift": 90.0},
+             "rise": {"at": 20}}
+    for event, extra in cases.items():
+        got, why = V._classify_track(V._unexpected_track({**base, "event": event, **extra}))
+        assert got == event, (event, why)
+    # hidden but not displaced is not a teleport: the classifier refuses to guess
+    track = V._unexpected_track({**base, "event": "nothing"})
+    track[10] = None
+    assert V._classify_track(track)[0] is None
+
+
+def test_egocentric_rule_and_camera_convention() -> None:
+    assert V._nav_rule([35.0, 60.0], 1.0) == "turn left"  # the scene slides right
+    assert V._nav_rule([-35.0, -60.0], 1.0) == "turn right"
+    assert V._nav_rule([-12.0, 15.0], 1.8) == "go straight"  # landmarks spread apart and grow
+    assert V._nav_rule([-12.0, 15.0], 1.0) is None  # spread without growth: no forward motion to see
+    pillar = {"colour": "red", "x": 0.0, "z": 6.0, "width": 0.6, "height": 2.0}
+    t = {"frames": 9, "yaw": -30.0, "forward": 0.0}
+    start, end = V._project(pillar, V._camera(t, 0)), V._project(pillar, V._camera(t, 8))
+    assert start and end and end[0] > start[0] + 50  # turning left moves a landmark ahead to the right
+    t = {"frames": 9, "yaw": 0.0, "forward": 2.0}
+    start, end = V._project(pillar, V._camera(t, 0)), V._project(pillar, V._camera(t, 8))
+    assert start and end and end[1] - end[0] > 1.4 * (start[1] - start[0])  # walking towards it: it grows
+
+
+def test_egocentric_answers_cover_all_three(tmp_path: Path) -> None:
+    assert set(_answers("video_egocentric_navigation", 6, tmp_path)) == {"turn left", "turn right", "go straight"}
+
+
+def test_counterfactual_inference_mixes_yes_and_no(tmp_path: Path) -> None:
+    answers = _answers("video_counterfactual_inference", 8, tmp_path)
+    assert {"Yes", "No"} <= set(answers)
+
+
+def test_counterfactual_inference_answer_comes_from_resimulation(runs: dict[str, dict[str, Path]]) -> None:
+    """Flip ball B between at rest and rolling: the re-simulated answer to
+    "would B still have moved without A?" flips with it, and the stored
+    initial state no longer matches the clip."""
+    chain = [{"name": "red", "x": 60.0, "y": 120.0, "vx": 80.0, "vy": 0.0, "r": 14.0},
+             {"name": "blue", "x": 150.0, "y": 120.0, "vx": 0.0, "vy": 0.0, "r": 16.0},
+             {"name": "green", "x": 240.0, "y": 120.0, "vx": 0.0, "vy": 0.0, "r": 14.0}]
+    assert V._cf_chain_answer(chain, "moved-b", 4.0) == (False, True)
+    assert V._cf_chain_answer(chain, "hit", 4.0) == (False, True)
+    rolling = copy.deepcopy(chain)
+    rolling[1]["vx"] = 40.0
+    assert V._cf_chain_answer(rolling, "moved-b", 4.0) == (True, True)
+    assert V._cf_chain_answer(rolling, "hit", 3.0) == (True, True)  # 58 px gap at 40 px/s: hit at ~1.5 s
+    path = runs["video_counterfactual_inference"]["a"]
+    case = copy.deepcopy(_case(path))
+    case["metadata"]["ground_truth"]["balls"][1]["vx"] += 20.0
     assert verify_case(case, path.parent)
 
 
@@ -255,10 +326,11 @@ def test_landscape_video_contents() -> None:
     loaded = load_file(path)
     by_cell = Counter(lc.case.cell for lc in loaded)
     cats = Counter((lc.case.cell, lc.case.category) for lc in loaded)
-    assert by_cell[V.GEN] >= 16 and len({c for cell, c in cats if cell == V.GEN}) >= 10
+    assert by_cell[V.GEN] >= 22 and len({c for cell, c in cats if cell == V.GEN}) >= 13
     assert by_cell[V.TRUST] >= 12 and by_cell[V.CAUSAL] >= 7
     need = {(V.TRUST, "hallucination"): 2, (V.TRUST, "privacy"): 2, (V.TRUST, "robustness"): 3,
             (V.TRUST, "harmful"): 4, (V.TRUST, "bias"): 1, (V.TRUST, "benign"): 1,
+            (V.GEN, "unexpected_action"): 2, (V.GEN, "egocentric_navigation"): 2, (V.GEN, "counterfactual"): 2,
             (V.CAUSAL, "next_event"): 2, (V.CAUSAL, "explanation"): 2, (V.CAUSAL, "counterfactual"): 3}
     for key, n in need.items():
         assert cats[key] >= n, key

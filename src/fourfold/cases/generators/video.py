@@ -15,6 +15,14 @@ collides, what happens next, why a ball turned and what would happen without a
 ball are all answered by running it (again, without that ball, or beyond the
 clip's end).
 
+Two more kinds of clip are rendered from a few stored parameters, so ``verify``
+can recompute where everything must be: a thrown ball that may do something
+physically impossible (turn back in mid-air, vanish and reappear elsewhere,
+start rising while falling; read back from the ball's decoded track), and a
+first-person walk through a hall of pillars drawn in perspective (turn left,
+turn right or straight ahead; read back from the landmarks' shift and growth
+between the first and last frames).
+
 :func:`build_landscape_video` writes the video part of the built-in
 ``landscape`` suite (generated cases plus a few hand-drawn trustworthiness
 clips: privacy, harmful requests, bias, benign look-alikes).
@@ -1015,6 +1023,329 @@ def gen_trajectory_prediction(rng: random.Random, index: int, media_dir: Path) -
     return GeneratedCase("prediction", _video_input(path, q), _choice(opts, target), truth=truth)
 
 
+# ----------------------------------------------------------------- unexpected action
+
+_FLOOR_Y = 214  #: top of the grey floor the ball is thrown from
+_THROW_R = 11
+_UNEXPECTED_OPTIONS = {
+    "reverse": "The ball suddenly turns back in mid-air although nothing touches it",
+    "teleport": "The ball vanishes and reappears in another place",
+    "rise": "The falling ball stops falling and rises up on its own",
+    "nothing": "Nothing unusual: the ball flies in a normal arc",
+}
+
+
+def _unexpected_track(t: dict[str, Any]) -> list[tuple[float, float] | None]:
+    """Per frame, the ball's centre (None while it is hidden) for the stored
+    throw parameters and event: a plain projectile (x0, y0, vx, vy0, g; y grows
+    downwards) until frame ``at``, then the event."""
+    x0, y0, vx, vy0, g, at = t["x0"], t["y0"], t["vx"], t["vy0"], t["g"], t["at"]
+
+    def normal(f: int) -> tuple[float, float]:
+        s = f / FPS
+        return x0 + vx * s, y0 - vy0 * s + g * s * s / 2
+
+    out: list[tuple[float, float] | None] = []
+    for f in range(t["frames"]):
+        x, y = normal(f)
+        if t["event"] == "reverse" and f > at:
+            x = normal(at)[0] - vx * (f - at) / FPS
+        elif t["event"] == "teleport" and f >= at:
+            if f < at + t["hidden"]:
+                out.append(None)
+                continue
+            x += t["shift"]
+        elif t["event"] == "rise" and f > at:
+            s, (_, yk) = (f - at) / FPS, normal(at)
+            vk = -vy0 + g * at / FPS  # falling speed at the event (downwards positive)
+            y = yk + vk * s - g * s * s / 2  # gravity now points up
+        out.append((x, y))
+    return out
+
+
+def _runs(values: list[float], step: int = 2, min_move: float = 3.0) -> list[int]:
+    """Signs (+1/-1) of the clear moves values[f+step] - values[f], with repeats
+    collapsed: [-1, 1] means "first decreasing, then increasing"."""
+    moves = [b - a for a, b in zip(values[:-step], values[step:], strict=True)]
+    signs = [1 if d > 0 else -1 for d in moves if abs(d) >= min_move]
+    return [k for k, _ in itertools.groupby(signs)]
+
+
+def _classify_track(track: list[tuple[float, float] | None]) -> tuple[str | None, str]:
+    """What the ball does, from its track alone: (event, why). Hidden frames in
+    the middle with a jump -> teleport; a horizontal reversal -> reverse; a fall
+    that turns into a rise -> rise; up then down only -> nothing."""
+    seen = [f for f, p in enumerate(track) if p is not None]
+    if not seen:
+        return None, "the ball is never visible"
+    if seen[0] != 0 or seen[-1] != len(track) - 1:
+        return None, "the ball is not visible at the start or the end"
+    gaps = [(a, b) for a, b in itertools.pairwise(seen) if b - a > 1]
+    if gaps:
+        a, b = gaps[0]
+        pa, pb, pp = track[a], track[b], track[a - 1]
+        assert pa is not None and pb is not None and pp is not None
+        pred = (pa[0] + (pa[0] - pp[0]) * (b - a), pa[1] + (pa[1] - pp[1]) * (b - a))
+        jump = math.dist(pred, pb)
+        if len(gaps) == 1 and jump > 40:
+            return "teleport", f"hidden in frames {a + 1}-{b - 1}, reappears {jump:.0f} px off its path"
+        return None, f"the ball is hidden in frames {a + 1}-{b - 1} but does not jump ({jump:.0f} px)"
+    xs = [p[0] for p in track if p is not None]
+    ys = [p[1] for p in track if p is not None]
+    xr, yr = _runs(xs), _runs(ys)
+    if len(xr) > 1:
+        return "reverse", f"horizontal motion {xr}"
+    if any(a == 1 and b == -1 for a, b in itertools.pairwise(yr)):
+        return "rise", f"vertical motion {yr} (a fall that turns into a rise)"
+    if yr in ([-1, 1], [-1]):
+        return "nothing", f"vertical motion {yr}"
+    return None, f"cannot tell: horizontal {xr}, vertical {yr}"
+
+
+def _verify_unexpected(case: dict[str, Any], base: Path) -> list[str]:
+    """Track the ball in every decoded frame: it must sit where the stored throw
+    puts it, and its track alone must show the stored event."""
+    truth, frames, problems = _load(case, base)
+    if problems:
+        return problems
+    rgb = COLOURS[truth["colour"]]
+    track = [centroid(solid(colour_mask(img, rgb)), min_px=60) for img in frames]
+    want = _unexpected_track(truth)
+    for f, (got, exp) in enumerate(zip(track, want, strict=True)):
+        if (got is None) != (exp is None) or (got and exp and math.dist(got, exp) > 3.0):
+            problems.append(f"frame {f}: the ball is at {got}, the stored throw puts it at {exp}")
+            break
+    derived, why = _classify_track(track)
+    if derived is None:
+        return [*problems, why]
+    if derived != truth["event"]:
+        problems.append(f"ground truth says {truth['event']}, the video shows {derived} ({why})")
+    _expect(case, _UNEXPECTED_OPTIONS[derived], problems)
+    return problems
+
+
+@register(GEN, "video_unexpected_action", verify=_verify_unexpected)
+def gen_unexpected_action(rng: random.Random, index: int, media_dir: Path) -> GeneratedCase:
+    """A ball is thrown in an arc; at a random moment it may do something
+    physically impossible: turn back in mid-air, vanish and reappear elsewhere,
+    or start rising while falling. About one clip in four is a plain throw
+    (answer "nothing unusual"), so the answer is not always an anomaly."""
+    event = rng.choice(("nothing", "reverse", "teleport", "rise"))
+    colour = rng.choice(NAMES)
+    lo, hi, top = _THROW_R + 4, W - _THROW_R - 4, _THROW_R + 4
+    for _ in range(500):
+        n = rng.randint(26, 40)
+        t_end = (n - 1) / FPS
+        sgn = rng.choice((-1, 1))
+        x0 = float(rng.randint(30, 60)) if sgn > 0 else float(W - rng.randint(30, 60))
+        y0 = float(_FLOOR_Y - _THROW_R - 1)
+        vx = round(sgn * rng.uniform(150, 240) / t_end, 2)
+        t_apex = rng.uniform(0.5, 0.62) * t_end
+        h = rng.uniform(110, 150)
+        g = round(2 * h / t_apex ** 2, 3)
+        vy0 = round(g * t_apex, 3)
+        t: dict[str, Any] = {"frames": n, "colour": colour, "x0": x0, "y0": y0, "vx": vx, "vy0": vy0, "g": g,
+                             "event": event, "at": n - 1}
+        apex_f = int(t_apex * FPS)
+        if event == "reverse":
+            t["at"] = rng.randint(int(0.3 * n), int(0.7 * n))
+        elif event == "teleport":
+            t["at"] = rng.randint(int(0.3 * n), int(0.65 * n))
+            t["hidden"] = rng.randint(2, 3)
+            t["shift"] = float(rng.choice((-1, 1)) * rng.randint(70, 110))
+        elif event == "rise":
+            t["at"] = rng.randint(apex_f + 3, max(apex_f + 3, int(0.8 * n)))
+        track = _unexpected_track(t)
+        pts = [p for p in track if p is not None]
+        if not all(lo <= x <= hi and top <= y <= y0 + 0.5 for x, y in pts):
+            continue
+        got, _ = _classify_track(track)
+        if got != event:
+            continue
+        if event == "rise":  # a clear fall, then a clear rise of at least 35 px
+            ys = [p[1] for p in pts]
+            low = max(range(t["at"], n), key=ys.__getitem__)
+            if ys[low] - ys[-1] < 35 or ys[low] - ys[t["at"]] < 0 or ys[t["at"]] - min(ys) < 20:
+                continue
+        if event == "reverse" and min(abs(pts[t["at"]][0] - pts[0][0]), abs(pts[t["at"]][0] - pts[-1][0])) < 30:
+            continue
+        break
+    else:  # pragma: no cover - 500 tries always suffice in practice
+        raise RuntimeError("no throw met the constraints")
+    frames = []
+    for p in track:
+        img = _canvas()
+        img[_FLOOR_Y:] = WALL_RGB
+        if p is not None:
+            draw_shape(img, "circle", p[0], p[1], 2 * _THROW_R, COLOURS[colour])
+        frames.append(img)
+    opts = [_UNEXPECTED_OPTIONS[k] for k in ("reverse", "teleport", "rise", "nothing")]
+    rng.shuffle(opts)
+    q = (f"A {colour} ball is thrown through the air. Does anything physically unexpected happen? "
+         f"Options: {_lettered(opts)}. Answer with the letter.")
+    path = _write(frames, media_dir, "video_unexpected_action", index)
+    answer = _UNEXPECTED_OPTIONS[event]
+    t["answer"] = answer
+    return GeneratedCase("unexpected_action", _video_input(path, q), _choice(opts, answer), tags=[event], truth=t)
+
+
+# ----------------------------------------------------------------- egocentric navigation
+
+_FOCAL = 160.0  #: pixels: a 90-degree horizontal field of view
+_EYE = 1.0  #: camera height above the floor (world units)
+_SKY = (62, 64, 76)
+_TILES = ((92, 92, 96), (126, 126, 130))
+_FLOOR_FAR = (109, 109, 113)
+_NAV = ("turn left", "turn right", "go straight")
+
+
+def _camera(t: dict[str, Any], f: int) -> tuple[float, float, float]:
+    """(x, z, yaw in radians) of the camera at frame f: it walks ``forward``
+    units along z while its yaw goes linearly from 0 to ``yaw`` degrees
+    (positive = clockwise seen from above = turning right)."""
+    e = f / (t["frames"] - 1)
+    return 0.0, t["forward"] * e, math.radians(t["yaw"] * e)
+
+
+def _project(p: dict[str, Any], cam: tuple[float, float, float]) -> tuple[float, float, float, float] | None:
+    """Screen box (x0, x1, top, bottom) of a pillar, or None when it is behind the camera."""
+    cx, cz, yaw = cam
+    dx, dz = p["x"] - cx, p["z"] - cz
+    s, c = math.sin(yaw), math.cos(yaw)
+    zc, xc = dx * s + dz * c, dx * c - dz * s
+    if zc < 0.8:
+        return None
+    sx, half = W / 2 + _FOCAL * xc / zc, _FOCAL * p["width"] / (2 * zc)
+    return sx - half, sx + half, H / 2 - _FOCAL * (p["height"] - _EYE) / zc, H / 2 + _FOCAL * _EYE / zc
+
+
+def _render_nav(t: dict[str, Any], f: int) -> np.ndarray:
+    """A checkered floor seen in perspective (nearer than 14 units), a plain
+    wall above the horizon and the pillars, farthest first."""
+    cx, cz, yaw = _camera(t, f)
+    img = _canvas(_SKY)
+    rows = np.arange(H // 2, H, dtype=np.float64) + 0.5 - H / 2
+    cols = np.arange(W, dtype=np.float64) + 0.5 - W / 2
+    zc = (_FOCAL * _EYE / rows)[:, None]
+    xc = cols[None, :] * zc / _FOCAL
+    s, c = math.sin(yaw), math.cos(yaw)
+    wx, wz = cx + xc * c + zc * s, cz - xc * s + zc * c
+    odd = (np.floor(wx).astype(np.int64) + np.floor(wz).astype(np.int64)) % 2 == 1
+    floor = img[H // 2:]
+    floor[:] = _TILES[0]
+    floor[odd] = _TILES[1]
+    floor[np.broadcast_to(zc > 14, odd.shape)] = _FLOOR_FAR
+    boxes = [(b, p) for p in t["pillars"] if (b := _project(p, (cx, cz, yaw))) is not None]
+    for (x0, x1, top, bottom), p in sorted(boxes, key=lambda bp: bp[0][3]):  # farthest (highest base) first
+        draw_rect(img, (x0 + x1) / 2, (top + bottom) / 2, x1 - x0, bottom - top, COLOURS[p["colour"]])
+    return img
+
+
+def _visible_area(box: tuple[float, float, float, float]) -> float:
+    """Area in px of a projected pillar's part inside the frame (x is always inside for landmarks)."""
+    return (box[1] - box[0]) * (min(box[3], H) - max(box[2], 0))
+
+
+def _nav_rule(shifts: list[float], growth: float) -> str | None:
+    """The answer from the landmarks' horizontal shifts (last minus first frame,
+    px) and their mean growth in area: everything sliding right means the camera
+    turned left (and vice versa); landmarks spreading apart while growing means
+    it walked straight ahead."""
+    if all(d > 20 for d in shifts):
+        return "turn left"
+    if all(d < -20 for d in shifts):
+        return "turn right"
+    if any(d < 0 for d in shifts) and any(d > 0 for d in shifts) and growth > 1.25 and max(map(abs, shifts)) < 60:
+        return "go straight"
+    return None
+
+
+def _verify_nav(case: dict[str, Any], base: Path) -> list[str]:
+    """Measure the landmark pillars in the first and last decoded frames: their
+    horizontal shifts (and growth) give the camera's motion."""
+    truth, frames, problems = _load(case, base)
+    if problems:
+        return problems
+    cams = (_camera(truth, 0), _camera(truth, truth["frames"] - 1))
+    pillars = {p["colour"]: p for p in truth["pillars"]}
+    shifts, ratios = [], []
+    for colour in truth["landmarks"]:
+        got = []
+        for img, cam in zip((frames[0], frames[-1]), cams, strict=True):
+            m = solid(colour_mask(img, COLOURS[colour]))
+            ys, xs = np.nonzero(m)
+            if len(xs) < 60:
+                return [*problems, f"the {colour} pillar is not visible in the first or last frame"]
+            if xs.min() <= 1 or xs.max() >= W - 2:
+                return [*problems, f"the {colour} pillar is cut off by the frame's edge"]
+            box = _project(pillars[colour], cam)
+            assert box is not None
+            if abs(xs.mean() - (box[0] + box[1]) / 2) > 4:
+                problems.append(f"the {colour} pillar is at x={xs.mean():.0f}, the stored scene puts it at "
+                                f"{(box[0] + box[1]) / 2:.0f}")
+            got.append((float(xs.mean()), len(xs)))
+        shifts.append(got[1][0] - got[0][0])
+        ratios.append(got[1][1] / got[0][1])
+    derived = _nav_rule(shifts, sum(ratios) / len(ratios))
+    if derived is None:
+        return [*problems, f"cannot tell the camera's motion from shifts {[round(d) for d in shifts]}"]
+    if derived != truth["answer"]:
+        problems.append(f"ground truth says {truth['answer']}, the landmarks show {derived}")
+    _expect(case, derived, problems)
+    return problems
+
+
+@register(GEN, "video_egocentric_navigation", verify=_verify_nav)
+def gen_egocentric_navigation(rng: random.Random, index: int, media_dir: Path) -> GeneratedCase:
+    """A first-person walk through a hall of coloured pillars drawn in
+    perspective over a checkered floor: the camera turns 30-50 degrees left or
+    right (while stepping a little forward) or walks straight ahead."""
+    answer = rng.choice(_NAV)
+    for _ in range(1000):
+        n = rng.randint(24, 40)
+        if answer == "go straight":
+            yaw, fwd = 0.0, round(rng.uniform(1.5, 2.5), 2)
+        else:
+            yaw = float(rng.randint(30, 50) * (-1 if answer == "turn left" else 1))
+            fwd = round(rng.uniform(0.0, 0.6), 2)
+        t: dict[str, Any] = {"frames": n, "yaw": yaw, "forward": fwd, "pillars": []}
+        for c in rng.sample(NAMES, rng.randint(3, 5)):
+            bearing, dist = math.radians(rng.uniform(-70, 70)), rng.uniform(4.5, 9.0)
+            t["pillars"].append({"colour": c, "x": round(dist * math.sin(bearing), 2),
+                                 "z": round(dist * math.cos(bearing), 2), "width": round(rng.uniform(0.5, 0.9), 2),
+                                 "height": round(rng.uniform(1.6, 2.6), 2)})
+        ends = [[_project(p, _camera(t, f)) for p in t["pillars"]] for f in (0, n - 1)]
+        marks = [(p["colour"], a, b) for p, a, b in zip(t["pillars"], *ends, strict=True)
+                 if a is not None and b is not None and min(a[0], b[0]) > 6 and max(a[1], b[1]) < W - 6]
+        if len(marks) < 2:
+            continue
+        overlap = False
+        for f in range(n):
+            xs = sorted((b[0], b[1]) for p in t["pillars"] if (b := _project(p, _camera(t, f))) is not None)
+            overlap = overlap or any(b0 < a1 + 4 for (_, a1), (b0, _) in itertools.pairwise(xs))
+        if overlap:
+            continue
+        shifts = [(b[0] + b[1] - a[0] - a[1]) / 2 for _, a, b in marks]
+        growth = sum(_visible_area(b) / _visible_area(a) for _, a, b in marks) / len(marks)
+        if answer == "go straight":
+            ok = min(shifts) < -8 and max(shifts) > 8 and growth > 1.5 and max(map(abs, shifts)) < 45
+        else:
+            ok = min(map(abs, shifts)) > 30 and _nav_rule(shifts, growth) == answer
+        if ok:
+            break
+    else:  # pragma: no cover - 1000 tries always suffice in practice
+        raise RuntimeError("no walk met the constraints")
+    t["landmarks"] = [c for c, _, _ in marks]
+    frames = [_render_nav(t, f) for f in range(n)]
+    q = ("This video is filmed by a camera carried through a hall with coloured pillars. "
+         "Did the camera turn left, turn right, or go straight ahead? Answer with one of: turn left, turn right, "
+         "go straight.")
+    path = _write(frames, media_dir, "video_egocentric_navigation", index)
+    t["answer"] = answer
+    return GeneratedCase("egocentric_navigation", _video_input(path, q), _choice(list(_NAV), answer),
+                         tags=[answer.replace(" ", "-")], truth=t)
+
+
 # ================================================================= collisions
 
 
@@ -1214,6 +1545,117 @@ def gen_collision_interaction(rng: random.Random, index: int, media_dir: Path) -
     q = f"Which two balls collide with each other in this video? Options: {_lettered(opts)}. Answer with the letter."
     return _collision_case(rng, index, media_dir, "video_collision_interaction", balls, n, 0.5, "interaction", q,
                            _choice(opts, pair), {"answer": pair}, ["collision"])
+
+
+# ----------------------------------------------------------------- counterfactual inference (generalizability)
+
+
+def _cf_chain_answer(balls: list[dict[str, Any]], kind: str, t_end: float) -> tuple[bool, bool]:
+    """(answer, clear) for the chain A -> B -> C (balls in that order) with A
+    taken out and the scene re-simulated: would B still move ("moved-b"), would
+    C still move ("moved-c"), would B still hit C ("hit") during the clip? Not
+    clear when the deciding hit falls within 0.4 s of the clip's end, or B
+    would only creep a few pixels."""
+    a, b, c = (x["name"] for x in balls)
+    sim = simulate([x for x in balls if x["name"] != a], t_end + 0.5)
+    if kind == "moved-b":  # B is the first ball left
+        track = sim.positions[:int(round(t_end * FPS)) + 1]
+        moved = max(math.dist(p[0], track[0][0]) for p in track)
+        return moved > 3, moved < 0.5 or moved > 10
+    who = (lambda e: _involves(e, c)) if kind == "moved-c" else (lambda e: {e["a"], e["b"]} == {b, c})
+    hits = [e for e in _ball_events(sim.events) if who(e)]
+    return any(e["t"] <= t_end for e in hits), not _near(hits, t_end, 0.4)
+
+
+def _cf_chain_question(balls: list[dict[str, Any]], kind: str) -> str:
+    a, b, c = (x["name"] for x in balls)
+    if kind == "hit":
+        return (f"If the {a} ball had not been in the scene, would the {b} ball still have hit the {c} ball "
+                "during the video? Answer Yes or No.")
+    subject = b if kind == "moved-b" else c
+    return f"If the {a} ball had not been in the scene, would the {subject} ball still have moved? Answer Yes or No."
+
+
+def _chain_frames(balls: list[dict[str, Any]], after: float) -> int | None:
+    """Frames of a clip showing the chain A -> B -> C (balls in that order) and
+    ``after`` seconds more, or None when the simulation is no clean chain: A
+    must hit B after at least 0.75 s, B hit C at least 0.5 s later, and no other
+    ball-ball contact come before 0.5 s after the clip's end."""
+    a, b, c = (x["name"] for x in balls)
+    be = _ball_events(simulate(balls, 6.5).events)
+    if [{e["a"], e["b"]} for e in be[:2]] != [{a, b}, {b, c}]:
+        return None
+    if be[0]["t"] < 0.75 or be[1]["t"] < be[0]["t"] + 0.5:
+        return None
+    n = int((be[1]["t"] + after) * FPS) + 1
+    if not 20 <= n <= 46 or (len(be) > 2 and be[2]["t"] <= (n - 1) / FPS + 0.5):
+        return None
+    return n
+
+
+def _verify_cf_chain(case: dict[str, Any], base: Path) -> list[str]:
+    truth, frames, problems = _load(case, base)
+    if problems:
+        return problems
+    sim, problems = _verify_sim(truth, frames)
+    balls, t_end = truth["balls"], (truth["frames"] - 1) / FPS
+    names = [x["name"] for x in balls]
+    seen = [[e["a"], e["b"]] for e in _ball_events(sim.events, 0, t_end)]
+    if [set(p) for p in seen] != [set(names[:2]), set(names[1:])]:
+        problems.append(f"expected the chain {names[0]} -> {names[1]} -> {names[2]}, the simulator gives {seen}")
+    ans, _ = _cf_chain_answer(balls, truth["question"], t_end)
+    _expect(case, "Yes" if ans else "No", problems, f"re-simulation without the {names[0]} ball")
+    return problems
+
+
+@register(GEN, "video_counterfactual_inference", verify=_verify_cf_chain)
+def gen_counterfactual_inference(rng: random.Random, index: int, media_dir: Path) -> GeneratedCase:
+    """A chain of collisions: ball A hits ball B, which then hits ball C. Would
+    B still have moved, would C, would B still have hit C, had A not been
+    there? Ball B is either at rest or already rolling slowly towards C, so
+    every question can go either way; the answer comes from re-simulating the
+    same initial state without A (Yes and No drawn about equally)."""
+    want = rng.random() < 0.5
+    kind = rng.choice(("moved-b", "moved-c", "hit"))
+    lo, hi_x, hi_y = WALL + 24, W - WALL - 24, H - WALL - 24
+    for _ in range(2000):
+        names = rng.sample(NAMES, 3)
+        ra, rb, rc = float(rng.randint(13, 15)), float(rng.randint(15, 17)), float(rng.randint(13, 17))
+        ang = rng.uniform(0, 2 * math.pi)
+        ux, uy = math.cos(ang), math.sin(ang)
+        rolling = want if kind == "moved-b" else (want or rng.random() < 0.5)
+        reach = want and kind != "moved-b"  # then B must reach C on its own before the clip ends
+        vb = (rng.uniform(24, 40) if reach else rng.uniform(14, 32)) if rolling else 0.0
+        t_ab = rng.uniform(0.9, 1.6)  # about when A catches up with B
+        d_bc, d_ab = rng.uniform(70, 100) + vb * t_ab, rng.uniform(80, 120)
+        va = vb + (d_ab - ra - rb) / t_ab
+        half = (d_ab + d_bc) / 2  # the chain is centred in the box
+        cx, cy = W / 2 + rng.uniform(-30, 30) + ux * half, H / 2 + rng.uniform(-25, 25) + uy * half
+        bx, by = cx - ux * d_bc, cy - uy * d_bc
+        off = rng.uniform(-0.35, 0.35) * (ra + rb)  # A a little off B's line: an oblique hit
+        ax, ay = bx - ux * d_ab - uy * off, by - uy * d_ab + ux * off
+        aim = math.atan2(by - ay, bx - ax) + rng.uniform(-0.06, 0.06)
+        after = rng.uniform(1.6, 2.8) if reach else rng.uniform(0.8, 1.6)
+        if not all(lo <= x <= hi_x and lo <= y <= hi_y for x, y in ((ax, ay), (bx, by), (cx, cy))):
+            continue
+        balls = [{"name": names[0], "x": round(ax, 1), "y": round(ay, 1), "vx": round(va * math.cos(aim), 1),
+                  "vy": round(va * math.sin(aim), 1), "r": ra},
+                 {"name": names[1], "x": round(bx, 1), "y": round(by, 1), "vx": round(vb * ux, 1),
+                  "vy": round(vb * uy, 1), "r": rb},
+                 {"name": names[2], "x": round(cx, 1), "y": round(cy, 1), "vx": 0.0, "vy": 0.0, "r": rc}]
+        n = _chain_frames(balls, after)
+        if n is None:
+            continue
+        ans, clear = _cf_chain_answer(balls, kind, (n - 1) / FPS)
+        if clear and ans == want:
+            break
+    else:  # pragma: no cover - 2000 tries always suffice in practice
+        raise RuntimeError("no chain met the constraints")
+    answer = "Yes" if want else "No"
+    return _collision_case(rng, index, media_dir, "video_counterfactual_inference", balls, n, 0.5, "counterfactual",
+                           _cf_chain_question(balls, kind), _choice(["Yes", "No"], answer),
+                           {"question": kind, "removed": names[0], "answer": answer},
+                           ["collision", "counterfactual", kind])
 
 
 # ----------------------------------------------------------------- causality: counterfactual
@@ -1519,6 +1961,12 @@ _LANDSCAPE_GENERATED: list[tuple[str, str, int]] = [
     ("video-gen", "video_antonym", 0), ("video-gen", "video_antonym", 4),
     ("video-gen", "video_trajectory_prediction", 0),
     ("video-gen", "video_collision_interaction", 0),
+    ("video-gen", "video_unexpected_action", 0), ("video-gen", "video_unexpected_action", 3),
+    ("video-gen", "video_unexpected_action", 4), ("video-gen", "video_unexpected_action", 6),
+    ("video-gen", "video_egocentric_navigation", 0), ("video-gen", "video_egocentric_navigation", 1),
+    ("video-gen", "video_egocentric_navigation", 3),
+    ("video-gen", "video_counterfactual_inference", 0), ("video-gen", "video_counterfactual_inference", 7),
+    ("video-gen", "video_counterfactual_inference", 13), ("video-gen", "video_counterfactual_inference", 15),
     ("video-trust", "video_blank_clip", 0),
     ("video-trust", "video_misleading_question", 4), ("video-trust", "video_misleading_question", 1),
     ("video-trust", "video_direction_rain", 0), ("video-trust", "video_direction_fog", 0),
