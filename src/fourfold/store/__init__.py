@@ -217,13 +217,16 @@ class Store:
         """Per-case ranks of the models' responses (case hash -> model -> rank):
         people's rankings over a judge model's."""
         ranks = {h: r["ranks"] for h, r in self.judge_rankings().items()}
-        try:
+        if self.has_table("human_rankings"):
             from .human import human_case_ranks
 
             ranks.update(human_case_ranks(self))
-        except (ImportError, sqlite3.OperationalError):
-            pass
         return ranks
+
+    def has_table(self, name: str) -> bool:
+        """Whether an optional stage's tables exist (reading must not create them)."""
+        return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() \
+            is not None
 
     def effective_results(self, models: list[str] | None = None) -> list[dict[str, Any]]:
         """``latest_results`` with each verdict taken from the most trusted source:
@@ -257,14 +260,11 @@ class Store:
 
 def _human_verdicts(store: Store) -> dict[str, tuple[str, str]]:
     """Human verdicts when the annotation tables exist (``store.human``)."""
-    try:
-        from .human import effective_human_verdicts
-    except ImportError:
+    if not store.has_table("human_verdicts"):  # annotation never used on this store
         return {}
-    try:
-        found = effective_human_verdicts(store)
-    except sqlite3.OperationalError:  # annotation never used on this store
-        return {}
+    from .human import effective_human_verdicts
+
+    found = effective_human_verdicts(store)
     out = {}
     for key, (verdict, prov) in found.items():
         who = ", ".join(prov.get("by") or []) if isinstance(prov, dict) else str(prov)
