@@ -354,3 +354,24 @@ def test_html_in_headless_chromium(report: tuple[Store, ReportFiles]) -> None:
             page.screenshot(path="/tmp/fourfold_report.png", full_page=True)
         finally:
             browser.close()
+
+
+def test_package_photos_are_embedded_as_small_thumbnails(tmp_path: Path) -> None:
+    import json as _json
+
+    from fourfold.report import build_report as _build
+    from fourfold.store import ResultRow as _Row
+    from fourfold.store import Store as _Store
+
+    store = _Store(tmp_path / "r.db")
+    case = {"id": "p1", "cell": "image/generalizability", "category": "recognition",
+            "input": [{"role": "user", "content": [{"type": "image", "path": "pkg:skimage/data/astronaut.png"},
+                                                   {"type": "text", "text": "Who?"}]}],
+            "reference": {"kind": "exact", "answer": "astronaut"}}
+    store.put_cases([("hp", "p1", "image/generalizability", "recognition", "t", str(tmp_path), _json.dumps(case))])
+    store.put_results([_Row(key="k", model="m", model_identity="{}", settings="{}", case_id="p1", case_hash="hp",
+                            cell="image/generalizability", category="recognition", status="ok", verdict="good",
+                            response="an astronaut")])
+    html = _build(store, tmp_path / "out").html.read_text()
+    assert "data:image/jpeg;base64," in html  # the 790 KB PNG shrunk to a thumbnail
+    assert len(html) < 200_000

@@ -348,6 +348,36 @@ def _md_quote(text: str) -> str:
     return "\n".join("> " + line.replace("<", "&lt;") if line else ">" for line in text.splitlines() or [""])
 
 
+THUMB_SIDE = 480
+
+
+def _thumbnail(path: Path, mime: str) -> str:
+    """A data: URL small enough that a report of hundreds of photographs stays a
+    few megabytes: pictures over 480 px or 150 KB are shrunk (JPEG, or PNG when
+    they have transparency); small ones are embedded as they are."""
+    data = path.read_bytes()
+    if len(data) <= 150_000:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            if max(im.size) <= THUMB_SIDE:
+                return f"data:{mime};base64," + base64.b64encode(data).decode("ascii")
+    import io
+
+    from PIL import Image
+
+    with Image.open(path) as im:
+        im.thumbnail((THUMB_SIDE, THUMB_SIDE))
+        buf = io.BytesIO()
+        if im.mode in ("RGBA", "LA", "P"):
+            im.convert("RGBA").save(buf, format="PNG", optimize=True)
+            kind = "image/png"
+        else:
+            im.convert("RGB").save(buf, format="JPEG", quality=82)
+            kind = "image/jpeg"
+    return f"data:{kind};base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
 class _Media:
     """Embeds case images as data: URLs, each file read once per report."""
 
@@ -355,14 +385,19 @@ class _Media:
         self._cache: dict[Path, str | None] = {}
 
     def src(self, base: str | None, rel: str) -> str | None:
-        path = Path(base or ".") / rel
+        from ..cases.loader import resolve_media
+
+        try:
+            path = resolve_media(Path(base or "."), rel)
+        except FileNotFoundError:
+            return None
         if path in self._cache:
             return self._cache[path]
         src = None
         mime = mimetypes.guess_type(path.name)[0] or ""
         try:
             if mime.startswith("image/") and path.is_file() and path.stat().st_size < MAX_EMBED_BYTES:
-                src = f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+                src = _thumbnail(path, mime)
         except OSError:
             src = None
         self._cache[path] = src
