@@ -100,3 +100,23 @@ def test_judge_spec_errors(tmp_path):
     r = fourfold("report", "--store", str(out / "results.db"), "--judge", "smollm2", "--judge-cell", "text=smollm2",
                  check=False)
     assert r.returncode == 2 and "--judge-cell" in r.stderr
+
+
+@pytest.mark.slow
+def test_embedded_model_as_judge_offline(tmp_path):
+    """The offline demo: the 135M embedded model judges a rubric case. It is a weak
+    judge; what must hold is the plumbing: a verdict, stored with its template."""
+    cases, a, _ = _setup(tmp_path)
+    out = tmp_path / "out"
+    fourfold("run", "--model", f"replay/{a}", "--cases", str(cases), "--cells", "text/causality", "--out", str(out),
+             "--no-progress", "--no-report")
+    r = fourfold("report", "--store", str(out / "results.db"), "--out", str(out), "--judge", "smollm2",
+                 "--judge-samples", "1")
+    assert "judge: 2 judged" in r.stderr
+    import sqlite3
+
+    rows = sqlite3.connect(out / "results.db").execute("SELECT verdict, template, raw FROM judgements").fetchall()
+    assert len(rows) == 2
+    assert all(v in ("good", "unclear", "bad") and t == "verdict@v1" and json.loads(raw) for v, t, raw in rows)
+    md = (out / "report.md").read_text()
+    assert "smollm2 (verdict@v1)" in md
