@@ -99,3 +99,18 @@ def fourfold(*args: str, env: dict[str, str] | None = None, timeout: float = 600
 def fourfold_popen(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "fourfold.cli", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})
+
+
+def run_python(source: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=timeout)
+
+
+def check_solution_and_stub(case: object) -> None:
+    """A unit-test case is only worth its tests if its known-good solution passes
+    them and a stub returning None does not."""
+    ref = case.reference  # type: ignore[attr-defined]
+    good = run_python(ref.solution + "\n\n" + ref.tests)
+    assert good.returncode == 0, f"{case.id}: solution fails its tests:\n{good.stderr[-2000:]}"  # type: ignore[attr-defined]
+    stub = f"def {ref.entry_point}(*a, **k):\n    return None\n"
+    bad = run_python(stub + "\n\n" + ref.tests)
+    assert bad.returncode != 0, f"{case.id}: a stub returning None passes the tests"  # type: ignore[attr-defined]

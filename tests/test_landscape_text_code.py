@@ -8,12 +8,11 @@ Python prints, and nothing taken over from the starter suite."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections import Counter
 
 import pytest
 
+from conftest import check_solution_and_stub, run_python
 from fourfold.cases import load_file
 from fourfold.cases.loader import SUITES_DIR
 from fourfold.judge import judge_now
@@ -73,10 +72,6 @@ SUBTAGS = {
     "code/generalizability/understanding": {"what-code-does", "optimisation", "vulnerability"},
     "code/generalizability/generation": {"algorithms", "data-processing"},
 }
-
-
-def _run(source: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=timeout)
 
 
 def _norm(text: str) -> str:
@@ -213,19 +208,14 @@ def test_unit_tests_cases_have_solution_and_entry_point() -> None:
 
 @pytest.mark.parametrize("case", UNIT, ids=[c.id for c in UNIT])
 def test_solution_passes_and_stub_fails(case) -> None:
-    ref = case.reference
-    good = _run(ref.solution + "\n\n" + ref.tests)
-    assert good.returncode == 0, f"{case.id}: solution fails its tests:\n{good.stderr[-2000:]}"
-    stub = f"def {ref.entry_point}(*a, **k):\n    return None\n"
-    bad = _run(stub + "\n\n" + ref.tests)
-    assert bad.returncode != 0, f"{case.id}: a stub returning None passes the tests"
+    check_solution_and_stub(case)
 
 
 @pytest.mark.parametrize("case", OUTPUT, ids=[c.id for c in OUTPUT])
 def test_printed_output_is_judged_good(case) -> None:
     blocks = re.findall(r"```python\n(.*?)```", case.prompt_text(), re.S)
     assert len(blocks) == 1, f"{case.id}: expected one python block"
-    run = _run(blocks[0], timeout=30)
+    run = run_python(blocks[0], timeout=30)
     assert run.returncode == 0, run.stderr
     verdict = judge_now(case, run.stdout.strip())
     assert verdict is not None and verdict.verdict == "good", f"{case.id}: Python prints {run.stdout!r}: {verdict}"

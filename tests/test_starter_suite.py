@@ -4,12 +4,11 @@ and reject an obviously wrong one."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 
 import pytest
 
+from conftest import check_solution_and_stub
 from fourfold.cases import load_cases
 
 CELLS = (
@@ -18,10 +17,6 @@ CELLS = (
 )
 CASES = [lc.case for lc in load_cases(["starter"])]
 UNIT = [c for c in CASES if c.reference.kind == "unit_tests"]
-
-
-def _run(source: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=20)
 
 
 def test_cells_have_enough_cases() -> None:
@@ -63,9 +58,4 @@ def test_unit_tests_cases_have_solution_and_entry_point() -> None:
 
 @pytest.mark.parametrize("case", UNIT, ids=[c.id for c in UNIT])
 def test_solution_passes_and_stub_fails(case) -> None:
-    ref = case.reference
-    good = _run(ref.solution + "\n\n" + ref.tests)
-    assert good.returncode == 0, f"{case.id}: solution fails its tests:\n{good.stderr}"
-    stub = f"def {ref.entry_point}(*a, **k):\n    return None\n"
-    bad = _run(stub + "\n\n" + ref.tests)
-    assert bad.returncode != 0, f"{case.id}: a stub returning None passes the tests"
+    check_solution_and_stub(case)
