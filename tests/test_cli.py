@@ -117,3 +117,12 @@ def test_annotate_commands(tmp_path):
     r = fourfold("annotate", "assign", "-k", "1", "--store", db)
     assert "1 assignment(s) added" in r.stderr
     assert "0 assignment(s) added" in fourfold("annotate", "assign", "-k", "1", "--store", db).stderr
+
+
+def test_unloadable_model_stops_with_a_clear_message(tmp_path):
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"not a gguf file" * 64)
+    r = fourfold("run", "--model", f"llamacpp/{bad}", "--cases", "starter", "--limit", "1", "--cells",
+                 "text/causality", "--out", str(tmp_path / "out"), "--no-progress", check=False)
+    assert r.returncode == 1 and "stopped, no case can succeed: cannot load" in r.stderr
+    assert "Traceback" not in r.stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import time
 from pathlib import Path
 
@@ -148,14 +149,42 @@ def test_runner_honours_retry_after_and_redacts_errors(tmp_path: Path, monkeypat
         assert row["status"] == "ok" and row["verdict"] == "good" and row["attempts"] == 2
 
         # a permanent error is stored as error (retried next run), with the key redacted
-        script2 = [web.json_response({"error": {"message": f"Incorrect API key provided: {secret}"}}, status=401)]
+        script2 = [web.json_response({"error": {"message": f"bad request for key {secret}"}}, status=400)]
         async with CannedServer(script2) as url2:
             store2 = Store(tmp_path / "r2.db")
             await Runner(store2, RunConfig(progress=False)).run(cases, [OpenAIBackend(f"openai/y@{url2}", "y", url2)])
         row2 = store2.latest_results()[0]
-        assert row2["status"] == "error" and "401" in row2["error"]
+        assert row2["status"] == "error" and "400" in row2["error"]
         assert secret not in row2["error"] and secret not in (row2["rationale"] or "")
         assert secret.encode() not in (tmp_path / "r2.db").read_bytes()
         for extra in tmp_path.glob("r2.db-*"):
             assert secret.encode() not in extra.read_bytes()
     asyncio.run(go())
+
+
+def test_unusable_backend_stops_at_once_and_exits_1(tmp_path: Path, monkeypatch):
+    """A wrong key (401) or an unknown model (404) fails every case alike: the run
+    stops that model after the requests already in flight, records nothing for
+    it (the next run, once fixed, sends them all), and says why."""
+    secret = "sk-wrong-key-0123456789abcdef"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    f = tmp_path / "c.jsonl"
+    f.write_text("".join(json.dumps({"id": f"c{i}", "cell": "text/generalizability", "category": "math",
+                                     "input": f"{i}+1?", "reference": {"kind": "numeric", "answer": i + 1}}) + "\n"
+                         for i in range(40)))
+
+    async def go() -> tuple[CannedServer, Store, object]:
+        script = [web.json_response({"error": {"message": f"Incorrect API key provided: {secret}"}}, status=401)
+                  for _ in range(8)]
+        server = CannedServer(script)
+        async with server as url:
+            store = Store(tmp_path / "r.db")
+            summary = await Runner(store, RunConfig(progress=False, concurrency=4)).run(
+                load_file(f), [OpenAIBackend(f"openai/x@{url}", "x", url)])
+        return server, store, summary
+
+    server, store, summary = asyncio.run(go())
+    assert len(server.requests) <= 4, "only the requests already in flight"
+    assert store.latest_results() == []
+    ms = summary.models[0]  # type: ignore[attr-defined]
+    assert ms.stopped and "401" in ms.stopped and secret not in ms.stopped

@@ -223,6 +223,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stderr.write("\ninterrupted: finished results are saved; run the same command again to resume\n")
         return 130
     _print_summary(summary, store)
+    stopped = [ms for ms in summary.models if ms.stopped]
+    for ms in stopped:
+        _err(f"{ms.model}: stopped, no case can succeed: {ms.stopped}")
     if args.judge:
         gc.enable()
         _judge(store, args)
@@ -230,7 +233,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.no_report:
         _write_report(store, Path(args.out))
     store.close()
-    return 0
+    return 1 if stopped else 0
 
 
 def _run_async(coro: Any) -> Any:

@@ -11,6 +11,7 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from .base import (
+    BackendUnusable,
     Capabilities,
     ChatMessage,
     ChatPart,
@@ -98,7 +99,7 @@ def create_backend(spec: str) -> ModelBackend:
 
 
 __all__ = [
-    "BACKENDS", "DEFAULT_MODEL", "BackendInfo", "Capabilities", "ChatMessage", "ChatPart", "Generation",
+    "BACKENDS", "DEFAULT_MODEL", "BackendUnusable", "BackendInfo", "Capabilities", "ChatMessage", "ChatPart", "Generation",
     "GenerationSettings", "ModelBackend", "ModelSpecError", "NoResponse", "PermanentError", "TransientError",
     "create_backend", "embedded_model_path", "to_openai_messages",
 ]

@@ -100,6 +100,11 @@ class PermanentError(Exception):
     """Retrying cannot help (bad request, auth failure, unknown model)."""
 
 
+class BackendUnusable(PermanentError):
+    """No case can succeed (bad API key, unknown model, missing weights): the
+    runner stops this model at once instead of recording every case as an error."""
+
+
 class NoResponse(PermanentError):
     """The backend has no answer for this case by design (a replay file without
     it): recorded as ``not_evaluated``, not as an error."""

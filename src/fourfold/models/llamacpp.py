@@ -15,7 +15,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .base import Capabilities, ChatMessage, Generation, GenerationSettings, ModelBackend, PermanentError
+from .base import (
+    BackendUnusable,
+    Capabilities,
+    ChatMessage,
+    Generation,
+    GenerationSettings,
+    ModelBackend,
+    PermanentError,
+)
 
 EMBEDDED_NAME = "smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -97,13 +105,16 @@ class LlamaCppBackend(ModelBackend):
             try:
                 from llama_cpp import Llama
             except ImportError as e:
-                raise PermanentError(
+                raise BackendUnusable(
                     "llama-cpp-python is not installed: run `make setup` (see README)"
                 ) from e
-            self._llm = Llama(
-                model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                n_threads_batch=self.n_threads, verbose=False, seed=0,
-            )
+            try:
+                self._llm = Llama(
+                    model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
+                    n_threads_batch=self.n_threads, verbose=False, seed=0,
+                )
+            except (ValueError, RuntimeError, OSError) as e:  # not a GGUF, or one this llama.cpp cannot load
+                raise BackendUnusable(f"cannot load {self.path}: {e}") from None
         return self._llm
 
     def _generate_sync(self, messages: list[dict[str, Any]], settings: GenerationSettings) -> Generation:

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from .base import (
+    BackendUnusable,
     Capabilities,
     ChatMessage,
     Generation,
@@ -109,6 +110,8 @@ class OpenAIBackend(ModelBackend):
             msg = _error_message(raw) or f"HTTP {status}"
             if status in RETRYABLE:
                 raise TransientError(f"HTTP {status}: {msg}", retry_after)
+            if status in (401, 403, 404):  # key, permission or model name: every case would fail alike
+                raise BackendUnusable(f"HTTP {status}: {msg}")
             raise PermanentError(f"HTTP {status}: {msg}")
         try:
             data = json.loads(raw)

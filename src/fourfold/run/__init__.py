@@ -23,6 +23,7 @@ from typing import Any
 from ..cases import ImagePart, LoadedCase, TextPart
 from ..judge import Judgement, judge, judge_now
 from ..models import (
+    BackendUnusable,
     ChatMessage,
     ChatPart,
     Generation,
@@ -53,6 +54,8 @@ class ModelSummary:
     skipped: int = 0  # already in the store
     sent: int = 0
     errors: int = 0
+    #: Why the model was stopped before its cases were done (its remaining cases stay unsent).
+    stopped: str | None = None
     verdicts: Counter[str] = field(default_factory=Counter)
     by_cell: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
@@ -202,6 +205,8 @@ class Runner:
                 return gen, attempt, time.perf_counter() - t0
             except NoResponse as e:
                 return NotEvaluated(str(e)), attempt, 0.0
+            except BackendUnusable:
+                raise
             except TransientError as e:
                 last, retry_after = str(e), e.retry_after
             except TimeoutError:
@@ -255,7 +260,13 @@ class Runner:
             while queue:
                 lc, key = queue.pop()
                 summary.sent += 1
-                out, attempts, latency = await self._call(backend, lc)
+                try:
+                    out, attempts, latency = await self._call(backend, lc)
+                except BackendUnusable as e:
+                    if summary.stopped is None:
+                        summary.stopped = redact(str(e))[:300]
+                    queue.clear()  # nothing recorded: the next run, once fixed, sends them all
+                    return
                 if isinstance(out, NotEvaluated):
                     self._record(summary, self._row(
                         backend, lc, key, ident, settings, hashes, status="not_evaluated", verdict="not_evaluated",
