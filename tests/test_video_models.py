@@ -79,6 +79,12 @@ def test_video_as_frames_grid_or_not_evaluated(tmp_path: Path, monkeypatch):
     assert len(decodes) == 1, "the clip is decoded once and shared by every model"
     assert list((tmp_path / "cache" / "fourfold" / "frames").iterdir())
 
+    from fourfold.report import build_report
+
+    html = build_report(store, tmp_path / "out").html.read_text()
+    assert "the 16 frames sampled uniformly" in html and "data:image/jpeg;base64," in html
+    assert len(decodes) == 1, "the report reuses the frames the models saw"
+
 
 def test_frame_cache_is_shared_across_runs(tmp_path: Path):
     f = _video_case(tmp_path)

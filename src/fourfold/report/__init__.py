@@ -384,6 +384,17 @@ class _Media:
     def __init__(self) -> None:
         self._cache: dict[Path, str | None] = {}
 
+    def video_grid(self, base: str | None, rel: str, sha256: str | None) -> str | None:
+        from ..cases.loader import resolve_media
+        from ..cases.media.video import FrameCache, MediaError
+
+        try:
+            path = resolve_media(Path(base or "."), rel)
+            grid = FrameCache().grid(path, sha256, 16)
+            return _thumbnail(grid, "image/png")
+        except (OSError, MediaError, ValueError):
+            return None
+
     def src(self, base: str | None, rel: str) -> str | None:
         from ..cases.loader import resolve_media
 
@@ -404,7 +415,8 @@ class _Media:
         return src
 
 
-def _messages(case: dict[str, Any] | None, media: _Media) -> tuple[list[PromptMessage], str]:
+def _messages(case: dict[str, Any] | None, media: _Media, answered: bool = False
+              ) -> tuple[list[PromptMessage], str]:
     if case is None:
         return [PromptMessage("user", [PromptPart("text", "(case not in store)")])], "> (case not in store)"
     base = case.get("_media_base")
@@ -425,7 +437,10 @@ def _messages(case: dict[str, Any] | None, media: _Media) -> tuple[list[PromptMe
                 md.append(p.get("text", ""))
             elif t in ("image", "video"):
                 rel = str(p.get("path", ""))
-                src = media.src(base, rel) if t == "image" else None
+                if t == "image":
+                    src = media.src(base, rel)
+                else:  # a clip a model saw: show its frames (decoded once, cached, shared with the run)
+                    src = media.video_grid(base, rel, p.get("sha256")) if answered else None
                 parts.append(PromptPart(t, "", src, rel))
                 md.append(f"[{t}: {rel}]")
         msgs.append(PromptMessage(role, parts))
@@ -471,7 +486,7 @@ def _case_groups(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]],
     for (cell, case_id), rs in sorted(by_case.items()):
         rs.sort(key=lambda r: order.get(r["model"], len(order)))
         case = next((cases[r["case_hash"]] for r in rs if r.get("case_hash") in cases), None)
-        msgs, prompt_md = _messages(case, media)
+        msgs, prompt_md = _messages(case, media, answered=any(r.get("status") == "ok" for r in rs))
         code_cell = cell.startswith("code/")
         n += 1
         view = CaseView(
