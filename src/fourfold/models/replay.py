@@ -22,12 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cases.loader import CaseError, CaseFileError, iter_json_lines
-from .base import Capabilities, ChatMessage, Generation, GenerationSettings, ModelBackend, PermanentError
-
-try:  # the runner's "no answer by design" class; older trees only have PermanentError
-    from .base import NoResponse
-except ImportError:  # pragma: no cover - depends on the tree's base.py
-    NoResponse = PermanentError  # type: ignore[misc,assignment]
+from .base import Capabilities, ChatMessage, Generation, GenerationSettings, ModelBackend, NoResponse, PermanentError
 
 PREFIX = "replay/"
 
