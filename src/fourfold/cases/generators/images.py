@@ -630,11 +630,7 @@ def bar_chart(rng: random.Random, index: int, media_dir: Path) -> GeneratedCase:
         ax.set_axisbelow(True)
         ax.grid(axis="y", color="#cccccc", linewidth=0.8)
         ax.bar(range(n), vals, width=0.6, color=_hex(_BAR_RGB), edgecolor="none")
-        ax.set_xlim(-0.5, n - 0.5)
-        ax.set_ylim(0, ymax)
-        ax.set_yticks(range(0, ymax + 1, 10))
-        ax.set_xticks(range(n), labels)
-        ax.set_title(title, fontsize=11)
+        _chart_axes(ax, labels, ymax, title)
 
     name = f"img_bar_chart_{index:05d}.png"
     _render_chart(media_dir / name, draw)
@@ -642,6 +638,17 @@ def bar_chart(rng: random.Random, index: int, media_dir: Path) -> GeneratedCase:
     t.update({"labels": labels, "values": vals, "ymax": ymax, "title": title})
     return GeneratedCase(category="ocr", input=_user(_image(f"media/{name}"), _text(text)), reference=ref,
                          tags=["chart", "bar-chart", t["question"]], truth=t)
+
+
+def _chart_axes(ax: Any, labels: list[str], ymax: int, title: str) -> None:
+    """Axes both chart generators share: the verifiers measure bars and markers in
+    pixels against exactly these limits and ticks."""
+    n = len(labels)
+    ax.set_xlim(-0.5, n - 0.5)
+    ax.set_ylim(0, ymax)
+    ax.set_yticks(range(0, ymax + 1, 10))
+    ax.set_xticks(range(n), labels)
+    ax.set_title(title, fontsize=11)
 
 
 def _verify_line_chart(case: dict[str, Any], base: Path) -> list[str]:
@@ -684,11 +691,7 @@ def line_chart(rng: random.Random, index: int, media_dir: Path) -> GeneratedCase
         ax.grid(color="#dddddd", linewidth=0.8)
         ax.plot(range(n), vals, color=_hex(_LINE_RGB), linewidth=2, marker="o", markersize=7,
                 markerfacecolor=marker, markeredgecolor=marker)
-        ax.set_xlim(-0.5, n - 0.5)
-        ax.set_ylim(0, ymax)
-        ax.set_yticks(range(0, ymax + 1, 10))
-        ax.set_xticks(range(n), labels)
-        ax.set_title(title, fontsize=11)
+        _chart_axes(ax, labels, ymax, title)
 
     name = f"img_line_chart_{index:05d}.png"
     _render_chart(media_dir / name, draw)
