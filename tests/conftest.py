@@ -114,3 +114,18 @@ def check_solution_and_stub(case: object) -> None:
     stub = f"def {ref.entry_point}(*a, **k):\n    return None\n"
     bad = run_python(stub + "\n\n" + ref.tests)
     assert bad.returncode != 0, f"{case.id}: a stub returning None passes the tests"  # type: ignore[attr-defined]
+
+
+async def start_chat_server(handler: object) -> tuple[object, str]:
+    """An aiohttp chat-completions endpoint on a free loopback port, for the
+    canned-response protocol fixtures: returns (runner to clean up, base URL)."""
+    from aiohttp import web
+
+    app = web.Application()
+    app.router.add_post("/v1/chat/completions", handler)  # type: ignore[arg-type]
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}/v1"

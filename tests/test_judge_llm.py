@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
+from conftest import start_chat_server
 from fourfold.cases.schema import Case
 from fourfold.judge.llm import (
     UNPARSED,
@@ -84,14 +85,7 @@ class CannedJudgeServer:
         return [b["seed"] for b in self.bodies]
 
     async def __aenter__(self) -> CannedJudgeServer:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", self.handler)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}/v1"
+        self.runner, self.url = await start_chat_server(self.handler)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -16,6 +16,7 @@ from openai.types.chat import ChatCompletion
 from openai.types.chat.completion_create_params import CompletionCreateParamsNonStreaming
 from pydantic import TypeAdapter
 
+from conftest import start_chat_server
 from fourfold.cases import load_file
 from fourfold.models import ChatMessage, ChatPart, GenerationSettings, PermanentError, TransientError
 from fourfold.models.openai import OpenAIBackend, parse_retry_after
@@ -49,14 +50,8 @@ class CannedServer:
         return self.script.pop(0) if len(self.script) > 1 else self.script[0]
 
     async def __aenter__(self) -> str:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", self.handler)
-        self.runner = web.AppRunner(app)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return f"http://127.0.0.1:{port}/v1"
+        self.runner, url = await start_chat_server(self.handler)
+        return url
 
     async def __aexit__(self, *exc: object) -> None:
         await self.runner.cleanup()
