@@ -52,3 +52,10 @@ def test_perturb_run_and_report_cost(tmp_path: Path):
     bad = fourfold("cases", "perturb", "--cases", str(cases), "--perturbation", "rian", "--out", str(tmp_path / "x"),
                    check=False)
     assert bad.returncode == 2 and "did you mean 'rain'" in bad.stderr
+
+
+def test_variants_of_generated_cases_validate(tmp_path: Path):
+    out = tmp_path / "robust"
+    fourfold("cases", "perturb", "--cases", "landscape", "--cells", "image/causality", "--perturbation", "noise",
+             "--out", str(out))
+    assert "ok: " in fourfold("cases", "validate", str(out / "cases.jsonl")).stdout

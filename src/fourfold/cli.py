@@ -591,22 +591,16 @@ def _cases_perturb(args: argparse.Namespace) -> int:
     lines = []
     for lc in cases:
         data = lc.case.model_dump(mode="json", exclude_none=True)
-        for msg in data["input"]:  # absolute paths: variants live in another folder
-            for part in msg["content"]:
-                if part["type"] != "text":
-                    part["path"] = str(lc.media_path(_part(lc, part["path"])))
-                    part.pop("sha256", None)
-        for v in derive_variants(data, lc.base, specs, args.seed, media_dir, relative_to=out):
-            lines.append(json.dumps(v, ensure_ascii=False, sort_keys=True))
+        try:  # media resolve against the case's own folder; variants point into --out
+            variants = derive_variants(data, lc.base, specs, args.seed, media_dir, relative_to=out)
+        except (ValueError, OSError) as e:
+            raise UsageError(f"{lc.file}:{lc.line}: {e}") from None
+        lines.extend(json.dumps(v, ensure_ascii=False, sort_keys=True) for v in variants)
     out.mkdir(parents=True, exist_ok=True)
     path = out / "cases.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     sys.stderr.write(f"wrote {len(lines)} variants of {len(cases)} cases to {path}\n")
     return 0
-
-
-def _part(lc: Any, path: str) -> Any:
-    return next(p for m in lc.case.input for p in m.content if getattr(p, "path", None) == path)
 
 
 def _cases_stats(cases: list[Any], as_json: bool) -> int:
