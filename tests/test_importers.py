@@ -92,27 +92,31 @@ def test_bigbench_append_choices_false_and_license_file(tmp_path: Path) -> None:
     (tmp_path / "task.json").write_text(json.dumps(task))
     (tmp_path / "LICENSE").write_text("                                 Apache License\n"
                                       "                           Version 2.0, January 2004\n")
+    # a generative model must see its options: lettered, not the file's bare question
     cases = import_bigbench(tmp_path / "task.json", cell="text/causality")
     assert "choice:" not in cases[0]["input"][0]["content"]
-    assert cases[0]["input"][0]["content"].endswith("?\nA:")
+    assert cases[0]["input"][0]["content"].endswith("?\nOptions:\nA) Yes\nB) No\nA:")
     assert cases[0]["metadata"]["license"] == "Apache-2.0"
+    literal = import_bigbench(tmp_path / "task.json", cell="text/causality", literal_choices=True)
+    assert literal[0]["input"][0]["content"].endswith("?\nA:")
+    assert literal[0]["reference"] == cases[0]["reference"]
 
 
 def test_bigbench_bad_examples_are_reported_by_index() -> None:
     with pytest.raises(CaseFileError) as exc:
         import_bigbench(BROKEN_TASK, cell="text/causality")
-    assert errors_of(exc) == [
-        ("task.json", 2, "examples[1].target_scores"),  # tie for the highest score
-        ("task.json", 3, "examples[2]"),  # neither target nor target_scores
-        ("task.json", 4, "examples[3].input"),
-        ("task.json", 5, "examples[4].target[1]"),
-        ("task.json", 6, "examples[5].target_scores"),  # scores are strings
-        ("task.json", 7, "examples[6].target_scores"),  # a single option
-        ("task.json", 8, "examples[7].target"),  # empty list
+    assert errors_of(exc) == [  # the lines the examples are on in the file (examples[0] is on line 7)
+        ("task.json", 8, "examples[1].target_scores"),  # tie for the highest score
+        ("task.json", 9, "examples[2]"),  # neither target nor target_scores
+        ("task.json", 10, "examples[3].input"),
+        ("task.json", 11, "examples[4].target[1]"),
+        ("task.json", 12, "examples[5].target_scores"),  # scores are strings
+        ("task.json", 13, "examples[6].target_scores"),  # a single option
+        ("task.json", 14, "examples[7].target"),  # empty list
     ]
     tie = exc.value.errors[0]
     assert "several options share the highest score 1" in tie.message and "'The alarm'" in tie.message
-    assert str(tie).endswith("task.json:2: examples[1].target_scores: " + tie.message)
+    assert str(tie).endswith("task.json:8: examples[1].target_scores: " + tie.message)
 
 
 def test_bigbench_bad_cell_category_and_json(tmp_path: Path) -> None:
@@ -128,6 +132,81 @@ def test_bigbench_bad_cell_category_and_json(tmp_path: Path) -> None:
     broken.write_text('{"name": "x", "examples": {"input": "a"}}')
     with pytest.raises(CaseFileError, match="examples: a BIG-bench JSON task needs a list of examples"):
         import_bigbench(broken, cell="text/causality")
+
+
+TWO_SENTENCES = DATA / "bigbench" / "two_sentences_mini" / "task.json"
+
+
+def test_bigbench_empty_input_with_the_question_in_task_prefix() -> None:
+    # cause_and_effect_two_sentences: every example's input is "" and task_prefix asks the question
+    cases = import_bigbench(TWO_SENTENCES, cell="text/causality")
+    assert len(cases) == 3
+    task = json.loads(TWO_SENTENCES.read_text())
+    opts = list(task["examples"][2]["target_scores"])
+    assert cases[2]["input"][0]["content"] == (
+        task["task_prefix"] + "".join(f"\n  choice: {o}" for o in opts) + "\nA:")  # no empty "Q:" line
+    assert cases[2]["reference"] == {"kind": "choice", "options": opts, "answer": 0}
+    for c in cases:
+        Case.model_validate(c)
+
+
+def test_bigbench_errors_name_the_line_the_example_is_on(tmp_path: Path) -> None:
+    task = json.loads(TWO_SENTENCES.read_text())
+    # 51 examples like the real task, pretty-printed, one of them broken; strings hold braces and quotes
+    task["examples"] = [{"input": "", "target_scores": {f"{{cause}} \"{i}\". Effect {i}.": 1,
+                                                         f"Effect {i}. {{cause}} \"{i}\".": 0}} for i in range(51)]
+    task["examples"][40]["target_scores"] = {"Only one": 1}
+    del task["examples"][45]["input"]
+    path = tmp_path / "task.json"
+    text = json.dumps(task, indent=4)
+    path.write_text(text)
+    with pytest.raises(CaseFileError) as exc:
+        import_bigbench(path, cell="text/causality")
+    lines = text.splitlines()
+    opens = [n for n, line in enumerate(lines, 1) if line == "        {"]  # each example's opening brace
+    assert len(opens) == 51
+    scores40 = next(n for n, line in enumerate(lines, 1) if '"Only one": 1' in line) - 1
+    assert lines[scores40 - 1].strip() == '"target_scores": {' and opens[40] < scores40 < opens[41]
+    assert errors_of(exc) == [("task.json", scores40, "examples[40].target_scores"),  # the field's own line
+                              ("task.json", opens[45], "examples[45].input")]  # missing: the example's line
+    # with the two examples fixed, all 51 import
+    task["examples"][40]["target_scores"] = {"A cause. An effect.": 1, "An effect. A cause.": 0}
+    task["examples"][45]["input"] = ""
+    path.write_text(json.dumps(task, indent=4))
+    assert len(import_bigbench(path, cell="text/causality")) == 51
+
+
+def test_bigbench_empty_input_without_task_prefix_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "task.json"
+    path.write_text('{\n  "name": "t",\n  "examples": [\n    {\n      "input": "",\n'
+                    '      "target_scores": {"a": 1, "b": 0}\n    }\n  ]\n}\n')
+    with pytest.raises(CaseFileError) as exc:
+        import_bigbench(path, cell="text/causality")
+    assert errors_of(exc) == [("task.json", 5, "examples[0].input")]
+    assert "no task_prefix" in exc.value.errors[0].message
+
+
+def test_cli_import_letters_choices_unless_literal(tmp_path: Path) -> None:
+    from conftest import fourfold
+
+    task = json.loads(MC_TASK.read_text())
+    task["append_choices_to_input"] = False  # as causal_judgment, moral_permissibility, hhh_alignment
+    src = tmp_path / "causal" / "task.json"
+    src.parent.mkdir()
+    src.write_text(json.dumps(task, indent=2))
+    fourfold("cases", "import", str(src), "--cell", "text/causality", "--out", str(tmp_path / "lettered.jsonl"))
+    fourfold("cases", "import", str(src), "--cell", "text/causality", "--literal-choices",
+             "--out", str(tmp_path / "literal.jsonl"))
+    lettered = [lc.case for lc in load_file(tmp_path / "lettered.jsonl")]
+    literal = [lc.case for lc in load_file(tmp_path / "literal.jsonl")]
+    assert len(lettered) == len(literal) == len(task["examples"])
+    for a, b in zip(lettered, literal, strict=True):
+        letters = "".join(f"\n{chr(65 + j)}) {o}" for j, o in enumerate(a.reference.options))
+        assert a.prompt_text().endswith("\nOptions:" + letters + "\nA:")
+        assert "Options:" not in b.prompt_text() and b.prompt_text().endswith("?\nA:")
+    bad = fourfold("cases", "import", str(TABLES / "facts.csv"), "--cell", "text/causality", "--literal-choices",
+                   "--map", "input=question,target=answer", "--out", str(tmp_path / "x.jsonl"), check=False)
+    assert bad.returncode == 2 and "--literal-choices applies only to BIG-bench" in bad.stderr
 
 
 # ------------------------------------------------------------------ HumanEval

