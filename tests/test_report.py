@@ -375,3 +375,58 @@ def test_package_photos_are_embedded_as_small_thumbnails(tmp_path: Path) -> None
     html = _build(store, tmp_path / "out").html.read_text()
     assert "data:image/jpeg;base64," in html  # the 790 KB PNG shrunk to a thumbnail
     assert len(html) < 200_000
+
+
+def test_leaderboard_means_cover_only_the_cells_every_ranked_model_has(tmp_path: Path) -> None:
+    """Three models; gamma has no causality verdict. The causality column is ranked among
+    two, so a mean that took it for alpha and beta but not for gamma would compare
+    unlike numbers: the mean covers generalizability alone and says so."""
+    store = Store(tmp_path / "three.db")
+    verdicts = {  # (case, cell): {model: verdict}
+        ("g1", "text/generalizability"): {"alpha": "good", "beta": "bad", "gamma": "good"},
+        ("g2", "text/generalizability"): {"alpha": "bad", "beta": "bad", "gamma": "good"},
+        ("c1", "text/causality"): {"alpha": "good", "beta": "bad"},
+    }
+    now = time.time()
+    store.put_cases([(f"hash-{cid}", cid, cell, "other", "test", str(tmp_path),
+                      json.dumps(_case_json(cid, cell, "other", {"kind": "exact", "answer": "x"})))
+                     for cid, cell in verdicts])
+    store.put_results([ResultRow(
+        key=f"{m}:{cid}", model=m, model_identity="{}", settings="{}", case_id=cid, case_hash=f"hash-{cid}",
+        cell=cell, category="other", status="ok", verdict=v, rationale="", judge="rule", response="x",
+        error=None, served_model=m, latency_s=0.1, created_at=now)
+        for (cid, cell), per in verdicts.items() for m, v in per.items()])
+    md = build_report(store, tmp_path / "out").markdown.read_text(encoding="utf-8")
+    text = md[md.index("### text", md.index("## Leaderboards")):md.index("### code", md.index("## Leaderboards"))]
+    # generalizability, ranks per case among 3 (1 best): g1 alpha/gamma 1.5, beta 3; g2 gamma 1, alpha/beta 2.5
+    # -> mean ranks alpha 2, beta 2.75, gamma 1.25 -> (3 - r) / 2 * 100 = 50, 12.5, 87.5
+    # causality, among 2: alpha 100, beta 0; gamma none. The mean is generalizability's alone.
+    assert f"| 1 | gamma | 87.5 | {EMPTY} | {EMPTY} | 87.5 |" in text
+    assert f"| 2 | alpha | 50.0 | {EMPTY} | 100.0 | 50.0 |" in text  # not (50 + 100) / 2
+    assert f"| 3 | beta | 12.5 | {EMPTY} | 0.0 | 12.5 |" in text
+    assert "generalizability: ranked among 3 of the 3 models over 2 shared case(s)" in text
+    assert "causality: ranked among 2 of the 3 models over 1 shared case(s)" in text
+    assert "mean of the relative scores over generalizability (1 of 3 columns: those all 3 models have)" in text
+    assert "trustworthiness, causality left out of the mean" in text
+    assert "mean rank among the 3 models" not in md  # the old, untrue heading
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "causality: ranked among 2 of the 3 models over 1 shared case(s)" in html
+
+
+def test_leaderboard_without_a_shared_column_ranks_nobody(tmp_path: Path) -> None:
+    store = Store(tmp_path / "split.db")
+    now = time.time()
+    rows = [("g1", "text/generalizability", "alpha", "good"), ("g1", "text/generalizability", "beta", "bad"),
+            ("c1", "text/causality", "alpha", "good"), ("c1", "text/causality", "gamma", "bad")]
+    store.put_cases([(f"hash-{cid}", cid, cell, "other", "test", str(tmp_path),
+                      json.dumps(_case_json(cid, cell, "other", {"kind": "exact", "answer": "x"})))
+                     for cid, cell in {(r[0], r[1]) for r in rows}])
+    store.put_results([ResultRow(
+        key=f"{m}:{cid}", model=m, model_identity="{}", settings="{}", case_id=cid, case_hash=f"hash-{cid}",
+        cell=cell, category="other", status="ok", verdict=v, rationale="", judge="rule", response="x",
+        error=None, served_model=m, latency_s=0.1, created_at=now) for cid, cell, m, v in rows])
+    md = build_report(store, tmp_path / "out").markdown.read_text(encoding="utf-8")
+    text = md[md.index("### text", md.index("## Leaderboards")):md.index("### code", md.index("## Leaderboards"))]
+    assert "no column has a score for every one of the 3 models, so they are not ranked on one mean" in text
+    assert f"| {EMPTY} | alpha | 100.0 | {EMPTY} | 100.0 | {EMPTY} |" in text
+    assert "| 1 |" not in text

@@ -127,6 +127,10 @@ class Leaderboard:
     note: str
     rows: list[LeaderRow]
     chart: Chart | None
+    #: What each column's number is over ("causality: ranked among 2 models over 5 shared cases").
+    columns: list[str] = field(default_factory=list)
+    #: What the mean is over: only the columns every ranked model has a score in.
+    mean_note: str = ""
 
 
 @dataclass(slots=True)
@@ -242,8 +246,9 @@ def _chart(rows: list[tuple[str, list[float | None]]]) -> Chart:
     return Chart(int(label_w + bar_w + value_w), int(y - group_gap + top), labels, bars, label_w, bar_w)
 
 
-_RELATIVE_NOTE = ("relative scores: each model's mean rank among the {k} models over the cases all of them "
-                  "answered, mapped to 0–100 (100 = best of these models; not comparable across model sets)")
+_RELATIVE_NOTE = ("relative scores: in each column, each model's mean rank among the models judged in that cell, "
+                  "over the cases all of them answered, mapped to 0–100 (100 = best of those models; not comparable "
+                  "across model sets)")
 _ABSOLUTE_NOTE = ("absolute scores (share of judged cases that are good, unclear counting half): "
                   "fewer than two models were judged here, so there is nothing to rank against")
 
@@ -251,7 +256,14 @@ _ABSOLUTE_NOTE = ("absolute scores (share of judged cases that are good, unclear
 def _leaderboards(scores: Scores) -> list[Leaderboard]:
     """One table per modality. Relative scores are what the source report
     ranks by, but they need at least two models judged in the modality;
-    otherwise absolute scores, and the table says which it shows."""
+    otherwise absolute scores, and the table says which it shows.
+
+    The mean a model is ranked by covers only the columns *every* ranked
+    model has a score in: a mean over three cells next to a mean over two
+    compares different things, and a column ranked among fewer models is on
+    a different scale. Each column says how many models it ranks and over
+    how many cases, and the mean says which columns it averages.
+    """
     out = []
     for mod in MODALITIES:
         cells = [f"{mod}/{p}" for p in PROPERTIES]
@@ -260,17 +272,50 @@ def _leaderboards(scores: Scores) -> list[Leaderboard]:
             out.append(Leaderboard(mod, "absolute", "", [], None))
             continue
         kind = "relative" if len(judged) >= 2 else "absolute"
-        note = _RELATIVE_NOTE.format(k=len(judged)) if kind == "relative" else _ABSOLUTE_NOTE
+        note = _RELATIVE_NOTE if kind == "relative" else _ABSOLUTE_NOTE
+        shared = [c for c in cells if all(getattr(scores.table[m][c], kind) is not None for m in judged)]
         entries: list[tuple[str, list[float | None], float | None]] = []
         for m in scores.models:
             vals = [getattr(scores.table[m][c], kind) for c in cells]
-            present = [v for v in vals if v is not None]
-            entries.append((m, vals, sum(present) / len(present) if present else None))
+            mean = (sum(getattr(scores.table[m][c], kind) for c in shared) / len(shared)
+                    if shared and m in judged else None)
+            entries.append((m, vals, mean))
         entries.sort(key=lambda e: (e[2] is None, -(e[2] or 0.0), e[0]))
         rows = [LeaderRow(str(i + 1) if mean is not None else EMPTY, m, [_fmt(v) for v in vals], _fmt(mean))
                 for i, (m, vals, mean) in enumerate(entries)]
-        out.append(Leaderboard(mod, kind, note, rows, _chart([(m, vals) for m, vals, _ in entries])))
+        out.append(Leaderboard(mod, kind, note, rows, _chart([(m, vals) for m, vals, _ in entries]),
+                               _column_notes(scores, cells, judged, kind), _mean_note(cells, shared, judged, kind)))
     return out
+
+
+def _column_notes(scores: Scores, cells: list[str], judged: list[str], kind: str) -> list[str]:
+    """Per column: how many models its numbers rank (relative) or how many cases they cover (absolute)."""
+    notes = []
+    for c in cells:
+        prop = c.split("/", 1)[1]
+        have = [scores.table[m][c] for m in judged if getattr(scores.table[m][c], kind) is not None]
+        if not have:
+            alone = kind == "relative" and any(scores.table[m][c].n for m in judged)
+            notes.append(f"{prop}: not ranked (only one model judged)" if alone else f"{prop}: {EMPTY} (no score)")
+        elif kind == "relative":
+            notes.append(f"{prop}: ranked among {have[0].relative_n_models} of the {len(judged)} models "
+                         f"over {have[0].relative_n_cases} shared case(s)")
+        else:
+            notes.append(f"{prop}: {have[0].n} judged case(s)")
+    return notes
+
+
+def _mean_note(cells: list[str], shared: list[str], judged: list[str], kind: str) -> str:
+    props = [c.split("/", 1)[1] for c in shared]
+    left = [c.split("/", 1)[1] for c in cells if c not in shared]
+    who = "the model has" if len(judged) == 1 else f"all {len(judged)} models have"
+    if not shared:
+        return (f"no column has a score for every one of the {len(judged)} models, so they are not ranked "
+                "on one mean (compare them column by column)")
+    text = f"mean of the {kind} scores over {', '.join(props)} ({len(props)} of {len(cells)} columns: those {who})"
+    if left:
+        text += f"; {', '.join(left)} left out of the mean"
+    return text
 
 
 def reference_summary(ref: dict[str, Any] | None) -> str:
