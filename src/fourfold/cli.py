@@ -198,10 +198,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"generation settings: {e}") from None
 
     from .run import RunConfig, Runner
-    from .store import Store, StoreError
+    from .store import Store, StoreError, StoreWriteError
 
+    if not args.no_report:
+        _check_out_dir(Path(args.out))  # before any request is paid for
     try:
-        store = Store(_store_path(args))
+        store = Store(_store_path(args), check=True)
     except StoreError as e:
         raise UsageError(str(e)) from None
     cfg = RunConfig(concurrency=args.concurrency, retries=args.retries, timeout_s=args.timeout, settings=settings,
@@ -220,6 +222,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         interrupted = True
     except PermanentError as e:
         raise UsageError(str(e)) from None
+    except StoreWriteError as e:  # disk full, I/O error: what was committed stays
+        store.close()
+        _err(str(e))
+        return 1
     if interrupted or summary is None:
         store.close()
         sys.stderr.write("\ninterrupted: finished results are saved; run the same command again to resume\n")
@@ -408,6 +414,9 @@ def _print_summary(summary: Any, store: Any) -> None:
     for ms in summary.models:
         if ms.skipped:
             console.print(f"{ms.model}: {ms.skipped} case(s) already in the store, not sent again")
+        if ms.elsewhere:
+            console.print(f"{ms.model}: {ms.elsewhere} case(s) answered by another run on the same store, "
+                          "not sent by this one")
     errors = sum(ms.errors for ms in summary.models)
     if errors:
         console.print(f"[yellow]{errors} case(s) failed after retries and are stored as error; "
@@ -422,10 +431,28 @@ def _console(stderr: bool = False) -> Any:
     return c if c.is_terminal else Console(stderr=stderr, width=120)
 
 
+def _check_out_dir(out: Path) -> None:
+    """``--out`` must be a folder this process can write (made if missing)."""
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write the report there ({e.strerror or e})") from None
+
+
 def _write_report(store: Any, out: Path) -> None:
     from .report import build_report
 
-    files = build_report(store, out)
+    _check_out_dir(out)
+    try:
+        files = build_report(store, out)
+    except OSError as e:
+        where = e.filename or out
+        raise UsageError(f"--out {out}: cannot write the report ({where}: {e.strerror or e}); the results are "
+                         "stored: run `fourfold report --out DIR` with a writable DIR") from None
     sys.stderr.write(f"report: {files.markdown}  {files.html}\n")
 
 
@@ -435,8 +462,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     path = _store_path(args)
     if not path.exists():
         raise UsageError(f"{path}: no such store (run `fourfold run` first, or pass --store)")
-    try:
-        store = Store(path)
+    try:  # judging writes verdicts; a plain report only reads (a read-only store is fine)
+        store = Store(path, readonly=not args.judge, check=True)
     except StoreError as e:
         raise UsageError(str(e)) from None
     if args.judge:
@@ -676,6 +703,12 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         _err(str(e))
         return EXIT_BAD_INPUT
+    except Exception as e:
+        message = _store_failure(e, args)
+        if message is None:
+            raise
+        _err(message)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         return 130
@@ -683,6 +716,20 @@ def main(argv: list[str] | None = None) -> int:
         # `fourfold cases list | head` closes the pipe early; that's not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _store_failure(e: Exception, args: argparse.Namespace) -> str | None:
+    """What to tell the user when the store fails under a command (damage found
+    while reading, a write refused): the file and what to do, not a traceback."""
+    import sqlite3
+
+    from .store import StoreError, describe_error
+
+    if isinstance(e, StoreError):
+        return str(e)
+    if isinstance(e, sqlite3.Error) and hasattr(args, "store"):
+        return str(describe_error(_store_path(args), e, "use the store"))
+    return None
 
 
 if __name__ == "__main__":

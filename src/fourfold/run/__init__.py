@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import json
 import random
+import sqlite3
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -34,7 +35,7 @@ from ..models import (
     TransientError,
 )
 from ..secrets import redact
-from ..store import ResultRow, ResultWriter, Store
+from ..store import ResultRow, ResultWriter, Store, StoreWriteError, describe_error
 
 
 @dataclass
@@ -56,6 +57,8 @@ class ModelSummary:
     errors: int = 0
     #: Why the model was stopped before its cases were done (its remaining cases stay unsent).
     stopped: str | None = None
+    #: Cases another run on the same store was answering (claimed there), not sent by this one.
+    elsewhere: int = 0
     verdicts: Counter[str] = field(default_factory=Counter)
     by_cell: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
 
@@ -146,7 +149,8 @@ class Runner:
         self.store = store
         self.cfg = cfg
         self.run_id = run_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-        self.writer = ResultWriter(store)
+        self.claims = store.claims()
+        self.writer = ResultWriter(store, claims=self.claims)
         self.on_result = on_result
         self._sandbox_slots = asyncio.Semaphore(2)
         self._unjudged: list[Callable[[], None]] = []
@@ -256,9 +260,11 @@ class Runner:
                 judge=j.judge, response=gen.text, served_model=gen.served_model, prompt_tokens=gen.prompt_tokens,
                 completion_tokens=gen.completion_tokens, latency_s=latency, attempts=attempts), advance)
 
+        claimed: list[tuple[LoadedCase, str]] = []
+
         async def worker() -> None:
-            while queue:
-                lc, key = queue.pop()
+            while (item := self._take(queue, claimed, summary, advance)) is not None:
+                lc, key = item
                 summary.sent += 1
                 try:
                     out, attempts, latency = await self._call(backend, lc)
@@ -300,6 +306,29 @@ class Runner:
         while slow_judges:
             await asyncio.gather(*list(slow_judges))
 
+    def _take(self, queue: list[tuple[LoadedCase, str]], claimed: list[tuple[LoadedCase, str]],
+              summary: ModelSummary, advance: Callable[[str], None]) -> tuple[LoadedCase, str] | None:
+        """The next case to send, or None: none left, the model was stopped, or the
+        store cannot commit (sending more would be paying for answers that are lost).
+        Keys are claimed in batches, so another run on this store sends none of them."""
+        while not claimed and queue and summary.stopped is None and self.writer.failed is None:
+            batch = [queue.pop() for _ in range(min(len(queue), max(16, 2 * self.cfg.concurrency)))]
+            try:
+                mine = self.claims.claim([key for _, key in batch])
+            except sqlite3.Error as e:
+                self.writer.fail(e)
+                break
+            for lc, key in reversed(batch):
+                if key in mine:
+                    claimed.append((lc, key))
+                else:  # finished or in flight in another run on this store
+                    summary.elsewhere += 1
+                    advance(lc.case.cell)
+        if summary.stopped is not None or self.writer.failed is not None:
+            queue.clear()
+            claimed.clear()
+        return claimed.pop() if claimed else None
+
     def _record(self, summary: ModelSummary, row: ResultRow, advance: Callable[[str], None]) -> None:
         self.writer.add(row)
         summary.verdicts[row.verdict] += 1
@@ -321,8 +350,11 @@ class Runner:
         # Storing the cases waits until the first requests are out: it is start-up work
         # that can overlap with the first round trip instead of delaying it.
         await asyncio.sleep(0.005)
-        self.register_cases(cases, hashes)
-        self._cases_stored = True
+        try:
+            self.register_cases(cases, hashes)
+            self._cases_stored = True
+        except sqlite3.Error as e:  # the disk is full already: stop sending
+            self.writer.fail(e)
         while True:
             await asyncio.sleep(self.writer.interval)
             self._drain()
@@ -332,7 +364,10 @@ class Runner:
                   ) -> RunSummary:
         t0 = time.perf_counter()
         hashes = self.case_hashes(cases)
-        self.store.start_run(self.run_id, argv or [])
+        try:
+            self.store.start_run(self.run_id, argv or [])
+        except sqlite3.Error as e:
+            raise describe_error(self.store.path, e, "start a run") from None
         summaries = [ModelSummary(b.label) for b in backends]
         flusher = asyncio.create_task(self._flush_loop(cases, hashes))
         progress = _Progress(cases, backends, enabled=self.cfg.progress)
@@ -350,17 +385,31 @@ class Runner:
                 await flusher
             except (asyncio.CancelledError, Exception):
                 pass
-            if not self._cases_stored:
-                self.register_cases(cases, hashes)
             self._drain()
-            self.writer.flush()
-            self.store.finish_run(self.run_id, status)
+            self._close_store(cases, hashes, status)
             for b in backends:
                 try:
                     await b.aclose()
                 except Exception:  # closing must not hide the real outcome
                     pass
+        if self.writer.failed is not None:
+            raise StoreWriteError(
+                f"{self.writer.failed}: stopped sending; {self.writer.written} result(s) of this run are stored "
+                f"and kept, {self.writer.lost} answer(s) could not be stored. Make room and run the same "
+                "command again: it sends only what is missing")
         return RunSummary(self.run_id, summaries, time.perf_counter() - t0)
+
+    def _close_store(self, cases: list[LoadedCase], hashes: dict[str, str], status: str) -> None:
+        """Last flush, run status, claims given back; a store that cannot be written
+        any more leaves ``writer.failed`` set, which ``run`` reports."""
+        try:
+            if not self._cases_stored and self.writer.failed is None:
+                self.register_cases(cases, hashes)
+            self.writer.flush()
+            self.store.finish_run(self.run_id, "failed" if self.writer.failed else status)
+            self.claims.release()
+        except sqlite3.Error as e:
+            self.writer.fail(e)
 
 
 class _Progress:
