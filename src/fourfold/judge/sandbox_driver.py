@@ -125,6 +125,9 @@ def encode(value, handle_of, depth=0, budget=None):
     if t is dict:
         return ["D"] + [[encode(k, handle_of, depth + 1, budget), encode(v, handle_of, depth + 1, budget)]
                         for k, v in value.items()]
+    name = getattr(value, "__name__", None)
+    if type(name) is str and getattr(builtins, name, None) is value:
+        return ["Y", name]  # int, len, sorted...: each side uses its own
     return handle_of(value)
 
 
@@ -159,8 +162,10 @@ def decode(node, from_handle, depth=0):
                     raise ProtocolError("bad dict item")
                 out[decode(pair[0], from_handle, depth + 1)] = decode(pair[1], from_handle, depth + 1)
             return out
-        if tag == "H" and len(rest) == 1 and type(rest[0]) is int:
-            return from_handle(rest[0])
+        if tag in ("H", "R") and len(rest) == 1 and type(rest[0]) is int:
+            return from_handle(tag, rest[0])
+        if tag == "Y" and len(rest) == 1 and type(rest[0]) is str and rest[0].isidentifier():
+            return from_handle(tag, rest[0])
     except (TypeError, ValueError, OverflowError) as exc:
         raise ProtocolError(f"bad value: {type(exc).__name__}") from None
     raise ProtocolError("unknown tag")
@@ -187,6 +192,76 @@ def read_stdin_json():
 
 
 # --------------------------------------------------------------------------
+# Both sides: one socket, requests either way
+
+class Peer:
+    """One end of the socket. Each side can ask while the other waits: the
+    candidate asks only to call back a function the tests passed to it."""
+
+    def __init__(self, fd, handler):
+        self.fd = fd
+        self.handler = handler  # request dict -> reply dict
+
+    def receive(self):
+        msg = recv(self.fd)
+        if type(msg) is not dict:
+            raise ProtocolError("message is not an object")
+        return msg
+
+    def request(self, req):
+        """Send a request; answer the other side's nested requests until the reply comes."""
+        send(self.fd, dict(req, t="req"))
+        while True:
+            msg = self.receive()
+            if msg.get("t") != "req":
+                return msg
+            send(self.fd, self.handler(msg))
+
+    def serve_forever(self):
+        while True:
+            try:
+                msg = self.receive()
+            except CandidateGone:  # the tests are done
+                return
+            if msg.get("t") != "req":
+                raise ProtocolError("expected a request")
+            send(self.fd, self.handler(msg))
+
+
+def remote_exception(msg):
+    """The local exception for an ``exc`` reply: the builtin class of that name, else RemoteError."""
+    name = msg.get("name") if type(msg.get("name")) is str else "Exception"
+    text = msg.get("msg") if type(msg.get("msg")) is str else ""
+    line = msg.get("line") if type(msg.get("line")) is int else 0
+    if msg.get("exit") is True:
+        exc = RemoteExit(f"{clean(name, 60)}({clean(text, 80)})")
+    else:
+        cls = getattr(builtins, name, None) if name.isidentifier() else None
+        exc = None
+        if isinstance(cls, type) and issubclass(cls, Exception) and cls.__module__ == "builtins":
+            try:
+                exc = cls(text) if text else cls()
+            except Exception:
+                exc = None
+        if exc is None:
+            exc = RemoteError(text)
+            exc._fourfold_name = name
+    exc._fourfold_line = line
+    return exc
+
+
+def reply_value(msg, decode_value):
+    kind = msg.get("t")
+    if kind == "stop":
+        raise StopIteration
+    if kind == "exc":
+        raise remote_exception(msg)
+    if kind != "ok":
+        raise ProtocolError("unexpected answer")
+    return decode_value(msg.get("v"))
+
+
+# --------------------------------------------------------------------------
 # The candidate side
 
 def candidate_main(sock_fd):
@@ -195,9 +270,11 @@ def candidate_main(sock_fd):
     ballast = [bytearray(2 * 1024 * 1024)]  # freed to answer after a MemoryError
     if meta.get("guard"):
         install_guard(meta["root"])
-    objects, ids = {}, {}
+    objects, ids, callbacks = {}, {}, {}
 
     def handle_of(value):
+        if type(value) is Callback:
+            return ["R", value.rid]
         base = next((b for b in (int, float, str, bytes, complex) if isinstance(value, b)), None)
         if base is not None and type(value) is not bool:
             try:
@@ -215,6 +292,17 @@ def candidate_main(sock_fd):
             return encode(value, handle_of)
         except TooBig:
             return handle_of(value)
+
+    def resolve(tag, hid):
+        if tag == "Y":
+            return getattr(builtins, hid)
+        if tag == "R":
+            if hid not in callbacks:
+                callbacks[hid] = Callback(peer, hid, resolve, enc)
+            return callbacks[hid]
+        if hid not in objects:
+            raise ProtocolError("unknown handle")
+        return objects[hid]
 
     def where(exc):
         tb, line = exc.__traceback__, 0
@@ -238,6 +326,13 @@ def candidate_main(sock_fd):
         return {"t": "exc", "name": clean(type(exc).__name__, 60), "msg": message, "line": where(exc),
                 "exit": isinstance(exc, (SystemExit, KeyboardInterrupt))}
 
+    def handler(req):
+        try:
+            return answer(req, resolve, enc)
+        except BaseException as exc:  # noqa: BLE001 - the code's exceptions go back to the tests
+            return describe(exc)
+
+    peer = Peer(sock_fd, handler)
     module = types.ModuleType("__main__")
     module.__builtins__ = builtins
     module.__file__ = os.path.join(os.getcwd(), "solution.py")
@@ -258,67 +353,67 @@ def candidate_main(sock_fd):
         else:
             names[name] = enc(value)
     send(sock_fd, {"t": "ready", "names": names})
-    serve(sock_fd, objects, handle_of, enc, describe)
+    peer.serve_forever()
 
 
-def serve(sock_fd, objects, handle_of, enc, describe):
-    """Answer the tests' requests until they close the socket."""
-    def resolve(hid):
-        if hid not in objects:
-            raise ProtocolError("unknown handle")
-        return objects[hid]
+class Callback:
+    """A function the tests passed to the code: calling it runs it in the tests process."""
 
-    while True:
+    __slots__ = ("peer", "rid", "resolve", "enc")
+
+    def __init__(self, peer, rid, resolve, enc):
+        self.peer, self.rid, self.resolve, self.enc = peer, rid, resolve, enc
+
+    def __call__(self, *args, **kwargs):
+        req = {"op": "call", "h": self.rid, "args": [self.enc(a) for a in args],
+               "kw": {k: self.enc(v) for k, v in kwargs.items()}}
+        return reply_value(self.peer.request(req), lambda node: decode(node, self.resolve))
+
+
+def answer(req, resolve, enc):
+    """Carry out one request from the tests on the code's objects."""
+    op = req.get("op")
+    target = resolve("H", req.get("h"))
+    args = [decode(a, resolve) for a in req.get("args", [])]
+    kwargs = {k: decode(v, resolve) for k, v in req.get("kw", {}).items()}
+    if op == "call":
+        value = target(*args, **kwargs)
+    elif op == "getattr":
+        value = getattr(target, args[0])
+    elif op == "setattr":
+        setattr(target, args[0], args[1])
+        value = None
+    elif op == "len":
+        value = len(target)
+    elif op == "bool":
+        value = bool(target)
+    elif op == "iter":
+        value = iter(target)
+    elif op == "next":
         try:
-            req = recv(sock_fd)
-        except CandidateGone:  # here: the tests are done
-            return
-        op = req.get("op")
-        try:
-            target = resolve(req.get("h"))
-            args = [decode(a, resolve) for a in req.get("args", [])]
-            kwargs = {k: decode(v, resolve) for k, v in req.get("kw", {}).items()}
-            if op == "call":
-                value = target(*args, **kwargs)
-            elif op == "getattr":
-                value = getattr(target, args[0])
-            elif op == "setattr":
-                setattr(target, args[0], args[1])
-                value = None
-            elif op == "len":
-                value = len(target)
-            elif op == "bool":
-                value = bool(target)
-            elif op == "iter":
-                value = iter(target)
-            elif op == "next":
-                try:
-                    value = next(target)
-                except StopIteration:
-                    send(sock_fd, {"t": "stop"})
-                    continue
-            elif op == "getitem":
-                value = target[args[0]]
-            elif op == "setitem":
-                target[args[0]] = args[1]
-                value = None
-            elif op == "delitem":
-                del target[args[0]]
-                value = None
-            elif op == "contains":
-                value = args[0] in target
-            elif op in ("repr", "str"):
-                value = (repr if op == "repr" else str)(target)
-                value = value if type(value) is str else "<?>"
-            else:
-                raise ProtocolError("unknown op")
-            if op in ("bool", "contains"):
-                value = bool(value)
-            back = [enc(a) if type(a) in (list, dict, set) else None for a in args]
-            back_kw = {k: enc(v) for k, v in kwargs.items() if type(v) in (list, dict, set)}
-            send(sock_fd, {"t": "ok", "v": enc(value), "back": back, "back_kw": back_kw})
-        except BaseException as exc:  # noqa: BLE001 - the code's exceptions go back to the tests
-            send(sock_fd, describe(exc))
+            value = next(target)
+        except StopIteration:
+            return {"t": "stop"}
+    elif op == "getitem":
+        value = target[args[0]]
+    elif op == "setitem":
+        target[args[0]] = args[1]
+        value = None
+    elif op == "delitem":
+        del target[args[0]]
+        value = None
+    elif op == "contains":
+        value = args[0] in target
+    elif op in ("repr", "str"):
+        value = (repr if op == "repr" else str)(target)
+        value = value if type(value) is str else "<?>"
+    else:
+        raise ProtocolError("unknown op")
+    if op in ("bool", "contains"):
+        value = bool(value)
+    back = [enc(a) if type(a) in (list, dict, set) else None for a in args]
+    back_kw = {k: enc(v) for k, v in kwargs.items() if type(v) in (list, dict, set)}
+    return {"t": "ok", "v": enc(value), "back": back, "back_kw": back_kw}
 
 
 def install_guard(root):
@@ -429,7 +524,7 @@ def tests_main(sock_fd, verdict_fd):
 
     remote = Remote(sock_fd)
     try:
-        hello = remote.receive()
+        hello = remote.peer.receive()
     except CandidateGone:
         report("failed", "the code exited before the tests finished (while loading)", gone=True)
     except ProtocolError as exc:
@@ -501,21 +596,24 @@ def test_failure(exc, test_place, code_place):
 
 
 class Remote:
-    """The tests' end of the socket: requests, answers, and the proxies."""
+    """The tests' end of the socket: requests, answers, the proxies, and the
+    functions the tests lent to the code (callable only, nothing else)."""
 
     def __init__(self, fd):
-        self.fd = fd
+        self.peer = Peer(fd, self.handle_callback)
         self.proxies = {}
+        self.exports, self.export_ids = {}, {}
 
-    def receive(self):
-        msg = recv(self.fd)
-        if type(msg) is not dict:
-            raise ProtocolError("message is not an object")
-        return msg
-
-    def proxy(self, hid):
-        if type(hid) is not int:
-            raise ProtocolError("bad handle")
+    def resolve(self, tag, hid):
+        if tag == "Y":  # only a builtin class: the tests never get exec or open from the code
+            value = getattr(builtins, hid, None)
+            if not isinstance(value, type):
+                raise ProtocolError("not a builtin class")
+            return value
+        if tag == "R":
+            if hid not in self.exports:
+                raise ProtocolError("unknown callback")
+            return self.exports[hid]
         if hid not in self.proxies:
             self.proxies[hid] = make_handle(self, hid)
         return self.proxies[hid]
@@ -525,38 +623,51 @@ class Remote:
         for name, node in names.items():
             if not name.isidentifier():
                 raise ProtocolError("bad name")
-            if type(node) is list and len(node) == 3 and node[0] == "M":
-                out[name] = local_module(node[1]) or self.proxy(node[2])
+            if type(node) is list and len(node) == 3 and node[0] == "M" and type(node[2]) is int:
+                out[name] = local_module(node[1]) or self.resolve("H", node[2])
             else:
-                out[name] = decode(node, self.proxy)
+                out[name] = decode(node, self.resolve)
         return out
 
+    def handle_of(self, v):
+        hid = getattr(type(v), "_fourfold_remote", None) is self and object.__getattribute__(v, "_hid")
+        if hid:
+            return ["H", hid]
+        if callable(v) and not isinstance(v, type):
+            key = id(v)
+            if key not in self.export_ids:
+                self.export_ids[key] = len(self.exports) + 1
+                self.exports[self.export_ids[key]] = v
+            return ["R", self.export_ids[key]]
+        raise Unmarshallable(clean(f"a {type(v).__name__} ({v!r})", 120))
+
     def arg(self, value):
-        def handle_of(v):
-            hid = getattr(type(v), "_fourfold_remote", None) is self and object.__getattribute__(v, "_hid")
-            if hid:
-                return ["H", hid]
-            raise Unmarshallable(clean(f"a {type(v).__name__} ({v!r})", 120))
-        return encode(value, handle_of)
+        try:
+            return encode(value, self.handle_of)
+        except TooBig:
+            raise Unmarshallable("an argument too large or too deep") from None
+
+    def handle_callback(self, req):
+        """The code calls a function the tests passed to it; nothing but a call is allowed."""
+        target = self.exports.get(req.get("h"))
+        if req.get("op") != "call" or target is None:
+            raise ProtocolError("the code asked for more than a call")
+        args = [decode(a, self.resolve) for a in req.get("args", [])]
+        kwargs = {k: decode(v, self.resolve) for k, v in req.get("kw", {}).items()}
+        try:
+            value = target(*args, **kwargs)
+            return {"t": "ok", "v": self.arg(value)}
+        except Exception as exc:  # the tests' own exceptions go to the code, as in one process
+            return {"t": "exc", "name": clean(type(exc).__name__, 60), "msg": clean(str(exc), 150), "line": 0}
 
     def request(self, op, hid, args=(), kwargs=None):
         kwargs = kwargs or {}
-        try:
-            req = {"op": op, "h": hid, "args": [self.arg(a) for a in args],
-                   "kw": {k: self.arg(v) for k, v in kwargs.items()}}
-        except TooBig:
-            raise Unmarshallable("an argument too large or too deep") from None
-        send(self.fd, req)
-        msg = self.receive()
-        kind = msg.get("t")
-        if kind == "stop":
-            raise StopIteration
-        if kind == "exc":
-            raise remote_exception(msg)
-        if kind != "ok":
-            raise ProtocolError("unexpected answer")
+        req = {"op": op, "h": hid, "args": [self.arg(a) for a in args],
+               "kw": {k: self.arg(v) for k, v in kwargs.items()}}
+        msg = self.peer.request(req)
+        value = reply_value(msg, lambda node: decode(node, self.resolve))
         self.copy_back(args, msg.get("back"), kwargs, msg.get("back_kw"))
-        return decode(msg.get("v"), self.proxy)
+        return value
 
     def copy_back(self, args, back, kwargs, back_kw):
         """Mutable arguments the code changed in place change here too, as in one process."""
@@ -566,7 +677,7 @@ class Remote:
         for original, node in pairs:
             if node is None or type(original) not in (list, dict, set):
                 continue
-            new = decode(node, self.proxy)
+            new = decode(node, self.resolve)
             if type(new) is not type(original):
                 raise ProtocolError("argument changed type")
             if type(original) is list:
@@ -586,27 +697,6 @@ def local_module(name):
         return importlib.import_module(name)
     except Exception:
         return None
-
-
-def remote_exception(msg):
-    name = msg.get("name") if type(msg.get("name")) is str else "Exception"
-    text = msg.get("msg") if type(msg.get("msg")) is str else ""
-    line = msg.get("line") if type(msg.get("line")) is int else 0
-    if msg.get("exit") is True:
-        exc = RemoteExit(f"{clean(name, 60)}({clean(text, 80)})")
-    else:
-        cls = getattr(builtins, name, None) if name.isidentifier() else None
-        exc = None
-        if isinstance(cls, type) and issubclass(cls, Exception) and cls.__module__ == "builtins":
-            try:
-                exc = cls(text) if text else cls()
-            except Exception:
-                exc = None
-        if exc is None:
-            exc = RemoteError(text)
-            exc._fourfold_name = name
-    exc._fourfold_line = line
-    return exc
 
 
 def make_handle(remote, hid):
