@@ -18,7 +18,7 @@ from pydantic import TypeAdapter
 
 from conftest import start_chat_server
 from fourfold.cases import load_file
-from fourfold.models import ChatMessage, ChatPart, GenerationSettings, PermanentError, TransientError
+from fourfold.models import ChatMessage, ChatPart, GenerationSettings, MalformedReply, PermanentError, TransientError
 from fourfold.models.openai import OpenAIBackend, parse_retry_after
 from fourfold.run import RunConfig, Runner
 from fourfold.store import Store
@@ -104,7 +104,7 @@ def test_error_classes(monkeypatch):
             assert e1.value.retry_after == 7
             with pytest.raises(PermanentError):
                 await b.generate(msg, GenerationSettings())
-            with pytest.raises(TransientError):
+            with pytest.raises(MalformedReply, match="the body is not JSON"):  # stored as this case's error, not retried
                 await b.generate(msg, GenerationSettings())
             await b.aclose()
     asyncio.run(go())

@@ -11,16 +11,19 @@ from difflib import get_close_matches
 from pathlib import Path
 
 from .base import (
+    DEFAULT_MAX_ANSWER_CHARS,
     BackendUnusable,
     Capabilities,
     ChatMessage,
     ChatPart,
     Generation,
     GenerationSettings,
+    MalformedReply,
     ModelBackend,
     NoResponse,
     PermanentError,
     TransientError,
+    cap_answer,
     to_openai_messages,
 )
 from .llamacpp import EMBEDDED_NAME, embedded_model_path
@@ -99,7 +102,7 @@ def create_backend(spec: str) -> ModelBackend:
 
 
 __all__ = [
-    "BACKENDS", "DEFAULT_MODEL", "BackendUnusable", "BackendInfo", "Capabilities", "ChatMessage", "ChatPart", "Generation",
-    "GenerationSettings", "ModelBackend", "ModelSpecError", "NoResponse", "PermanentError", "TransientError",
-    "create_backend", "embedded_model_path", "to_openai_messages",
+    "BACKENDS", "DEFAULT_MAX_ANSWER_CHARS", "DEFAULT_MODEL", "BackendUnusable", "BackendInfo", "Capabilities", "ChatMessage", "ChatPart", "Generation",
+    "GenerationSettings", "MalformedReply", "ModelBackend", "ModelSpecError", "NoResponse", "PermanentError", "TransientError",
+    "cap_answer", "create_backend", "embedded_model_path", "to_openai_messages",
 ]

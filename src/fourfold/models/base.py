@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 @dataclass(frozen=True)
@@ -60,6 +60,18 @@ class GenerationSettings(BaseModel):
     top_p: float = Field(default=1.0, gt=0, le=1)
     #: Frames sampled from a video for models that take images (the report used 16).
     video_frames: int = Field(default=16, ge=1, le=64)
+    #: Constrain the output to this JSON schema where the backend can (llama.cpp's grammar,
+    #: OpenAI-compatible ``response_format``); others ignore it. Judges set it so their
+    #: verdict object always parses. Left out of the dump when None, so existing result
+    #: keys (which hash these settings) stay the same.
+    json_schema: dict[str, Any] | None = None
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_schema(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data = handler(self)
+        if data.get("json_schema") is None:
+            data.pop("json_schema", None)
+        return data
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,12 @@ class ChatMessage:
         return "\n".join(p.text for p in self.parts if p.type == "text")
 
 
+#: Stored answers are cut to this many characters (``--max-answer-chars``): a runaway
+#: answer of 50 MB must not take the run's memory or the report's size with it.
+DEFAULT_MAX_ANSWER_CHARS = 100_000
+TRUNCATION_MARK = "\n[... truncated by fourfold: {why}]"
+
+
 @dataclass
 class Generation:
     text: str
@@ -86,6 +104,22 @@ class Generation:
     completion_tokens: int | None = None
     finish_reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Set when the backend itself stopped reading the answer (why, in words).
+    truncated: str | None = None
+
+
+def cap_answer(gen: Generation, max_chars: int) -> tuple[str, str]:
+    """(the text to judge, the text to store): at most ``max_chars`` characters,
+    the stored one marked when cut. The judge sees no mark, so a number in it
+    cannot become the answer to a numeric case."""
+    text = gen.text
+    why = gen.truncated
+    if len(text) > max_chars:
+        why = why or f"{len(text):,} characters in all"
+        text = text[:max_chars]
+    if why is None:
+        return text, text
+    return text, text + TRUNCATION_MARK.format(why=why)
 
 
 class TransientError(Exception):
@@ -98,6 +132,13 @@ class TransientError(Exception):
 
 class PermanentError(Exception):
     """Retrying cannot help (bad request, auth failure, unknown model)."""
+
+
+class MalformedReply(PermanentError):
+    """The server answered, but not in the wire format (a wrong type, a missing
+    field, not JSON): stored as this case's error with the reason, never raised
+    past the runner. Not retried within the run: a server that sends it once
+    will likely send it again, and the next run retries stored errors anyway."""
 
 
 class BackendUnusable(PermanentError):
@@ -118,6 +159,9 @@ class ModelBackend(ABC):
     capabilities: Capabilities = Capabilities()
     #: Upper bound on concurrent requests the backend can use (None: the run's).
     max_concurrency: int | None = None
+    #: Answers longer than this are cut (the runner sets it from ``--max-answer-chars``);
+    #: a backend that reads replies itself uses it to bound what it reads.
+    max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
 
     def __init__(self, spec: str):
         self.spec = spec

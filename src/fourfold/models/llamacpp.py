@@ -3,6 +3,15 @@
 llama.cpp is not thread-safe per model and uses every core for one request, so
 the backend serialises calls (``max_concurrency = 1``) and runs them in a
 worker thread to keep the event loop (progress, store flushes) responsive.
+
+Two generations on one ``Llama`` at once crash the process (ggml asserts, then
+SIGABRT), and cancelling the asyncio wait for a worker thread does not stop the
+thread. So every use of the model holds ``_lock`` (a threading lock, taken in the
+worker thread) for the whole generation, and a call whose caller gave up (a
+timeout) sets its cancel flag: the generation is streamed, the flag is checked
+between tokens, and the thread stops and lets go of the lock within one token.
+The next call waits for the lock; one that is cancelled while waiting gives up
+without touching the model.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +103,8 @@ class LlamaCppBackend(ModelBackend):
         self.n_threads = n_threads or os.cpu_count() or 1
         self._llm: Any = None
         self._identity: dict[str, Any] | None = None
+        #: Held for every use of ``_llm`` (load, generation, close): never two at once.
+        self._lock = threading.Lock()
 
     async def identity(self) -> dict[str, Any]:
         if self._identity is None:
@@ -117,27 +129,83 @@ class LlamaCppBackend(ModelBackend):
                 raise BackendUnusable(f"cannot load {self.path}: {e}") from None
         return self._llm
 
-    def _generate_sync(self, messages: list[dict[str, Any]], settings: GenerationSettings) -> Generation:
-        llm = self._load()
-        out = llm.create_chat_completion(
-            messages=messages, temperature=settings.temperature, top_p=settings.top_p,
-            max_tokens=settings.max_tokens, seed=settings.seed,
-        )
-        choice = out["choices"][0]
-        usage = out.get("usage") or {}
+    def _acquire(self, cancel: threading.Event) -> None:
+        """Wait for the model, giving up once the caller has (no generation is
+        ever started for a call that timed out while waiting)."""
+        while not self._lock.acquire(timeout=0.05):
+            if cancel.is_set():
+                raise _Cancelled
+        if cancel.is_set():
+            self._lock.release()
+            raise _Cancelled
+
+    def _generate_sync(self, messages: list[dict[str, Any]], settings: GenerationSettings,
+                       cancel: threading.Event) -> Generation:
+        self._acquire(cancel)
+        try:
+            llm = self._load()
+            return self._stream(llm, messages, settings, cancel)
+        finally:
+            self._lock.release()
+
+    def _stream(self, llm: Any, messages: list[dict[str, Any]], settings: GenerationSettings,
+                cancel: threading.Event) -> Generation:
+        """One generation, token by token, stopped as soon as ``cancel`` is set.
+        Called with the lock held; the stream is closed before it is released."""
+        # A JSON schema (judges set one) becomes a grammar: only a matching object can be written.
+        constrain = {"type": "json_object", "schema": settings.json_schema} if settings.json_schema else None
+        try:
+            stream = llm.create_chat_completion(
+                messages=messages, temperature=settings.temperature, top_p=settings.top_p,
+                max_tokens=settings.max_tokens, seed=settings.seed, stream=True, response_format=constrain,
+            )
+        except ValueError as e:  # e.g. the prompt is longer than the context
+            raise PermanentError(f"llama.cpp: {e}") from None
+        parts: list[str] = []
+        finish: str | None = None
+        prompt_tokens: int | None = None
+        try:
+            for chunk in stream:
+                if cancel.is_set():
+                    raise _Cancelled
+                if prompt_tokens is None:  # the prompt is evaluated, no answer token yet
+                    prompt_tokens = int(llm.n_tokens)
+                choice = chunk["choices"][0]
+                piece = choice.get("delta", {}).get("content")
+                if piece:
+                    parts.append(piece)
+                finish = choice.get("finish_reason") or finish
+        except ValueError as e:
+            raise PermanentError(f"llama.cpp: {e}") from None
+        finally:
+            stream.close()  # ends the generation inside llama-cpp-python while the lock is still held
+        text = "".join(parts)
         return Generation(
-            text=choice["message"].get("content") or "",
-            served_model=f"{self.path.name}",
-            prompt_tokens=usage.get("prompt_tokens"),
-            completion_tokens=usage.get("completion_tokens"),
-            finish_reason=choice.get("finish_reason"),
+            text=text, served_model=self.path.name, prompt_tokens=prompt_tokens,
+            completion_tokens=len(llm.tokenize(text.encode(), add_bos=False)) if text else 0,
+            finish_reason=finish,
         )
 
     async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
         wire = [{"role": m.role, "content": m.text()} for m in messages]
-        return await asyncio.to_thread(self._generate_sync, wire, settings)
+        cancel = threading.Event()
+        try:
+            return await asyncio.to_thread(self._generate_sync, wire, settings, cancel)
+        except asyncio.CancelledError:
+            cancel.set()  # the thread stops at its next token and releases the lock
+            raise
 
     async def aclose(self) -> None:
-        if self._llm is not None:
+        await asyncio.to_thread(self._close_sync)
+
+    def _close_sync(self) -> None:
+        """Free the model once no generation runs (a cancelled one finishes its
+        current token first): closing it under a running generation would crash."""
+        with self._lock:
             llm, self._llm = self._llm, None
-            await asyncio.to_thread(llm.close) if hasattr(llm, "close") else None
+            if llm is not None and hasattr(llm, "close"):
+                llm.close()
+
+
+class _Cancelled(Exception):
+    """The caller stopped waiting: nothing is returned to anyone."""

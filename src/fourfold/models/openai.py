@@ -5,6 +5,11 @@ The hot path uses one shared aiohttp session instead of the official SDK: the
 SDK costs ~1.5 ms of CPU a request here, five times a bare client, and that
 alone caps throughput at 64-way concurrency. The payloads are the SDK's own
 (tests check them against ``openai.types``), so nothing is lost but overhead.
+
+Replies are validated at this edge (``parse_reply``): whatever a server sends, a
+call returns a ``Generation`` or raises one of the ``base`` errors with a reason,
+so a broken or hostile server costs one case, never the run. Bodies are read up to
+a byte cap (``max_body_bytes``), so a runaway answer cannot take the memory.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ import email.utils
 import json
 import os
 import time
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
 from .base import (
     BackendUnusable,
@@ -21,6 +28,7 @@ from .base import (
     ChatMessage,
     Generation,
     GenerationSettings,
+    MalformedReply,
     ModelBackend,
     PermanentError,
     TransientError,
@@ -28,6 +36,8 @@ from .base import (
 )
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+#: An error reply is read this far: its message is all that is used.
+ERROR_BODY_BYTES = 1 << 16
 RETRYABLE = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
 
 
@@ -44,6 +54,155 @@ def parse_retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+# ------------------------------------------------------------- the reply edge
+
+
+class _Part(BaseModel):
+    """One content part of an assistant message: text, or a refusal."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["text", "refusal"]
+    text: StrictStr | None = None
+    refusal: StrictStr | None = None
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    content: StrictStr | list[_Part] | None = None
+    refusal: StrictStr | None = None
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _content_shape(cls, v: Any) -> Any:
+        # One clear message instead of pydantic's per-branch union errors.
+        if v is None or isinstance(v, str):
+            return v
+        if not isinstance(v, list):
+            raise ValueError(f"must be a string, a list of text parts or null, got {_json_type(v)}")
+        for i, part in enumerate(v):
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind not in ("text", "refusal"):
+                got = f"type {kind!r}"[:60] if isinstance(kind, str) else _json_type(part)
+                raise ValueError(f"part {i} must be a text part {{\"type\": \"text\", \"text\": ...}}, got {got}")
+        return v
+
+
+class _Choice(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    message: _Message
+    finish_reason: StrictStr | None = None
+
+
+class _Usage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    prompt_tokens: Annotated[StrictInt, Field(ge=0)] | None = None
+    completion_tokens: Annotated[StrictInt, Field(ge=0)] | None = None
+
+
+class _Reply(BaseModel):
+    """What fourfold uses of a chat completion, typed strictly; everything else
+    a server adds is ignored (servers differ in their extras, not in these)."""
+
+    model_config = ConfigDict(extra="ignore")
+    model: StrictStr | None = None
+    choices: Annotated[list[_Choice], Field(min_length=1)]
+    usage: _Usage | None = None
+
+
+_WHAT = {"model_type": "must be a JSON object", "dict_type": "must be a JSON object", "list_type": "must be a JSON array",
+         "string_type": "must be a string", "int_type": "must be an integer", "too_short": "must not be empty",
+         "missing": "is missing", "greater_than_equal": "must not be negative", "literal_error": "has an unknown type"}
+
+
+def _json_type(v: Any) -> str:
+    for t, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (list, "array"),
+                    (dict, "object")):
+        if isinstance(v, t):
+            return name
+    return "null" if v is None else type(v).__name__
+
+
+def _describe(e: ValidationError) -> str:
+    """``choices.0.message.content: must be a string, ... (got integer)``: where and
+    what, never the value itself (it may be huge, or hold what a model echoed)."""
+    out = []
+    errs = e.errors(include_url=False)
+    # content is a string or a list of parts: a list with a bad part fails both branches; the list's error says more
+    errs = [x for x in errs if "str" not in x["loc"]] or errs
+    for err in errs[:3]:
+        if err["type"] == "json_invalid":
+            return f"the body is not JSON ({err['msg'].removeprefix('Invalid JSON: ')})"
+        loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith("list[")) or "the body"
+        what = err["msg"].removeprefix("Value error, ") if err["type"] == "value_error" else _WHAT.get(
+            err["type"], err["msg"])
+        got = "" if err["type"] in ("missing", "value_error") else f" (got {_json_type(err.get('input'))})"
+        out.append(f"{loc} {what}{got}")
+    return "; ".join(out)
+
+
+def _partial_json(raw: bytes) -> Any:
+    """The start of a JSON body cut at the byte cap, its last string kept as far as
+    it goes: a runaway answer is still an answer, up to the cap."""
+    from pydantic_core import from_json
+
+    text = raw.decode("utf-8", "ignore")
+    for trim in range(8):  # the cut may fall inside an escape such as \u00e9
+        try:
+            return from_json(text[:len(text) - trim], allow_partial="trailing-strings")
+        except ValueError:
+            continue
+    raise ValueError("unreadable")
+
+
+def parse_reply(raw: bytes, cut_at: int | None = None) -> Generation:
+    """A chat-completions body -> ``Generation``; anything else -> ``MalformedReply``
+    naming the field. ``cut_at``: the body was longer than this many bytes and
+    only its start is in ``raw``."""
+    try:
+        if cut_at is None:
+            reply = _Reply.model_validate_json(raw)
+        else:
+            try:
+                data = _partial_json(raw)
+            except ValueError:
+                raise MalformedReply(f"reply body over {cut_at:,} bytes, and its start is not JSON") from None
+            reply = _Reply.model_validate(data)
+    except ValidationError as e:
+        raise MalformedReply(f"malformed reply from server: {_describe(e)}") from None
+    choice = reply.choices[0]
+    message = choice.message
+    content = message.content
+    refusal = message.refusal
+    if isinstance(content, list):  # content parts: join the text, keep a refusal part as the refusal
+        text = "".join(p.text or "" for p in content if p.type == "text")
+        refusal = refusal or "".join(p.refusal or "" for p in content if p.type == "refusal") or None
+    else:
+        text = content or ""
+    if not text and refusal:
+        text = refusal
+    usage = reply.usage
+    return Generation(
+        text=text, served_model=reply.model, finish_reason=choice.finish_reason,
+        prompt_tokens=usage.prompt_tokens if usage else None,
+        completion_tokens=usage.completion_tokens if usage else None,
+        truncated=None if cut_at is None else f"the reply was over {cut_at:,} bytes; read no further",
+    )
+
+
+async def _read_capped(r: Any, cap: int) -> tuple[bytes, bool]:
+    """The body, or its first ``cap`` bytes and True: memory stays bounded whatever
+    the server sends. A known small body is read in one go (the hot path)."""
+    n = r.content_length
+    if n is not None and n <= cap:
+        return await r.read(), False
+    buf = bytearray()
+    async for chunk in r.content.iter_chunked(1 << 16):
+        buf += chunk
+        if len(buf) > cap:
+            return bytes(buf[:cap]), True
+    return bytes(buf), False
 
 
 class OpenAIBackend(ModelBackend):
@@ -85,7 +244,7 @@ class OpenAIBackend(ModelBackend):
         return self._session
 
     def request_body(self, messages: list[ChatMessage], settings: GenerationSettings) -> dict[str, Any]:
-        return {
+        body: dict[str, Any] = {
             "model": self.name,
             "messages": to_openai_messages(messages),
             "temperature": settings.temperature,
@@ -93,16 +252,22 @@ class OpenAIBackend(ModelBackend):
             "max_tokens": settings.max_tokens,
             "seed": settings.seed,
         }
+        if settings.json_schema:  # structured output: OpenAI, vLLM and llama.cpp's server decode to the schema
+            body["response_format"] = {"type": "json_schema", "json_schema": {
+                "name": str(settings.json_schema.get("title") or "output"), "schema": settings.json_schema,
+                "strict": True}}
+        return body
 
     async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
         import aiohttp
 
         session = self._ensure_session()
         body = self.request_body(messages, settings)
+        cap = self.max_body_bytes()
         try:
             async with session.post(self._url, json=body, headers=self._headers()) as r:
                 status = r.status
-                raw = await r.read()
+                raw, cut = await _read_capped(r, cap if status == 200 else ERROR_BODY_BYTES)
                 retry_after = parse_retry_after(r.headers.get("Retry-After"))
         except (aiohttp.ClientError, TimeoutError, ConnectionError) as e:
             raise TransientError(f"{type(e).__name__}: {e}") from None
@@ -113,24 +278,12 @@ class OpenAIBackend(ModelBackend):
             if status in (401, 403, 404):  # key, permission or model name: every case would fail alike
                 raise BackendUnusable(f"HTTP {status}: {msg}")
             raise PermanentError(f"HTTP {status}: {msg}")
-        try:
-            data = json.loads(raw)
-            choice = data["choices"][0]
-            message = choice["message"]
-        except (ValueError, KeyError, IndexError, TypeError):
-            raise TransientError("malformed response from server") from None
-        usage = data.get("usage") or {}
-        text = message.get("content") or ""
-        refusal = message.get("refusal")
-        if not text and refusal:
-            text = refusal
-        return Generation(
-            text=text,
-            served_model=data.get("model"),
-            prompt_tokens=usage.get("prompt_tokens"),
-            completion_tokens=usage.get("completion_tokens"),
-            finish_reason=choice.get("finish_reason"),
-        )
+        return parse_reply(raw, cap if cut else None)
+
+    def max_body_bytes(self) -> int:
+        """The most of a reply's body read: room for ``max_answer_chars`` characters
+        even if every one is sent as a 6-byte JSON escape, and never under 1 MiB."""
+        return max(1 << 20, 8 * self.max_answer_chars + (1 << 16))
 
     async def aclose(self) -> None:
         if self._session is not None:
@@ -145,5 +298,5 @@ def _error_message(raw: bytes) -> str:
         if isinstance(err, dict):
             return str(err.get("message", ""))[:300]
         return str(err or data)[:300]
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return raw[:300].decode("utf-8", "replace")

@@ -24,6 +24,7 @@ from typing import Any
 from ..cases import ImagePart, LoadedCase, TextPart
 from ..judge import Judgement, judge, judge_now
 from ..models import (
+    DEFAULT_MAX_ANSWER_CHARS,
     BackendUnusable,
     ChatMessage,
     ChatPart,
@@ -33,6 +34,7 @@ from ..models import (
     NoResponse,
     PermanentError,
     TransientError,
+    cap_answer,
 )
 from ..secrets import redact
 from ..store import ResultRow, ResultWriter, Store, StoreWriteError, describe_error
@@ -41,12 +43,15 @@ from ..store import ResultRow, ResultWriter, Store, StoreWriteError, describe_er
 @dataclass
 class RunConfig:
     concurrency: int = 8
-    retries: int = 6
+    #: Retries after the first attempt: 0 is one attempt and no retry.
+    retries: int = 5
     timeout_s: float = 300.0
     backoff_base_s: float = 0.25
     backoff_cap_s: float = 30.0
     settings: GenerationSettings = field(default_factory=GenerationSettings)
     progress: bool = True
+    #: Stored answers are cut here, visibly marked (see ``models.cap_answer``).
+    max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
 
 
 @dataclass
@@ -198,7 +203,8 @@ class Runner:
         except (OSError, ValueError) as e:  # an unreadable clip is the case's fault, not the model's
             return f"cannot prepare media: {e}", 0, 0.0
         last = ""
-        for attempt in range(1, cfg.retries + 1):
+        attempts = max(0, cfg.retries) + 1
+        for attempt in range(1, attempts + 1):
             t0 = time.perf_counter()
             try:
                 async with asyncio.timeout(cfg.timeout_s):
@@ -206,7 +212,7 @@ class Runner:
                         gen = await backend.generate_for(lc.case.id, msgs, cfg.settings)  # type: ignore[attr-defined]
                     else:
                         gen = await backend.generate(msgs, cfg.settings)
-                return gen, attempt, time.perf_counter() - t0
+                return self._checked(gen), attempt, time.perf_counter() - t0
             except NoResponse as e:
                 return NotEvaluated(str(e)), attempt, 0.0
             except BackendUnusable:
@@ -217,9 +223,26 @@ class Runner:
                 last, retry_after = f"timed out after {cfg.timeout_s:g} s", None
             except PermanentError as e:
                 return f"{e}", attempt, time.perf_counter() - t0
-            if attempt < cfg.retries:
+            except Exception as e:  # a backend bug costs this case, never the run
+                return f"backend failed: {type(e).__name__}: {e}"[:2000], attempt, time.perf_counter() - t0
+            if attempt < attempts:
                 await asyncio.sleep(_backoff(cfg, attempt, retry_after))
-        return f"failed after {cfg.retries} attempts: {last}", cfg.retries, 0.0
+        what = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        return f"failed after {what}: {last}", attempts, 0.0
+
+    def _checked(self, gen: Generation) -> Generation | str:
+        """The answer as it is judged and stored: text, cut at the answer cap (the
+        stored copy marked), a short served-model name; a backend returning
+        anything else is this case's error."""
+        if not isinstance(gen, Generation) or not isinstance(gen.text, str):
+            return f"backend returned {type(getattr(gen, 'text', gen)).__name__}, not text"
+        if gen.served_model is not None:
+            gen.served_model = str(gen.served_model)[:200]
+        judged, stored = cap_answer(gen, self.cfg.max_answer_chars)
+        if stored is not gen.text:
+            gen.text = judged
+            gen.extra["stored_text"] = stored
+        return gen
 
     @staticmethod
     def _by_case_id(backend: ModelBackend) -> bool:
@@ -237,6 +260,7 @@ class Runner:
                         summary: ModelSummary, advance: Callable[[str], None]) -> None:
         todo, skipped, ident, settings = await self.plan(backend, cases, hashes)
         summary.skipped = skipped
+        backend.max_answer_chars = self.cfg.max_answer_chars
         pending = {lc.case.id for lc, _ in todo}
         for lc in cases:
             if lc.case.id not in pending:
@@ -257,7 +281,7 @@ class Runner:
         def finish(lc: LoadedCase, key: str, gen: Generation, attempts: int, latency: float, j: Judgement) -> None:
             self._record(summary, self._row(
                 backend, lc, key, ident, settings, hashes, status="ok", verdict=j.verdict, rationale=j.rationale,
-                judge=j.judge, response=gen.text, served_model=gen.served_model, prompt_tokens=gen.prompt_tokens,
+                judge=j.judge, response=gen.extra.get("stored_text", gen.text), served_model=gen.served_model, prompt_tokens=gen.prompt_tokens,
                 completion_tokens=gen.completion_tokens, latency_s=latency, attempts=attempts), advance)
 
         claimed: list[tuple[LoadedCase, str]] = []
