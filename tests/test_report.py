@@ -154,7 +154,7 @@ def test_markdown_cases_and_verdict_summary(report: tuple[Store, ReportFiles]) -
     assert "| alpha | 4 | 1 | 1 | 1 | 0 | 0 | 7 |" in md
     assert "| beta | 3 | 1 | 1 | 0 | 1 | 1 | 7 |" in md
     assert "#### `tg1` · math" in md
-    assert "> Question tg1: what is it? &lt;b>x&lt;/b>" in md
+    assert "> Question tg1: what is it? &lt;b&gt;x&lt;/b&gt;" in md  # escaped: no raw HTML from a case
     assert "Reference: exact: 42" in md
     assert "Reference: choice: B (yes)" in md
     assert "Reference: unit tests (entry point f)" in md

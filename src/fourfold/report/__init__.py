@@ -384,13 +384,65 @@ def _fence_for(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _md_inline(text: str) -> str:
-    """Text safe on one Markdown line: no raw HTML, no line breaks."""
-    return " ".join(text.replace("<", "&lt;").split())
+class _Md(str):
+    """Markdown already made safe (escaped, or fenced): report.md prints it as is."""
 
 
-def _md_quote(text: str) -> str:
-    return "\n".join("> " + line.replace("<", "&lt;") if line else ">" for line in text.splitlines() or [""])
+# Escaped in every untrusted string report.md prints: HTML (<, >, &: no raw HTML,
+# no entity tricks), link and image brackets and the backslash that could undo
+# them, backticks (no code span swallowing the page's own markup), and table pipes.
+_MD_ESCAPES = str.maketrans({"\\": "\\\\", "[": "\\[", "]": "\\]", "`": "\\`", "|": "\\|",
+                             "<": "&lt;", ">": "&gt;", "&": "&amp;"})
+
+
+def _md_line(text: str) -> str:
+    """One line of untrusted text, escaped so a Markdown renderer shows it as text."""
+    return text.translate(_MD_ESCAPES)
+
+
+def _md_inline(text: object) -> _Md:
+    """Text safe on one Markdown line: no raw HTML, no links, no line breaks."""
+    if isinstance(text, _Md):
+        return text
+    return _Md(" ".join(_md_line(str(text)).split()))
+
+
+def _md_code(text: object) -> _Md:
+    """A code span holding ``text`` verbatim: longer backtick fences than any run inside."""
+    t = " ".join(str(text).split())
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", t)), default=0) + 1)
+    pad = " " if t.startswith("`") or t.endswith("`") else ""
+    return _Md(f"{fence}{pad}{t}{pad}{fence}")
+
+
+def _md_verbatim(text: object) -> _Md:
+    """For what a template already fences (a response between ``r.fence`` lines)."""
+    return _Md(str(text))
+
+
+def _md_quote(parts: str | list[str]) -> _Md:
+    """A block quote of untrusted text: prose escaped line by line, fenced code
+    kept as code under a fence no backtick run inside can close; parts that are
+    already ``_Md`` (the media placeholders) go in as they are."""
+    lines: list[str] = []
+    for text in [parts] if isinstance(parts, str) else parts:
+        if isinstance(text, _Md):
+            lines += text.splitlines()
+            continue
+        for kind, seg in _segments(text, False):
+            if kind == "code":
+                fence = _fence_for(seg)
+                lines += [fence, *seg.splitlines(), fence]
+            else:
+                lines += [_md_line(line) for line in seg.splitlines()]
+    return _Md("\n".join("> " + line if line else ">" for line in lines or [""]))
+
+
+def _md_finalize(value: object) -> object:
+    """Every ``{{ }}`` in report.md passes here: strings are escaped unless marked safe."""
+    if isinstance(value, _Md) or not isinstance(value, str):
+        return value
+    return _md_inline(value)
 
 
 THUMB_SIDE = 480
@@ -487,13 +539,13 @@ def _messages(case: dict[str, Any] | None, media: _Media, answered: bool = False
                 else:  # a clip a model saw: show its frames (decoded once, cached, shared with the run)
                     src = media.video_grid(base, rel, p.get("sha256")) if answered else None
                 parts.append(PromptPart(t, "", src, rel))
-                md.append(f"[{t}: {rel}]")
+                md.append(_Md(f"[{t}: {_md_inline(rel)}]"))  # brackets with no link after them: text
         msgs.append(PromptMessage(role, parts))
-        body = "\n".join(md)
+        quoted = _md_quote(md)
         if len(inputs) > 1 or role != "user":
-            body = f"**{role}:** " + body
-        md_lines.append(_md_quote(body))
-    return msgs, "\n>\n".join(md_lines)
+            quoted = _Md(f"> **{_md_inline(role)}:**\n" + quoted)
+        md_lines.append(quoted)
+    return msgs, _Md("\n>\n".join(md_lines))
 
 
 def _result_view(r: dict[str, Any], code_cell: bool) -> ResultView:
@@ -503,8 +555,8 @@ def _result_view(r: dict[str, Any], code_cell: bool) -> ResultView:
     rationale = redact(r["rationale"]) if r.get("rationale") else ""
     error = r.get("error") or ""
     meta = []
-    if r.get("served_model"):
-        meta.append(f"served: {r['served_model']}")
+    if r.get("served_model"):  # the server's words: redacted (the store does too) and kept short
+        meta.append(f"served: {redact(str(r['served_model']))[:200]}")
     if r.get("latency_s") is not None:
         meta.append(f"{r['latency_s']:.1f} s")
     if r.get("status") and r["status"] != "ok":
@@ -703,12 +755,31 @@ def _script() -> tuple[str, str]:
     return js, f"'sha256-{digest}'"
 
 
+_MD_ENV: jinja2.Environment | None = None
+
+
+def _md_env() -> jinja2.Environment:
+    """report.md's own environment: every printed value is Markdown-escaped
+    (``finalize``) unless the code marked it safe (``_Md``), so a field a
+    template forgets is escaped all the same."""
+    global _MD_ENV
+    if _MD_ENV is None:
+        import jinja2
+
+        _MD_ENV = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=False, finalize=_md_finalize,
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+        )
+        _MD_ENV.filters.update(md_code=_md_code, verbatim=_md_verbatim)
+    return _MD_ENV
+
+
 def render(context: dict[str, Any]) -> tuple[str, str]:
     """(markdown, html) for a context from ``build_context``."""
     from markupsafe import Markup
 
     env = _env()
-    markdown = env.get_template("report.md").render(**context)
+    markdown = _md_env().get_template("report.md").render(**context)
     js, js_hash = _script()
     html = env.get_template("report.html").render(**context, script=Markup(js), script_hash=js_hash)
     return markdown, html

@@ -38,6 +38,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..secrets import redact  # a comment may quote the response it is about, key included
+
 if TYPE_CHECKING:
     from . import Store
 
@@ -350,7 +352,7 @@ def save_verdict(store: Store, annotator: str, result_key: str, verdict: str, co
         raise NotAssigned(f"case of result {result_key!r} is not assigned to {annotator!r}")
     now = time.time()
     store.db.execute("INSERT OR REPLACE INTO human_verdicts VALUES (?, ?, ?, ?, ?)",
-                     (annotator, result_key, verdict, comment[:10_000], now))
+                     (annotator, result_key, verdict, redact(comment[:10_000]), now))
     return now
 
 
@@ -386,7 +388,7 @@ def decide(store: Store, result_key: str, verdict: str, lead: str, comment: str 
         raise AnnotationError(f"{lead!r} is not a lead")
     now = time.time()
     store.db.execute("INSERT OR REPLACE INTO lead_decisions VALUES (?, ?, ?, ?, ?)",
-                     (result_key, verdict, lead, comment[:10_000], now))
+                     (result_key, verdict, lead, redact(comment[:10_000]), now))
     return now
 
 
