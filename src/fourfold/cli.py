@@ -52,10 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--temperature", type=float, default=0.0, help="default 0: greedy, as the report used")
     r.add_argument("--seed", type=int, default=1234)
     r.add_argument("--frames", type=int, default=16, help="frames sampled from a video for image models (default 16)")
-    r.add_argument("--retries", type=int, default=6, help="attempts per case before it is stored as error")
+    r.add_argument("--retries", type=int, default=5, metavar="N",
+                   help="retries of a failed call (timeout, 429, 5xx) before the case is stored as error; "
+                        "0: one attempt (default 5)")
     r.add_argument("--timeout", type=float, default=300.0, help="seconds per model call")
+    r.add_argument("--max-answer-chars", type=int, default=100_000, metavar="N",
+                   help="answers are stored and judged up to N characters, the rest cut and marked (default 100000)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--no-report", action="store_true", help="skip writing report.md/report.html")
+    r.add_argument("--allow-weak-sandbox", action="store_true",
+                   help="where bubblewrap does not work, run unit tests in the weak sandbox instead of leaving "
+                        "them unjudged")
 
     rep = sub.add_parser("report", help="write report.md and report.html from a store")
     rep.add_argument("--store", metavar="PATH", help=f"default {DEFAULT_OUT}/results.db")
@@ -191,6 +198,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     cases = _load(args.cases, args.cell, args.cells, args.limit)
     if not cases:
         raise UsageError("no cases selected")
+    if any(lc.case.reference.kind == "unit_tests" for lc in cases):
+        from .judge.sandbox import allow_weak_sandbox, sandbox_description
+
+        allow_weak_sandbox(args.allow_weak_sandbox)
+        print(f"unit-test sandbox: {sandbox_description()}", file=sys.stderr, flush=True)
     try:
         settings = GenerationSettings(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed,
                                       video_frames=args.frames)

@@ -61,18 +61,19 @@ async def judge(case: Case, response: str) -> Judgement:
 
 
 async def judge_unit_tests(ref: UnitTestsRef, response: str) -> Judgement:
-    from .sandbox import extract_code, run_python_tests
+    from .sandbox import extract_code, run_python_tests, sandbox_kind
 
     code = extract_code(response)
     if not code.strip():
         return Judgement("bad", "no code in the answer", "sandbox")
     result = await run_python_tests(code, ref.tests, entry_point=ref.entry_point,
                                     timeout_s=ref.timeout_s, memory_mb=ref.memory_mb)
+    where = f" [sandbox: {sandbox_kind()}]"  # the report shows which isolation judged it
     if result.passed:
-        return Judgement("good", f"tests passed in {result.duration_s:.2f} s", "sandbox")
-    if result.status == "error":  # the judge could not evaluate: no verdict on the model
-        return Judgement("unjudged", f"sandbox error: {result.detail}", "sandbox")
-    return Judgement("bad", f"tests {result.status}: {result.detail}", "sandbox")
+        return Judgement("good", f"tests passed in {result.duration_s:.2f} s{where}", "sandbox")
+    if result.status == "error":  # the judge could not evaluate (or no strong sandbox): no verdict on the model
+        return Judgement("unjudged", f"sandbox error: {result.detail}{where}", "sandbox")
+    return Judgement("bad", f"tests {result.status}: {result.detail}{where}", "sandbox")
 
 
 __all__ = ["Judgement", "is_refusal", "judge", "judge_now", "judge_unit_tests", "normalise"]

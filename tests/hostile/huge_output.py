@@ -1,0 +1,6 @@
+import sys
+line = "x" * 1023 + "\n"
+for _ in range(100 * 1024):
+    sys.stdout.write(line)
+def add(a, b):
+    return 0

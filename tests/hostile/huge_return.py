@@ -1,0 +1,5 @@
+def add(a, b):
+    nested = []
+    for _ in range(100000):
+        nested = [nested]
+    return [nested, list(range(5_000_000))]
