@@ -188,6 +188,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError("--concurrency must be at least 1")
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
+    if args.retries < 0:
+        raise UsageError("--retries must be 0 or more")
+    if args.max_answer_chars < 1:
+        raise UsageError("--max-answer-chars must be at least 1")
+    if not args.timeout > 0:
+        raise UsageError("--timeout must be more than 0 seconds")
     specs = args.model or [DEFAULT_MODEL]
     if len(set(specs)) != len(specs):
         raise UsageError("the same --model is given twice")
@@ -219,7 +225,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     except StoreError as e:
         raise UsageError(str(e)) from None
     cfg = RunConfig(concurrency=args.concurrency, retries=args.retries, timeout_s=args.timeout, settings=settings,
-                    progress=not args.no_progress)
+                    progress=not args.no_progress, max_answer_chars=args.max_answer_chars)
     runner = Runner(store, cfg)
     # The loaded cases live for the whole run: keep the cyclic GC from rescanning them on every collection.
     import gc

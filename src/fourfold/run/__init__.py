@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..secrets import redact
 from ..store import ResultRow, ResultWriter, Store, StoreWriteError, describe_error
+from .progress import RunProgress
 
 
 @dataclass
@@ -257,14 +258,14 @@ class Runner:
         finish(j)
 
     async def run_model(self, backend: ModelBackend, cases: list[LoadedCase], hashes: dict[str, str],
-                        summary: ModelSummary, advance: Callable[[str], None]) -> None:
+                        summary: ModelSummary, advance: Callable[..., None]) -> None:
         todo, skipped, ident, settings = await self.plan(backend, cases, hashes)
         summary.skipped = skipped
         backend.max_answer_chars = self.cfg.max_answer_chars
         pending = {lc.case.id for lc, _ in todo}
         for lc in cases:
             if lc.case.id not in pending:
-                advance(lc.case.cell)
+                advance(lc.case.cell, "stored")
         queue: list[tuple[LoadedCase, str]] = []
         for lc, key in todo:
             missing = backend.capabilities.missing(lc.case.needs())
@@ -331,7 +332,7 @@ class Runner:
             await asyncio.gather(*list(slow_judges))
 
     def _take(self, queue: list[tuple[LoadedCase, str]], claimed: list[tuple[LoadedCase, str]],
-              summary: ModelSummary, advance: Callable[[str], None]) -> tuple[LoadedCase, str] | None:
+              summary: ModelSummary, advance: Callable[..., None]) -> tuple[LoadedCase, str] | None:
         """The next case to send, or None: none left, the model was stopped, or the
         store cannot commit (sending more would be paying for answers that are lost).
         Keys are claimed in batches, so another run on this store sends none of them."""
@@ -347,19 +348,19 @@ class Runner:
                     claimed.append((lc, key))
                 else:  # finished or in flight in another run on this store
                     summary.elsewhere += 1
-                    advance(lc.case.cell)
+                    advance(lc.case.cell, "stored")
         if summary.stopped is not None or self.writer.failed is not None:
             queue.clear()
             claimed.clear()
         return claimed.pop() if claimed else None
 
-    def _record(self, summary: ModelSummary, row: ResultRow, advance: Callable[[str], None]) -> None:
+    def _record(self, summary: ModelSummary, row: ResultRow, advance: Callable[..., None]) -> None:
         self.writer.add(row)
         summary.verdicts[row.verdict] += 1
         summary.by_cell[row.cell][row.verdict] += 1
         if row.status == "error":
             summary.errors += 1
-        advance(row.cell)
+        advance(row.cell, row.status)
         if self.on_result:
             self.on_result(row.model, row.case_id, row.verdict)
 
@@ -394,7 +395,8 @@ class Runner:
             raise describe_error(self.store.path, e, "start a run") from None
         summaries = [ModelSummary(b.label) for b in backends]
         flusher = asyncio.create_task(self._flush_loop(cases, hashes))
-        progress = _Progress(cases, backends, enabled=self.cfg.progress)
+        progress = RunProgress(Counter(lc.case.cell for lc in cases), [b.label for b in backends],
+                               enabled=self.cfg.progress)
         status = "interrupted"
         try:
             with progress:
@@ -434,66 +436,6 @@ class Runner:
             self.claims.release()
         except sqlite3.Error as e:
             self.writer.fail(e)
-
-
-class _Progress:
-    """rich progress: one bar per model with per-cell counts in its label."""
-
-    def __init__(self, cases: list[LoadedCase], backends: list[ModelBackend], enabled: bool):
-        self.enabled = enabled
-        self.total_by_cell = Counter(lc.case.cell for lc in cases)
-        self.done: dict[str, Counter[str]] = {b.label: Counter() for b in backends}
-        self.tasks: dict[str, object] = {}
-        self._last = 0.0
-        if enabled:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn("[bold]{task.fields[model]}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                TextColumn("{task.fields[cells]}"),
-                console=Console(stderr=True), refresh_per_second=4, transient=False,
-            )
-            for b in backends:
-                self.tasks[b.label] = self.progress.add_task("", total=len(cases), model=b.label, cells="")
-
-    def __enter__(self) -> _Progress:
-        if self.enabled:
-            self.progress.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.enabled:
-            for label in self.tasks:
-                self._refresh(label)
-            self.progress.stop()
-
-    def _refresh(self, label: str) -> None:
-        done = self.done[label]
-        cells = "  ".join(f"{c.replace('/generalizability', '/gen').replace('/trustworthiness', '/trust').replace('/causality', '/caus')} "
-                          f"{done[c]}/{t}" for c, t in self.total_by_cell.items())
-        self.progress.update(self.tasks[label], completed=sum(done.values()), cells=cells)  # type: ignore[arg-type]
-
-    def advancer(self, label: str) -> Callable[[str], None]:
-        done = self.done[label]
-
-        def advance(cell: str) -> None:
-            done[cell] += 1
-            if self.enabled:
-                now = time.monotonic()
-                if now - self._last > 0.1:  # rendering is 4 Hz; don't rebuild labels per result
-                    self._last = now
-                    self._refresh(label)
-        return advance
-
 
 
 __all__ = ["ModelSummary", "RunConfig", "RunSummary", "Runner", "prepare_messages", "result_key", "to_chat"]
