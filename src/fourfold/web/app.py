@@ -16,6 +16,8 @@ Design choices and why:
 - **Blind judging.** Responses are shown as "Response A, B, ..." in an order
   shuffled per (annotator, case) with a salted hash (stable across reloads,
   different between people); the browser only sees opaque response ids.
+- **Login before body.** A POST from someone not logged in is refused before
+  its body is read, and bodies are capped (1 MiB, forms 256 KiB): see ``limits``.
 - **CSRF.** Every POST needs the session's CSRF token (header ``X-CSRF-Token`` or
   form field ``csrf_token``) and, when the browser says where it comes from, the
   page's own origin (``Origin`` / ``Sec-Fetch-Site``). SameSite=Strict is a
@@ -59,6 +61,7 @@ from ..secrets import redact
 from ..store import Store
 from ..store import human as H
 from ..store.human import VERDICTS
+from .limits import BodyGuard
 
 WEB_DIR = Path(__file__).parent
 COOKIE = "fourfold_session"
@@ -345,6 +348,11 @@ def create_app(store_path: Path, *, lead_names: Iterable[str] = (), frame_cache:
         log.info("%s %s %d %.0f ms", request.method, request.url.path, response.status_code,
                  (time.perf_counter() - t0) * 1000)
         return response
+
+    # Outermost of ours (added last): the login is checked and the body capped before
+    # FastAPI reads a byte of it (see ``web.limits``).
+    app.add_middleware(BodyGuard, cookie=COOKIE,
+                       authorised=lambda sid: H.session_for(stores.get(), sid) is not None)
 
     # -------------------------------------------------------- sessions
 
