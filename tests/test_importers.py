@@ -402,10 +402,13 @@ def test_image_column_paths_follow_the_case_file(tmp_path: Path) -> None:
     assert isinstance(cases[0], ImportedCase) and cases[0].base == data
     out = write_cases(cases, tmp_path / "suites" / "colours.jsonl")
     written = [json.loads(line) for line in out.read_text().splitlines()]
-    assert written[1]["input"][0]["content"][1]["path"] == "../data/img/blue.png"
+    blue = written[1]["input"][0]["content"][1]["path"]  # outside suites/: copied into its media/
+    assert blue.startswith("media/") and blue.endswith("-blue.png")
+    assert (out.parent / blue).read_bytes() == (data / "img" / "blue.png").read_bytes()
     loaded = load_file(out)  # checks the media exist and hashes them
     assert loaded[1].case.needs() == {"text", "image", "multi_image"}
-    assert loaded[0].media_path(loaded[0].case.media()[0]) == (data / "img" / "red.png").resolve()
+    red = loaded[0].media_path(loaded[0].case.media()[0])
+    assert red.parent == (out.parent / "media").resolve() and red.read_bytes() == (data / "img" / "red.png").read_bytes()
 
 
 # ------------------------------------------------------------------ import_file, parse_mapping, write_cases

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import json
 import math
 import os
 import re
+import shutil
 from collections.abc import Iterator, Mapping
 from difflib import get_close_matches
 from pathlib import Path
@@ -755,7 +757,7 @@ def import_table(path: Path, *, cell: str, mapping: dict[str, str], reference_ki
                     break
                 try:
                     found = resolve_media(path.parent, item.strip()).is_file()
-                except FileNotFoundError:
+                except ValueError:  # MediaPathError: outside the file's folder (the loader says so in full)
                     found = False
                 if not found:
                     bad("image", f"image file not found: {item.strip()} (paths are relative to {path.name})")
@@ -1027,8 +1029,10 @@ def write_cases(cases: list[dict], out: Path, *, overwrite: bool = False, media_
     because an import is easy to rerun and a hand-curated suite is not.
     Relative media paths are rebased from ``media_base`` (or, for an
     :class:`ImportedCase`, the folder of the file it came from) to ``out``'s
-    folder, so images keep resolving wherever the case file goes. Every case
-    is validated first and nothing is written if one is invalid.
+    folder, so images keep resolving wherever the case file goes; a file that
+    would lie outside that folder is copied into its ``media/`` (a case may only
+    read media in its own folder: :mod:`.boundary`). Every case is validated
+    first and nothing is written if one is invalid.
     """
     out = Path(out)
     if out.exists() and not overwrite:
@@ -1037,9 +1041,10 @@ def write_cases(cases: list[dict], out: Path, *, overwrite: bool = False, media_
     seen: dict[str, int] = {}
     lines: list[str] = []
     target_dir = out.parent.resolve()
+    copies: dict[Path, str] = {}
     for n, case in enumerate(cases, 1):
         base = media_base if media_base is not None else getattr(case, "base", None)
-        data = _rebased(case, Path(base).resolve(), target_dir) if base is not None else dict(case)
+        data = _rebased(case, Path(base).resolve(), target_dir, copies) if base is not None else dict(case)
         try:
             Case.model_validate(data)
         except ValidationError as e:
@@ -1056,6 +1061,11 @@ def write_cases(cases: list[dict], out: Path, *, overwrite: bool = False, media_
     if errors:
         raise CaseFileError(errors)
     out.parent.mkdir(parents=True, exist_ok=True)
+    for src, rel in copies.items():
+        dst = target_dir / rel
+        if src.is_file() and not (dst.is_file() and dst.stat().st_size == src.stat().st_size):
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(src, dst)
     payload = "".join(line + "\n" for line in lines)
     if overwrite:
         tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
@@ -1067,8 +1077,9 @@ def write_cases(cases: list[dict], out: Path, *, overwrite: bool = False, media_
     return out
 
 
-def _rebased(case: Mapping[str, Any], base: Path, target_dir: Path) -> dict[str, Any]:
-    """A copy of ``case`` whose relative media paths are relative to ``target_dir``."""
+def _rebased(case: Mapping[str, Any], base: Path, target_dir: Path, copies: dict[Path, str]) -> dict[str, Any]:
+    """A copy of ``case`` whose relative media paths are relative to ``target_dir``;
+    a file outside it is entered in ``copies`` (source -> path under ``media/``)."""
     data = json.loads(json.dumps(case))
     if base == target_dir:
         return data
@@ -1079,5 +1090,10 @@ def _rebased(case: Mapping[str, Any], base: Path, target_dir: Path) -> dict[str,
         for part in content:
             p = part.get("path") if isinstance(part, dict) else None
             if isinstance(p, str) and not p.startswith("pkg:") and not os.path.isabs(p):
-                part["path"] = Path(os.path.relpath(base / p, target_dir)).as_posix()
+                src = (base / p).resolve()
+                rel = Path(os.path.relpath(src, target_dir)).as_posix()
+                if rel.startswith("../"):
+                    tag = hashlib.sha256(str(src).encode()).hexdigest()[:8]
+                    rel = copies.setdefault(src, f"media/{tag}-{src.name}")
+                part["path"] = rel
     return data

@@ -3,9 +3,13 @@ user with a 5,000-line JSONL can go straight to the broken record."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import math
+import os
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +17,18 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from .boundary import MediaPathError, check_media_file, checked_media, resolve_media
 from .schema import _ID, REFERENCE_KINDS, Case, ExactRef, ImagePart, Message, Metadata, TextPart, VideoPart
 from .taxonomy import CATEGORIES, CELLS
 
 SUITES_DIR = Path(__file__).parent / "suites"
+#: Deepest nesting of arrays and objects a case record may have. Real cases
+#: need a handful of levels; a limit keeps every later json.dumps and pydantic
+#: pass far from Python's recursion limit.
+MAX_JSON_DEPTH = 32
+
+__all__ = ["MAX_JSON_DEPTH", "CaseError", "CaseFileError", "LoadedCase", "MediaPathError", "checked_media",
+           "iter_json_lines", "list_suites", "load_cases", "load_file", "resolve_media", "resolve_source"]
 
 
 @dataclass
@@ -55,25 +67,6 @@ class LoadedCase:
         return resolve_media(self.base, part.path)
 
 
-def resolve_media(base: Path, path: str) -> Path:
-    """A media path relative to the case file, or ``pkg:PACKAGE/REL/PATH`` for data
-    an installed package ships (``pkg:skimage/data/astronaut.png``): suites can use
-    real photographs without copying them. The package is located without being
-    imported (``find_spec``), so loading cases stays fast."""
-    if path.startswith("pkg:"):
-        package, _, rel = path[4:].partition("/")
-        import importlib.util
-
-        try:
-            spec = importlib.util.find_spec(package)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is None or not spec.submodule_search_locations:
-            raise FileNotFoundError(f"package {package!r} is not installed (needed for {path})")
-        return Path(next(iter(spec.submodule_search_locations))) / rel
-    return (base / path).resolve()
-
-
 def list_suites() -> list[str]:
     """Built-in suites: ``suites/NAME.jsonl`` or a folder ``suites/NAME/`` of JSONL files."""
     files = {p.stem for p in SUITES_DIR.glob("*.jsonl")}
@@ -84,7 +77,12 @@ def list_suites() -> list[str]:
 def resolve_source(source: str) -> Path:
     """A suite name (``starter``) or a path to a JSONL file or a folder of them."""
     p = Path(source)
-    if p.exists():
+    try:
+        os.stat(p)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise CaseFileError([CaseError(source, 0, "", "a symlink loop")]) from None
+    else:
         return p
     for builtin in (SUITES_DIR / f"{source}.jsonl", SUITES_DIR / source):
         if builtin.exists():
@@ -101,19 +99,62 @@ def resolve_source(source: str) -> Path:
 def iter_json_lines(name: str, text: str, errors: list[CaseError],
                     shape: str = "a JSON object") -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each JSONL line that is a JSON object; blank and
-    ``//`` lines are skipped, and every other bad line is added to ``errors``."""
+    ``//`` lines are skipped, and every other bad line is added to ``errors``:
+    invalid JSON, but also what Python's json module accepts and a case must
+    not hold (NaN and Infinity, integers of more than 4,300 digits, nesting
+    deeper than :data:`MAX_JSON_DEPTH`)."""
     for lineno, raw in enumerate(text.splitlines(), 1):
         if not raw.strip() or raw.lstrip().startswith("//"):
             continue
         try:
-            obj = json.loads(raw)
+            obj = json.loads(raw, parse_constant=_no_constant, parse_float=_finite_float)
         except json.JSONDecodeError as e:
             errors.append(CaseError(name, lineno, "", f"invalid JSON: {e.msg} (column {e.colno})"))
+            continue
+        except RecursionError:
+            errors.append(CaseError(name, lineno, "", f"JSON nested too deeply (at most {MAX_JSON_DEPTH} levels)"))
+            continue
+        except ValueError as e:  # NaN/Infinity, and ints over sys.get_int_max_str_digits()
+            msg = str(e)
+            if "integer string conversion" in msg:
+                msg = f"a number of more than {sys.get_int_max_str_digits()} digits"
+            errors.append(CaseError(name, lineno, "", f"invalid JSON: {msg}"))
             continue
         if not isinstance(obj, dict):
             errors.append(CaseError(name, lineno, "", f"each line must be {shape}"))
             continue
+        where = _too_deep(obj)
+        if where is not None:
+            errors.append(CaseError(name, lineno, where, f"nested too deeply (at most {MAX_JSON_DEPTH} levels)"))
+            continue
         yield lineno, obj
+
+
+def _no_constant(token: str) -> Any:
+    raise ValueError(f"{token} is not a number a case may hold (JSON has no NaN or Infinity)")
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if math.isinf(value):
+        raise ValueError(f"{token[:40]} is too large for a number (it would be infinite)")
+    return value
+
+
+def _too_deep(obj: Any) -> str | None:
+    """The field path where ``obj`` passes :data:`MAX_JSON_DEPTH` levels, or None.
+    Iterative, so it cannot itself hit the recursion limit."""
+    stack: list[tuple[Any, int, str]] = [(obj, 1, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return path if len(path) <= 60 else path[:60] + "..."
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1, f"{path}.{k}" if path else str(k)) for k, v in value.items()
+                         if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(value) if isinstance(v, (dict, list)))
+    return None
 
 
 def _loc_to_field(loc: Iterable[Any]) -> str:
@@ -263,6 +304,8 @@ def load_file(path: Path, *, cell: str | None = None, suite: str | None = None,
 
 
 def _attach_media_hashes(case: Case, base: Path, name: str, lineno: int) -> tuple[Case, list[CaseError]]:
+    """Each media part resolved inside its boundary (see :mod:`.boundary`),
+    checked for content, and given its sha256; or the errors, one per part."""
     errors: list[CaseError] = []
     messages: list[Message] = []
     for mi, msg in enumerate(case.input):
@@ -271,15 +314,16 @@ def _attach_media_hashes(case: Case, base: Path, name: str, lineno: int) -> tupl
             if isinstance(part, (ImagePart, VideoPart)):
                 try:
                     p = resolve_media(base, part.path)
-                except FileNotFoundError as e:
-                    p, missing = None, str(e)
-                else:
-                    missing = f"media file not found: {p}"
-                if p is None or not p.is_file():
-                    errors.append(CaseError(name, lineno, f"input[{mi}].content[{pi}].path", missing))
+                    check_media_file(p, part.type)
+                    digest = _sha256_file(p)
+                except MediaPathError as e:
+                    errors.append(CaseError(name, lineno, f"input[{mi}].content[{pi}].path", str(e)))
                     parts.append(part)
                     continue
-                digest = _sha256_file(p)
+                except OSError as e:
+                    errors.append(CaseError(name, lineno, f"input[{mi}].content[{pi}].path", f"cannot read: {e}"))
+                    parts.append(part)
+                    continue
                 if part.sha256 and part.sha256 != digest:
                     errors.append(CaseError(name, lineno, f"input[{mi}].content[{pi}].sha256",
                                             f"does not match {part.path} (file has {digest[:12]}...)"))

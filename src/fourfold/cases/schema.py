@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import keyword
 import re
 from difflib import get_close_matches
 from typing import Annotated, Any, Literal
@@ -22,7 +23,9 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinities are never meaningful in a case (a NaN answer matches
+    # nothing, an infinite tolerance matches everything).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # ----------------------------------------------------------------- input parts
@@ -158,6 +161,29 @@ class UnitTestsRef(_Strict):
     timeout_s: float = Field(default=10.0, gt=0, le=300)
     memory_mb: int = Field(default=512, ge=32, le=16384)
     solution: str | None = None
+
+    @field_validator("entry_point")
+    @classmethod
+    def _identifier(cls, v: str | None) -> str | None:
+        # It is written into the test driver: anything but a plain name would be code.
+        if v is not None and (not v.isidentifier() or keyword.iskeyword(v)):
+            raise ValueError(f"must be a Python identifier (a function name), got {v[:60]!r}")
+        return v
+
+    @field_validator("tests", "solution")
+    @classmethod
+    def _compiles(cls, v: str | None) -> str | None:
+        """Tests that cannot compile would fail every answer; say so when the case loads."""
+        if v is not None:
+            try:
+                compile(v, "<tests>", "exec", dont_inherit=True)
+            except SyntaxError as e:
+                where = f" (line {e.lineno})" if e.lineno else ""
+                raise ValueError(f"does not compile: {e.msg}{where}") from None
+            except (ValueError, RecursionError, MemoryError, OverflowError) as e:
+                why = f"{type(e).__name__}: {str(e)[:200]}" if str(e) else f"{type(e).__name__} (nested too deeply?)"
+                raise ValueError(f"does not compile: {why}") from None
+        return v
 
 
 class RefuseRef(_Strict):

@@ -482,22 +482,22 @@ class _Media:
         self._cache: dict[Path, str | None] = {}
 
     def video_grid(self, base: str | None, rel: str, sha256: str | None) -> str | None:
-        from ..cases.loader import resolve_media
+        from ..cases.loader import checked_media
         from ..cases.media.video import FrameCache, MediaError
 
-        try:
-            path = resolve_media(Path(base or "."), rel)
+        try:  # never outside the case's folder or a package's data (raises ValueError)
+            path = checked_media(Path(base or "."), rel, "video")
             grid = FrameCache().grid(path, sha256, 16)
             return _thumbnail(grid, "image/png")
         except (OSError, MediaError, ValueError):
             return None
 
     def src(self, base: str | None, rel: str) -> str | None:
-        from ..cases.loader import resolve_media
+        from ..cases.loader import checked_media
 
-        try:
-            path = resolve_media(Path(base or "."), rel)
-        except FileNotFoundError:
+        try:  # never outside the case's folder or a package's data, never a decompression bomb
+            path = checked_media(Path(base or "."), rel, "image")
+        except (OSError, ValueError):
             return None
         if path in self._cache:
             return self._cache[path]

@@ -55,7 +55,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..cases.loader import resolve_media
+from ..cases.loader import checked_media
 from ..report import reference_summary
 from ..secrets import redact
 from ..store import Store
@@ -215,8 +215,9 @@ def _media_file(case: dict[str, Any], index: int) -> Path | None:
     if not 0 <= index < len(parts):
         return None
     base = Path(case.get("_media_base") or ".")
-    try:
-        path = resolve_media(base, str(parts[index]["path"]))
+    kind = "video" if parts[index].get("type") == "video" else "image"
+    try:  # inside the case's folder or a package's data, and a decodable file within the caps
+        path = checked_media(base, str(parts[index]["path"]), kind)
     except (OSError, ValueError):
         return None
     mime = mimetypes.guess_type(path.name)[0] or ""

@@ -124,18 +124,70 @@ def generate(cell: str, n: int, seed: int, out_dir: Path, *, only: list[str] | N
 
 
 def verify_case(case: dict[str, Any], base: Path) -> list[str]:
-    """Problems found re-deriving a generated case's answer from its media."""
+    """Problems found re-deriving a generated case's answer from its media.
+
+    A perturbed variant keeps its original's answer by design (the report
+    measures what the perturbation costs), and its pixels may no longer show it;
+    so its answer is re-derived from its original's media, which ``fourfold
+    cases perturb`` copies next to it (``metadata.original_media``). A case that
+    claims a perturbation without them is a problem, not a pass."""
     meta = case.get("metadata") or {}
     name = meta.get("generator")
-    if not name or meta.get("perturbation"):
-        # A perturbed variant keeps its original's answer by design (the report measures
-        # what the perturbation costs); its pixels no longer match, so the original's are checked.
+    if not name:
         return []
     _load_all()
     g = _BY_NAME.get(name)
     if g is None:
         return [f"unknown generator {name!r}"]
-    return g.verify(case, base) if g.verify else []
+    if not g.verify:
+        return []
+    if "perturbation" in meta:
+        original, problems = _as_original(case, base)
+        if problems:
+            return problems
+        return [f"on the original's media: {p}" for p in _run_verify(g, original, base)]
+    return _run_verify(g, case, base)
+
+
+def _run_verify(g: Generator, case: dict[str, Any], base: Path) -> list[str]:
+    assert g.verify is not None
+    try:
+        return g.verify(case, base)
+    except ValueError as e:  # MediaPathError: a path that leaves the case's folder
+        return [str(e)]
+
+
+def _as_original(case: dict[str, Any], base: Path) -> tuple[dict[str, Any], list[str]]:
+    """The variant with its original's media in place of the perturbed ones, or
+    the problems that prevent it (no original named, media missing or changed)."""
+    from ..boundary import resolve_media
+
+    meta = case.get("metadata") or {}
+    orig_id, originals = meta.get("original"), meta.get("original_media")
+    if not isinstance(orig_id, str) or not orig_id:
+        return case, [f"claims perturbation {meta.get('perturbation')!r} but names no original (metadata.original)"]
+    data = json.loads(json.dumps(case))
+    parts = [p for m in data.get("input") or [] if isinstance(m, dict) and isinstance(m.get("content"), list)
+             for p in m["content"] if isinstance(p, dict) and p.get("type") in ("image", "video")]
+    if not isinstance(originals, list) or len(originals) != len(parts) or not all(
+            isinstance(o, dict) and isinstance(o.get("path"), str) for o in originals):
+        return case, [f"perturbed variant of {orig_id!r} without its original's media (metadata.original_media, "
+                      "one per media part): derive it with `fourfold cases perturb`"]
+    for part, orig in zip(parts, originals, strict=True):
+        if orig.get("type") != part["type"]:
+            return case, [f"metadata.original_media: a {orig.get('type')!r} for a {part['type']} part"]
+        try:
+            path = resolve_media(base, orig["path"])
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        except (OSError, ValueError) as e:
+            return case, [f"original media {orig['path']} of {orig_id!r}: {e}"]
+        if orig.get("sha256") != digest:
+            return case, [f"original media {orig['path']} of {orig_id!r} does not match its sha256"]
+        part["path"] = orig["path"]
+        part.pop("sha256", None)
+    for key in ("perturbation", "perturbation_seed", "original", "original_media"):
+        data["metadata"].pop(key, None)
+    return data, []
 
 
 __all__ = ["REGISTRY", "GeneratedCase", "Generator", "generate", "generators", "register", "verify_case"]

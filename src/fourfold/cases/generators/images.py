@@ -125,10 +125,13 @@ def _truth(case: dict[str, Any]) -> dict[str, Any]:
 
 
 def _load(base: Path, rel: str) -> np.ndarray:
-    """An image of the case as an H x W x 3 uint8 array."""
+    """An image of the case as an H x W x 3 uint8 array (read only inside the
+    case/media boundary: :func:`~fourfold.cases.boundary.checked_media`)."""
     import numpy as np
 
-    with Image.open(base / rel) as im:
+    from ..boundary import checked_media
+
+    with Image.open(checked_media(base, rel, "image")) as im:
         return np.asarray(im.convert("RGB"))
 
 
@@ -139,11 +142,9 @@ def _images(case: dict[str, Any], base: Path, n: int) -> tuple[list[np.ndarray],
         return [], [f"expected {n} image(s) in the input, found {len(paths)}"]
     arrays = []
     for p in paths[:n]:
-        if not (base / p).is_file():
-            return [], [f"media file missing: {p}"]
         try:
             arrays.append(_load(base, p))
-        except OSError as e:
+        except (OSError, ValueError) as e:  # ValueError: MediaPathError (outside, missing, corrupt)
             return [], [f"cannot read {p}: {e}"]
     return arrays, []
 
@@ -1373,10 +1374,10 @@ def _verify_blank(case: dict[str, Any], base: Path) -> list[str]:
     if (case.get("reference") or {}).get("kind") != "acknowledge_absent":
         probs.append("reference should be acknowledge_absent")
     for p in image_paths(case):
-        if not (base / p).is_file():
-            return [*probs, f"media file missing: {p}"]
-        with Image.open(base / p) as im:
-            colours = im.convert("RGB").getcolors(2)
+        try:
+            colours = Image.fromarray(_load(base, p)).getcolors(2)
+        except (OSError, ValueError) as e:
+            return [*probs, f"cannot read {p}: {e}"]
         if colours is None or len(colours) != 1:
             probs.append(f"{p} is not a blank (single-colour) image")
     return probs

@@ -278,7 +278,10 @@ def _video_path(case: dict[str, Any], base: Path) -> Path | None:
 def _load(case: dict[str, Any], base: Path) -> tuple[dict[str, Any], list[np.ndarray], list[str]]:
     """Ground truth and decoded frames of a case, or problems saying why not."""
     truth = (case.get("metadata") or {}).get("ground_truth") or {}
-    path = _video_path(case, base)
+    try:
+        path = _video_path(case, base)
+    except ValueError as e:  # MediaPathError: the path leaves the case's folder
+        return truth, [], [str(e)]
     if path is None:
         return truth, [], ["no video part"]
     if not path.is_file():

@@ -1,13 +1,15 @@
 """Writing H.264 mp4 clips with PyAV, byte for byte the same for the same frames.
 
 Generated videos are part of a suite's identity (their sha256 is in every case's
-hash), so encoding must be deterministic: one encoder thread, fixed x264 options,
-no creation time in the container.
+hash), so encoding must be deterministic: one encoder thread, fixed x264 options
+(macroblock-tree rate control off: it made the same frames encode differently
+within one process), explicit timestamps, no creation time in the container.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -31,11 +33,17 @@ def encode_video(frames: Iterable[np.ndarray], path: str | Path, fps: int = 8, *
         stream = container.add_stream("libx264", rate=fps)
         stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
         stream.codec_context.thread_count = 1
-        stream.options = {"crf": str(crf), "preset": "medium", "threads": "1", "flags": "+bitexact"}
-        for arr in (first, *it):
+        # mbtree off: with it, this libx264 gave different bytes for the same frames from one
+        # encoder instance to the next in a process (it reads state its lookahead did not write).
+        stream.options = {"crf": str(crf), "preset": "medium", "threads": "1", "flags": "+bitexact",
+                          "x264-params": "mbtree=0"}
+        for i, arr in enumerate((first, *it)):
             if arr.shape[:2] != (h, w):
                 raise ValueError("all frames must have the same size")
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(arr, dtype=np.uint8), format="rgb24")
+            # Explicit timestamps: without them the encoder's rate control reads whatever
+            # the frame happened to carry, and the same frames encoded to different bytes.
+            frame.pts, frame.time_base = i, Fraction(1, fps)
             for packet in stream.encode(frame):
                 container.mux(packet)
         for packet in stream.encode():

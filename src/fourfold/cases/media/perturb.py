@@ -556,7 +556,8 @@ def derive_variants(case: dict[str, Any], base: Path, names: list[str], seed: in
     and video part rewritten to a perturbed file in ``out_media_dir`` (images as
     PNG, videos as mp4, named after the case, the spec and the part) with its
     sha256, the tag ``perturbed`` and metadata ``perturbation`` (the spec as
-    given), ``perturbation_seed`` and ``original`` (the original id). Media paths
+    given), ``perturbation_seed`` and ``original`` (the original id); a generated
+    case's variants also get ``original_media`` (see :func:`_original_media`). Media paths
     are resolved against ``base`` (the original case file's folder; ``pkg:``
     paths work) and written relative to ``relative_to`` (the folder of the case
     file the variants will be saved in) or, without it, as absolute paths.
@@ -573,6 +574,12 @@ def derive_variants(case: dict[str, Any], base: Path, names: list[str], seed: in
         return []
     parsed = [(name, parse_perturbation(name)) for name in names]
     out_media_dir = Path(out_media_dir)
+
+    def where(dst: Path) -> str:
+        rel = os.path.relpath(dst.resolve(), Path(relative_to).resolve()) if relative_to is not None else dst.resolve()
+        return str(rel).replace(os.sep, "/")
+
+    originals = _original_media(case, Path(base), orig_id, out_media_dir, where)
     variants = []
     for name, p in parsed:
         new = json.loads(json.dumps(case))  # a deep copy that keeps the JSON shape exactly
@@ -586,17 +593,40 @@ def derive_variants(case: dict[str, Any], base: Path, names: list[str], seed: in
                 dst = apply_image(src, out_media_dir / f"{stem}.png", p, seed)
             else:
                 dst = apply_video(src, out_media_dir / f"{stem}.mp4", p, seed)
-            rel = os.path.relpath(dst.resolve(), Path(relative_to).resolve()) if relative_to is not None else dst.resolve()
-            part["path"] = str(rel).replace(os.sep, "/")
+            part["path"] = where(dst)
             part["sha256"] = hashlib.sha256(dst.read_bytes()).hexdigest()
         meta = dict(new.get("metadata") or {})
         tags = list(meta.get("tags") or [])
         if "perturbed" not in tags:
             tags.append("perturbed")
         meta.update(tags=tags, perturbation=name, perturbation_seed=seed, original=orig_id)
+        if originals:
+            meta["original_media"] = originals
         new["metadata"] = meta
         variants.append(new)
     return variants
+
+
+def _original_media(case: dict[str, Any], base: Path, orig_id: str, out_media_dir: Path,
+                    where: Callable[[Path], str]) -> list[dict[str, str]]:
+    """For a generated case: copies of the original's media next to the variants,
+    as ``[{"type", "path", "sha256"}]`` in part order. ``verify_case`` re-derives a
+    variant's answer from these (the perturbed pixels may no longer show it), and
+    they live in the variants' own folder, where a case may read media."""
+    from ..loader import resolve_media
+
+    if not (case.get("metadata") or {}).get("generator"):
+        return []
+    out = []
+    for k, part in enumerate(_media_parts(case)):
+        src = resolve_media(base, part["path"])
+        data = src.read_bytes()
+        dst = out_media_dir / f"{_slug(orig_id.replace('/', '_'))}--original--{k}{src.suffix.lower()}"
+        if not (dst.is_file() and dst.read_bytes() == data):
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            dst.write_bytes(data)
+        out.append({"type": part["type"], "path": where(dst), "sha256": hashlib.sha256(data).hexdigest()})
+    return out
 
 
 # ------------------------------------------------------------------ the built-in robustness cases
