@@ -1,9 +1,10 @@
 """The unit-test sandbox: verdicts, limits and isolation, tested with hostile code.
 
-Most tests run with the strongest isolation this machine offers (bubblewrap
-here). The ``mode`` fixture reruns the security-relevant ones under the weaker
-fallbacks (``unshare -n``, a plain process) too, and skips a mode this machine
-cannot provide, so a host without bwrap still tests what it would actually use.
+Most tests run with bubblewrap, which they require (a missing or broken bwrap
+FAILS them; see conftest.require_bwrap). The ``mode`` fixture reruns the
+security-relevant ones under the opt-in weak modes (``unshare -n``, a plain
+process) too; a weak mode this machine cannot provide is skipped, bubblewrap
+never is.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import os
 import secrets
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -19,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_bwrap as require_bwrap_installed
 from fourfold.judge import sandbox
 from fourfold.judge.sandbox import SandboxResult, extract_code, run_python_tests, sandbox_description
 
@@ -41,24 +44,27 @@ def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str
     """Force one isolation level; skip where this machine does not have it."""
     wanted: str = request.param
     monkeypatch.setenv(sandbox.FORCE_ENV, wanted)
-    if sandbox._isolation().kind != wanted:
-        pytest.skip(f"{wanted} isolation does not work on this machine")
+    if wanted == "bwrap":
+        require_bwrap()
+    elif sandbox.sandbox_kind() != wanted:
+        pytest.skip(f"the weak {wanted} mode does not work on this machine")
     return wanted
 
 
 def require_bwrap() -> None:
-    if sandbox._isolation().kind != "bwrap":
-        pytest.skip("needs bubblewrap: outside it the code may not start programs at all")
+    """bubblewrap must be installed and must be what the sandbox uses: a failure, never a skip."""
+    require_bwrap_installed()
+    assert sandbox.sandbox_kind().startswith("bwrap"), sandbox.sandbox_description()
 
 
 def processes_with(marker: str) -> list[int]:
-    """Live processes whose command line contains ``marker`` (zombies have none)."""
+    """Live processes whose command line or name (comm) contains ``marker`` (zombies have none)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
         try:
-            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes()
+            cmdline = Path(f"/proc/{entry}/cmdline").read_bytes() + Path(f"/proc/{entry}/comm").read_bytes()
         except OSError:
             continue
         if marker.encode() in cmdline:
@@ -67,7 +73,7 @@ def processes_with(marker: str) -> list[int]:
 
 
 def assert_no_processes_with(marker: str) -> None:
-    deadline = time.monotonic() + 3
+    deadline = time.monotonic() + 30  # the namespace dies asynchronously: a generous margin, not a speed test
     while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert processes_with(marker) == [], f"processes with {marker!r} survived the sandbox"
@@ -84,7 +90,7 @@ def test_passing_solution() -> None:
     result = run(ADD, ADD_TESTS)
     assert result.status == "passed", result
     assert result.passed
-    assert 0 < result.duration_s < 5
+    assert result.duration_s > 0
 
 
 def test_failing_assert_names_the_test_line() -> None:
@@ -154,14 +160,36 @@ def test_unittest_main_counts_its_exit_status() -> None:
     "exit()\n",
     "import os\nos._exit(0)\n",
     "def add(a, b):\n    raise SystemExit(0)\n",
-    # forge a verdict on the report pipe: the token is not in any file the code can read
-    "import os, re\nfd = int(open('/proc/self/cmdline').read().split('\\0')[3])\n"
-    "os.write(fd, b'{\"token\": \"0\", \"status\": \"passed\", \"detail\": \"x\"}\\n')\nos._exit(0)\n",
 ])
 def test_exiting_early_is_not_a_pass(code: str) -> None:
     result = run(code, "assert add(1, 2) == 3\n")
     assert result.status == "failed", result
     assert "before the tests finished" in result.detail
+
+
+def test_forged_verdicts_and_always_equal_objects_are_not_a_pass() -> None:
+    spray = ("import json, os\nfake = json.dumps({'status': 'passed', 'detail': 'x'}).encode() + b'\\n'\n"
+             "for fd in range(1001):\n    try:\n        os.write(fd, fake)\n    except OSError:\n        pass\n"
+             "os._exit(0)\n")
+    assert run(spray, ADD_TESTS).status == "failed"
+    always = "class A:\n    def __eq__(self, o):\n        return True\n\ndef add(a, b):\n    return A()\n"
+    result = run(always, ADD_TESTS)
+    assert result.detail == "AssertionError at tests line 1: assert add(1, 2) == 3"
+
+
+def test_values_cross_as_in_one_process() -> None:
+    """What the tests see of the code: plain values, handles, callbacks, in-place changes, exceptions."""
+    code = ("def sort_in_place(xs):\n    xs.sort()\n\ndef apply(f, x):\n    return f(x)\n\n"
+            "def gen(n):\n    yield from range(n)\n\nclass Box:\n    def __init__(self, v):\n        self.v = v\n"
+            "    def get(self):\n        return {'v': self.v, 't': (1, 2.5, None, b'x', {3}, frozenset({4}), 2**100, 1j)}\n"
+            "\ndef boom():\n    raise KeyError('k')\n\nimport math\nLIMIT = [1, 2]\n")
+    tests = ("xs = [3, 1, 2]\nsort_in_place(xs)\nassert xs == [1, 2, 3]\n"
+             "assert apply(lambda v: v * 2, 21) == 42\nassert apply(len, 'abc') == 3\n"
+             "assert list(gen(3)) == [0, 1, 2]\nb = Box(5)\nassert b.v == 5\n"
+             "assert b.get() == {'v': 5, 't': (1, 2.5, None, b'x', {3}, frozenset({4}), 2**100, 1j)}\n"
+             "assert b == b and b != Box(5)\nassert LIMIT == [1, 2] and math.isclose(math.pi, 3.14159, rel_tol=1e-5)\n"
+             "try:\n    boom()\nexcept KeyError:\n    pass\nelse:\n    raise AssertionError('no KeyError')\n")
+    assert run(code, tests).passed
 
 
 # --------------------------------------------------------------------------
@@ -172,7 +200,7 @@ def test_infinite_loop_times_out() -> None:
     result = run("while True:\n    pass\n", ADD_TESTS, timeout_s=2)
     assert result.status == "timeout"
     assert result.detail == "killed after 2.0 s"
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 60  # a generous margin: it is killed, not waited out
 
 
 @pytest.mark.parametrize("code", [
@@ -197,11 +225,16 @@ def test_output_is_truncated_and_sanitised() -> None:
     assert result.stdout.rstrip().endswith("x")
 
 
-def test_work_directory_is_removed() -> None:
-    code = "import os\nprint('CWD=' + os.getcwd())\nopen('junk.txt', 'w').write('x')\nos.chmod('.', 0o500)\n"
+def test_work_directory_is_private_or_removed(mode: str) -> None:
+    code = ("import os\nprint('CWD=' + os.getcwd())\nopen('junk.txt', 'w').write('x')\nos.mkdir('d')\n"
+            "open('d/x', 'w').write('x')\nos.chmod('d', 0o500)\n")
     result = run(code, "")
     assert result.passed, result
     workdir = result.stdout.split("CWD=")[1].split()[0]
+    if mode == "bwrap":  # a tmpfs inside the sandbox: nothing of it on the host
+        assert workdir == sandbox._isolation().workdir
+        assert not os.path.exists(os.path.join(workdir, "junk.txt"))
+        return
     assert not os.path.exists(workdir)
     timeout = run("import os\nprint('CWD=' + os.getcwd(), flush=True)\nwhile True: pass\n", "", timeout_s=1)
     assert timeout.status == "timeout"
@@ -234,7 +267,8 @@ def test_cannot_write_outside_its_directory(mode: str, outside_paths: list[Path]
                      f"import os\nos.symlink({str(path.parent)!r}, 'link')\n"
                      f"open('link/{path.name}', 'w').write('pwned')\n"):
             result = run(code, "")
-            assert not result.passed, (mode, code, result)
+            if mode != "bwrap":  # bwrap: /tmp is the sandbox's own; the repository is not there at all
+                assert not result.passed, (mode, code, result)
             assert not path.exists(), (mode, code)
 
 
@@ -242,10 +276,7 @@ def test_child_programs_cannot_write_outside_either(outside_paths: list[Path]) -
     require_bwrap()  # the audit hook does not see child processes: this is the filesystem wall
     for path in outside_paths:
         code = f"import subprocess\nsubprocess.run(['sh', '-c', 'echo pwned > {path}'], check=True)\n"
-        result = run(code, "")
-        assert not result.passed, result
-        # /tmp is read-only; the repository is hidden under an empty read-only tmpfs
-        assert "Read-only file system" in result.stderr or "Directory nonexistent" in result.stderr
+        run(code, "")  # /tmp is the sandbox's own tmpfs; the repository is not in the sandbox
         assert not path.exists()
 
 
@@ -303,14 +334,16 @@ def test_secrets_in_the_environment_do_not_leak(mode: str, monkeypatch: pytest.M
 
 
 def test_forked_child_is_killed_on_timeout(mode: str) -> None:
-    code = ("import os, time\nprint('CWD=' + os.getcwd(), flush=True)\n"
-            "if os.fork() == 0:\n    while True:\n        time.sleep(1)\n"
+    marker = f"ff{secrets.token_hex(6)}"  # the fork names itself (comm, 15 bytes at most)
+    code = ("import ctypes, os, time\n"
+            "if os.fork() == 0:\n"
+            f"    ctypes.CDLL(None).prctl(15, {marker.encode()!r}, 0, 0, 0)\n"
+            "    while True:\n        time.sleep(1)\n"
             "print('CHILD_UP', flush=True)\ntime.sleep(1000)\n")
     result = run(code, "", timeout_s=2)
     assert result.status == "timeout"
     assert "CHILD_UP" in result.stdout
-    # The driver's command line holds the unique work directory; so does the fork's.
-    assert_no_processes_with(result.stdout.split("CWD=")[1].split()[0])
+    assert_no_processes_with(marker)
 
 
 @pytest.mark.parametrize("escape", [False, True], ids=["same-group", "setsid"])
@@ -388,12 +421,62 @@ def work():
 
 
 def test_description_names_the_isolation() -> None:
-    description = sandbox_description()
-    kind = sandbox._isolation().kind
-    assert description
-    assert {"bwrap": "bubblewrap", "unshare": "unshare", "none": "plain process"}[kind] in description
-    if sys.platform == "linux" and os.access("/usr/bin/bwrap", os.X_OK) and os.geteuid() == 0:
-        assert kind == "bwrap", "bubblewrap is installed but its probe failed"
+    require_bwrap()
+    assert "bubblewrap" in sandbox_description()
+    assert sandbox.sandbox_kind() == ("bwrap-root" if os.geteuid() == 0 else "bwrap-user")
+
+
+def test_forced_bwrap_never_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(sandbox.FORCE_ENV, "bwrap")
+    monkeypatch.setattr(sandbox, "_BWRAP", "/nonexistent/bwrap")
+    monkeypatch.setattr(sandbox, "_cache", {})
+    sandbox.allow_weak_sandbox(True)
+    try:
+        assert sandbox.sandbox_kind() == "unavailable"
+        assert "FOURFOLD_SANDBOX=bwrap but bubblewrap does not work" in sandbox_description()
+        result = run(ADD, ADD_TESTS)
+        assert result.status == "error" and "FOURFOLD_SANDBOX=bwrap" in result.detail
+    finally:
+        sandbox.allow_weak_sandbox(False)
+
+
+def test_without_bwrap_unit_tests_are_unjudged_unless_opted_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fourfold.cases.schema import UnitTestsRef
+    from fourfold.judge import judge_unit_tests
+
+    monkeypatch.setattr(sandbox, "_BWRAP", "/nonexistent/bwrap")
+    monkeypatch.setattr(sandbox, "_cache", {})
+    ref = UnitTestsRef(tests=ADD_TESTS, entry_point="add")
+    verdict = asyncio.run(judge_unit_tests(ref, ADD))
+    assert verdict.verdict == "unjudged"
+    assert "no strong sandbox" in verdict.rationale and "--allow-weak-sandbox" in verdict.rationale
+    sandbox.allow_weak_sandbox(True)
+    try:
+        assert sandbox.sandbox_kind() in ("unshare", "none")
+        assert "WEAK" in sandbox_description()
+        assert asyncio.run(judge_unit_tests(ref, ADD)).verdict == "good"
+    finally:
+        sandbox.allow_weak_sandbox(False)
+
+
+def test_interpreter_in_a_venv_under_tmp(tmp_path: Path) -> None:
+    """The strong mode works with the interpreter wherever it lives: here a venv in /tmp."""
+    require_bwrap()
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(venv)], check=True)
+    script = ("import asyncio, sys\nfrom fourfold.judge import sandbox\n"
+              "print(sys.prefix)\nprint(sandbox.sandbox_kind())\n"
+              f"ok = asyncio.run(sandbox.run_python_tests({ADD!r}, {ADD_TESTS!r}))\n"
+              f"bad = asyncio.run(sandbox.run_python_tests('def add(a, b):\\n    return 0\\n', {ADD_TESTS!r}))\n"
+              "print(ok.status, bad.status, bad.detail)\n")
+    env = {**os.environ, sandbox.FORCE_ENV: "bwrap"}
+    proc = subprocess.run([str(venv / "bin" / "python"), "-c", script], capture_output=True, text=True, env=env,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    prefix, kind, verdicts = proc.stdout.splitlines()[:3]
+    assert prefix == str(venv)
+    assert kind.startswith("bwrap")
+    assert verdicts == "passed failed AssertionError at tests line 1: assert add(1, 2) == 3"
 
 
 # --------------------------------------------------------------------------

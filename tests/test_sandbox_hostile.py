@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import fourfold, require_bwrap
 
+from conftest import fourfold, require_bwrap
 from fourfold.judge import sandbox
 from fourfold.judge.sandbox import run_python_tests
 

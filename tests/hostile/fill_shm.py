@@ -1,3 +1,4 @@
+# ruff: noqa  (a hostile model answer: written as an attacker writes, not to this project's style)
 written = 0
 try:
     with open("/dev/shm/fill", "wb") as f:

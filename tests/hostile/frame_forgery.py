@@ -1,3 +1,4 @@
+# ruff: noqa  (a hostile model answer: written as an attacker writes, not to this project's style)
 import gc, json, os, sys
 # The old driver kept a token and a report fd in its frame locals: steal anything that looks like one.
 stolen = []

@@ -1,3 +1,4 @@
+# ruff: noqa  (a hostile model answer: written as an attacker writes, not to this project's style)
 def add(a, b):
     nested = []
     for _ in range(100000):

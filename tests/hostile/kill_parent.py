@@ -1,3 +1,4 @@
+# ruff: noqa  (a hostile model answer: written as an attacker writes, not to this project's style)
 import os, signal
 for pid in (os.getppid(), 1):
     try:

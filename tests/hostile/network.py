@@ -1,3 +1,4 @@
+# ruff: noqa  (a hostile model answer: written as an attacker writes, not to this project's style)
 import socket
 for host, port in (("127.0.0.1", 22), ("127.0.0.1", 8765), ("1.1.1.1", 53), ("8.8.8.8", 443)):
     try:

@@ -1,3 +1,4 @@
+# ruff: noqa  (a hostile model answer: written as an attacker writes, not to this project's style)
 import os
 dir_fd = os.open("/proc", os.O_RDONLY)
 for entry in os.listdir(dir_fd):

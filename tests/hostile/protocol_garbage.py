@@ -1,3 +1,4 @@
+# ruff: noqa  (a hostile model answer: written as an attacker writes, not to this project's style)
 import os, sys
 # Find the socket fd the driver was given and talk nonsense on it before any real answer.
 fd = int(sys.argv[-1]) if sys.argv[-1].isdigit() else 3

@@ -1,3 +1,4 @@
+# ruff: noqa  (a hostile model answer: written as an attacker writes, not to this project's style)
 import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
 PTRACE_ATTACH = 16

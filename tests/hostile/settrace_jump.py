@@ -1,3 +1,4 @@
+# ruff: noqa  (a hostile model answer: written as an attacker writes, not to this project's style)
 import sys
 def tracer(frame, event, arg):
     # jump past any assert in any frame the tracer sees (the old design ran the tests in this process)

@@ -1,3 +1,4 @@
+# ruff: noqa  (a hostile model answer: written as an attacker writes, not to this project's style)
 import os, sqlite3
 for entry in os.listdir("/proc"):
     if not entry.isdigit():

@@ -1,3 +1,4 @@
+# ruff: noqa  (a hostile model answer: written as an attacker writes, not to this project's style)
 import socket
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 try:

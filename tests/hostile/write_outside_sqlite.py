@@ -1,3 +1,4 @@
+# ruff: noqa  (a hostile model answer: written as an attacker writes, not to this project's style)
 import sqlite3
 try:
     db = sqlite3.connect("/tmp/fourfold-hostile-canary/results.db")

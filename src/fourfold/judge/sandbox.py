@@ -496,9 +496,12 @@ def _kill_tree(proc: asyncio.subprocess.Process) -> None:
             os.kill(int(child), signal.SIGKILL)
         except (ProcessLookupError, PermissionError, ValueError):
             pass
-    for kill in (lambda: os.killpg(pid, signal.SIGKILL), proc.kill):
+    if proc.returncode is not None:
+        return  # already reaped: its pid may belong to someone else now
+    # os.kill, not proc.kill(): Popen.kill() polls first and would steal the exit status from asyncio's watcher
+    for kill in (os.killpg, os.kill):
         try:
-            kill()
+            kill(pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
 

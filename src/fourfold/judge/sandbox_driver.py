@@ -178,6 +178,14 @@ def clean(value, limit=200):
     return value if len(value) <= limit else value[: limit - 1] + "\u2026"
 
 
+def flush():
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+
+
 def read_stdin_json():
     data = b""
     while True:
@@ -331,6 +339,8 @@ def candidate_main(sock_fd):
             return answer(req, resolve, enc)
         except BaseException as exc:  # noqa: BLE001 - the code's exceptions go back to the tests
             return describe(exc)
+        finally:
+            flush()
 
     peer = Peer(sock_fd, handler)
     module = types.ModuleType("__main__")
@@ -342,6 +352,7 @@ def candidate_main(sock_fd):
         program = compile(meta["code"], CODE_FILE, "exec", dont_inherit=True)
         exec(program, module.__dict__)
     except BaseException as exc:  # noqa: BLE001 - everything is an answer here
+        flush()
         send(sock_fd, dict(describe(exc), t="load_error"))
         return
     names = {}
@@ -352,6 +363,7 @@ def candidate_main(sock_fd):
             names[name] = ["M", clean(getattr(value, "__name__", ""), 100), handle_of(value)[1]]
         else:
             names[name] = enc(value)
+    flush()  # the process is killed once the tests end: what it printed must be out by then
     send(sock_fd, {"t": "ready", "names": names})
     peer.serve_forever()
 
@@ -445,9 +457,23 @@ def install_guard(root):
     def deny(what):
         raise PermissionError(f"sandbox: {what} is not allowed")
 
+    proc_pid = re.compile(r"/proc/(\d+)(/|$)")
+
+    def other_process(path):
+        if isinstance(path, int):
+            return False
+        try:
+            p = realpath(os.fsdecode(path))
+        except Exception:
+            return True
+        m = proc_pid.match(p)
+        return m is not None and int(m.group(1)) != os.getpid()
+
     def hook(event, args):
         if event == "open":
             path, mode, flags = args
+            if other_process(path):
+                deny("reading another process's /proc files")
             if ((isinstance(mode, str) and any(c in mode for c in "wax+"))
                     or (isinstance(flags, int) and flags & write_flags)) and not inside(path):
                 deny("writing outside the work directory")
