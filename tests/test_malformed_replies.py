@@ -31,7 +31,7 @@ MALFORMED = {
     "content_list_of_ints": "choices.0.message.content part 0 must be a text part",
     "content_part_image": "choices.0.message.content part 0 must be a text part {\"type\": \"text\", \"text\": ...}, "
                           "got type 'image_url'",
-    "content_part_text_int": "choices.0.message.content.0.text must be a string (got integer)",
+    "content_part_text_int": "choices.0.message.content part 0.text must be a string (got integer)",
     "message_str": "choices.0.message must be a JSON object (got string)",
     "usage_str": "usage must be a JSON object (got string)",
     "usage_tokens_str": "usage.prompt_tokens must be an integer (got string)",

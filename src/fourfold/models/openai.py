@@ -20,7 +20,7 @@ import os
 import time
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from .base import (
     BackendUnusable,
@@ -73,21 +73,6 @@ class _Message(BaseModel):
     content: StrictStr | list[_Part] | None = None
     refusal: StrictStr | None = None
 
-    @field_validator("content", mode="before")
-    @classmethod
-    def _content_shape(cls, v: Any) -> Any:
-        # One clear message instead of pydantic's per-branch union errors.
-        if v is None or isinstance(v, str):
-            return v
-        if not isinstance(v, list):
-            raise ValueError(f"must be a string, a list of text parts or null, got {_json_type(v)}")
-        for i, part in enumerate(v):
-            kind = part.get("type") if isinstance(part, dict) else None
-            if kind not in ("text", "refusal"):
-                got = f"type {kind!r}"[:60] if isinstance(kind, str) else _json_type(part)
-                raise ValueError(f"part {i} must be a text part {{\"type\": \"text\", \"text\": ...}}, got {got}")
-        return v
-
 
 class _Choice(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -127,19 +112,40 @@ def _json_type(v: Any) -> str:
 def _describe(e: ValidationError) -> str:
     """``choices.0.message.content: must be a string, ... (got integer)``: where and
     what, never the value itself (it may be huge, or hold what a model echoed)."""
-    out = []
-    errs = e.errors(include_url=False)
-    # content is a string or a list of parts: a list with a bad part fails both branches; the list's error says more
-    errs = [x for x in errs if "str" not in x["loc"]] or errs
-    for err in errs[:3]:
+    out: list[str] = []
+    for err in e.errors(include_url=False):
         if err["type"] == "json_invalid":
             return f"the body is not JSON ({err['msg'].removeprefix('Invalid JSON: ')})"
-        loc = ".".join(str(x) for x in err["loc"] if not str(x).startswith("list[")) or "the body"
-        what = err["msg"].removeprefix("Value error, ") if err["type"] == "value_error" else _WHAT.get(
-            err["type"], err["msg"])
-        got = "" if err["type"] in ("missing", "value_error") else f" (got {_json_type(err.get('input'))})"
-        out.append(f"{loc} {what}{got}")
-    return "; ".join(out)
+        loc = [str(x) for x in err["loc"]]
+        if "content" in loc:
+            msg = _content_error(loc, err)
+        else:
+            what = _WHAT.get(err["type"], err["msg"])
+            got = "" if err["type"] == "missing" else f" (got {_json_type(err.get('input'))})"
+            msg = f"{'.'.join(loc) or 'the body'} {what}{got}"
+        if msg and msg not in out:
+            out.append(msg)
+    return "; ".join(out[:3])
+
+
+def _content_error(loc: list[str], err: Any) -> str:
+    """``content`` is a string or a list of parts, so pydantic reports each branch;
+    one message says what is wrong in the words of the wire format."""
+    i = loc.index("content")
+    head, tail = ".".join(loc[:i + 1]), loc[i + 1:]
+    value = err.get("input")
+    if tail and tail[0] == "str":
+        # a list fails the string branch too; the list branch says what is wrong in it
+        return "" if isinstance(value, list) else f"{head} must be a string, a list of text parts or null, got {_json_type(value)}"
+    if len(tail) == 1:  # the list branch, and the value is no list
+        return "" if isinstance(value, str) else f"{head} must be a string, a list of text parts or null, got {_json_type(value)}"
+    part = f"{head} part {tail[1]}"
+    if len(tail) == 2:
+        return f'{part} must be a text part {{"type": "text", "text": ...}}, got {_json_type(value)}'
+    if tail[2:] == ["type"]:
+        got = f"type {value!r}"[:60] if isinstance(value, str) else _json_type(value)
+        return f'{part} must be a text part {{"type": "text", "text": ...}}, got {got}'
+    return f"{part}.{'.'.join(tail[2:])} {_WHAT.get(err['type'], err['msg'])} (got {_json_type(value)})"
 
 
 def _partial_json(raw: bytes) -> Any:
