@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import free_port
+from conftest import fourfold, fourfold_popen, free_port, require_chromium
 from fourfold.score.agreement import agreement_report, fleiss_kappa_by_cell, kendalls_w_by_cell
 from fourfold.store import ResultRow, Store
 from fourfold.store import human as H
@@ -237,8 +237,7 @@ def _labels(env: Env, annotator: str, case_id: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium")
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -738,9 +737,54 @@ def test_effective_verdicts_majority_ties_and_lead(tmp_path: Path) -> None:
     assert {r["annotator"] for r in rows} == {"p1", "p2", "p3"} and all(r["updated_at"] for r in rows)
 
 
-def test_login_url_and_public_signatures() -> None:
-    from fourfold.web import create_app, login_url, serve
+def test_login_url_format() -> None:
+    from fourfold.web import login_url
 
     assert login_url("a/b+c", "127.0.0.1", 9000) == "http://127.0.0.1:9000/login?token=a%2Fb%2Bc"
     assert login_url("t", "::1", 1) == "http://[::1]:1/login?token=t"
-    assert callable(create_app) and callable(serve)
+
+
+def _get(port: int, path: str, cookie: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", path, headers={"Cookie": cookie} if cookie else {})
+        r = conn.getresponse()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
+    finally:
+        conn.close()
+
+
+def test_annotate_serve_as_a_user_starts_it(tmp_path: Path) -> None:
+    """`fourfold annotate serve` (``serve`` -> ``create_app`` -> uvicorn) in its own
+    process: the printed link logs in, the page renders, and the token stays out
+    of the server's output."""
+    store_path = tmp_path / "results.db"
+    Store(store_path).close()
+    port = free_port()
+    link = fourfold("annotate", "add-annotator", "alice", "--store", str(store_path), "--port", str(port)).stdout
+    link = link.strip()
+    assert link.startswith(f"http://127.0.0.1:{port}/login?token=")
+    proc = fourfold_popen("annotate", "serve", "--store", str(store_path), "--port", str(port))
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert proc.poll() is None, proc.communicate()
+            try:
+                status, _, _ = _get(port, "/")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "server did not start"
+                time.sleep(0.1)
+        assert status == 401  # no session yet
+        url = urlsplit(link)
+        status, headers, _ = _get(port, f"{url.path}?{url.query}")
+        assert status == 303 and headers["location"] == "/"
+        cookie = headers["set-cookie"].split(";", 1)[0]
+        status, _, html = _get(port, "/", cookie)
+        assert status == 200 and b'<meta name="csrf-token"' in html and b"alice" in html
+        assert _get(port, "/login?token=wrong")[0] == 403
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=20)
+    token = url.query.split("=", 1)[1]
+    assert "GET /login" in err and token not in out + err

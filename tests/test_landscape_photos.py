@@ -21,9 +21,9 @@ from collections import Counter
 from pathlib import Path
 
 import numpy as np
-import pytest
 from PIL import Image
 
+from conftest import missing_part
 from fourfold.cases import load_file
 from fourfold.cases.loader import resolve_media
 from fourfold.cases.schema import Case, ImagePart
@@ -361,7 +361,9 @@ def test_derived_media_equal_what_the_builder_produces(tmp_path: Path) -> None:
             assert a.mode == b.mode and a.size == b.size, name
             assert np.array_equal(np.asarray(a), np.asarray(b)), f"{name}: pixels differ from the committed file"
     if skipped:
-        pytest.skip(f"versions {_versions()} differ from {BUILT_WITH}; not compared: {skipped}")
+        missing_part(f"versions {_versions()} differ from {BUILT_WITH}, so {skipped} could not be compared",
+                     "pip install -c constraints.txt -e '.[embedded,test]' (or, upgrading on purpose, rebuild the "
+                     "photos and constraints.txt together)")
 
 
 def test_builder_is_deterministic(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from conftest import require_chromium
 from fourfold.report import EMPTY, ReportFiles, build_context, build_report, reference_summary, render, scores_json
 from fourfold.score import compute_scores, wilson
 from fourfold.store import ResultRow, Store
@@ -240,7 +241,9 @@ def test_missing_or_big_images_show_the_path(tmp_path: Path) -> None:
     assert "data:image" not in html and "[image: big.png]" in html
 
 
-def test_render_is_fast_for_2000_cases() -> None:
+def test_render_2000_cases() -> None:
+    """Every case of a full-size run is in the page. (Its speed target, < 3 s, is
+    measured by bench/render.py, not here: a busy machine is not a bug.)"""
     cells = ["text/generalizability", "code/trustworthiness", "image/causality", "video/generalizability"]
     cases: dict[str, dict[str, Any]] = {}
     rows: list[dict[str, Any]] = []
@@ -254,12 +257,9 @@ def test_render_is_fast_for_2000_cases() -> None:
                          "status": "ok", "verdict": verdicts[(i + j) % 5], "rationale": "r", "judge": "rule",
                          "response": "Answer:\n```python\nprint(1)\n```\n" * 4, "error": None,
                          "served_model": m, "latency_s": 1.0})
-    compute_scores(rows)  # warm the scipy import: start-up is not what this measures
-    t = time.perf_counter()
     md, html = render(build_context(rows, cases))
-    elapsed = time.perf_counter() - t
     assert html.count('class="case"') == 2000
-    assert elapsed < 3.0, f"report for 2,000 cases x 3 models took {elapsed:.2f} s"
+    assert all(f"c{i:04d}" in md for i in (0, 999, 1999))
 
 
 # ------------------------------------------------------------------- browser
@@ -272,9 +272,8 @@ def _rgb(css: str) -> tuple[int, int, int]:
 
 @pytest.mark.slow
 def test_html_in_headless_chromium(report: tuple[Store, ReportFiles]) -> None:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed: the browser check needs a real Chromium")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (no browser download needed)")
+    require_chromium()
+    from playwright import sync_api
     html_path = report[1].html
     dialogs: list[str] = []
     console_errors: list[str] = []

@@ -1,8 +1,7 @@
-"""Score arithmetic against the spec's formula and the report's published steps."""
+"""Scores from real rows through the real functions, against numbers worked out
+by hand (in the comments), never against the formula restated in the test."""
 
 from __future__ import annotations
-
-import math
 
 import pytest
 
@@ -17,14 +16,12 @@ def _rows(verdicts: dict[str, list[str]], cell: str = "code/generalizability") -
 def test_relative_score_formula_with_ties():
     # case 0: A good, B good, C bad -> A,B share rank 1.5, C rank 3
     # case 1: A unclear, B bad, C good -> C 1, A 2, B 3
+    # (n - mean rank) / (n - 1) * 100 with n = 3: A (3 - 1.75) / 2 = 62.5, B (3 - 2.25) / 2 = 37.5, C (3 - 2) / 2 = 50
     rel, n_cases, basis = relative_scores({"A": {"0": "good", "1": "unclear"}, "B": {"0": "good", "1": "bad"},
                                            "C": {"0": "bad", "1": "good"}})
     assert basis == "verdicts"
     assert n_cases == 2
-    n = 3
-    assert rel["A"] == pytest.approx((n - (1.5 + 2) / 2) / (n - 1) * 100)
-    assert rel["B"] == pytest.approx((n - (1.5 + 3) / 2) / (n - 1) * 100)
-    assert rel["C"] == pytest.approx((n - (3 + 1) / 2) / (n - 1) * 100)
+    assert rel == {"A": pytest.approx(62.5), "B": pytest.approx(37.5), "C": pytest.approx(50.0)}
 
 
 def test_best_is_100_worst_is_0():
@@ -44,7 +41,23 @@ def test_report_grid_step_4_models_17_cases():
         for s in rel.values():
             k = s / (100 / 51) * 2  # ties can give half-ranks: multiples of 50/51
             assert abs(k - round(k)) < 1e-9
-    assert any(math.isclose(88.24, k * 100 / 51, abs_tol=0.005) for k in range(52))
+
+
+def test_report_code_generalizability_88_24_from_rows():
+    # The report's 88.24 for 4 models and 17 cases, made from verdicts: A is alone in being good on
+    # 11 cases (rank 1) and unclear behind a good B on 6 (rank 2): rank sum 23, (4 - 23/17) / 3 = 45/51.
+    # B: ranks 3 (tied bad with C, D) x 11 + 1 x 6 = 39 -> 29/51; C and D: 3 x 11 + 3.5 x 6 = 54 -> 14/51.
+    verdicts = {"A": ["good"] * 11 + ["unclear"] * 6, "B": ["bad"] * 11 + ["good"] * 6,
+                "C": ["bad"] * 17, "D": ["bad"] * 17}
+    table = compute_scores(_rows(verdicts)).table
+    rel = {m: table[m]["code/generalizability"].relative for m in "ABCD"}
+    assert {m: round(v, 2) for m, v in rel.items()} == {"A": 88.24, "B": 56.86, "C": 27.45, "D": 27.45}
+    assert table["A"]["code/generalizability"].relative_n_cases == 17
+    assert table["A"]["code/generalizability"].relative_n_models == 4
+    # absolute: A (11 + 0.5 x 6) / 17 = 82.35, B 6 / 17 = 35.29, C 0
+    assert round(table["A"]["code/generalizability"].absolute, 2) == 82.35
+    assert round(table["B"]["code/generalizability"].absolute, 2) == 35.29
+    assert table["C"]["code/generalizability"].absolute == 0.0
 
 
 def test_absolute_and_empty_cells():
@@ -52,7 +65,8 @@ def test_absolute_and_empty_cells():
     cs = s.table["A"]["code/generalizability"]
     assert cs.n == 3 and cs.absolute == pytest.approx(50.0)
     assert cs.counts["unjudged"] == 1 and cs.counts["not_evaluated"] == 1
-    assert cs.ci95 is not None and cs.ci95[0] < 50 < cs.ci95[1]
+    # Wilson at p = 1.5/3, n = 3 (the half count is kept): 50 -+ 37.47
+    assert cs.ci95 == (pytest.approx(12.53, abs=0.01), pytest.approx(87.47, abs=0.01))
     empty = s.table["A"]["image/causality"]
     assert empty.absolute is None and empty.ci95 is None and empty.n == 0
     assert cs.relative is None, "one model has no relative score"
@@ -70,7 +84,18 @@ def test_wilson_matches_reference_values():
     # Reference: statsmodels proportion_confint(8, 10, method="wilson") = (0.4902, 0.9433)
     lo, hi = wilson(8, 10)
     assert lo == pytest.approx(49.02, abs=0.01) and hi == pytest.approx(94.33, abs=0.01)
-    assert wilson(0, 5)[0] == pytest.approx(0.0, abs=1e-9) and wilson(5, 5)[1] == pytest.approx(100.0)
+    # closed forms at the ends: 0/n -> [0, z^2/(n+z^2)], n/n -> [n/(n+z^2), 1]; z^2 = 3.8415, n = 5
+    assert wilson(0, 5) == (pytest.approx(0.0, abs=1e-9), pytest.approx(43.45, abs=0.01))
+    assert wilson(5, 5) == (pytest.approx(56.55, abs=0.01), pytest.approx(100.0))
+    assert wilson(0, 0) == (0.0, 100.0), "no cases: the whole range, in percent like every other interval"
+
+
+def test_wilson_agrees_with_statsmodels():
+    from statsmodels.stats.proportion import proportion_confint
+
+    for k, n in [(0, 1), (1, 2), (3, 7), (8, 10), (45, 51), (120, 121), (2.5, 4)]:
+        lo, hi = proportion_confint(k, n, method="wilson")
+        assert wilson(k, n) == (pytest.approx(lo * 100, abs=1e-9), pytest.approx(hi * 100, abs=1e-9)), (k, n)
 
 
 def test_rankings_override_verdict_ranks_when_complete():
@@ -78,8 +103,8 @@ def test_rankings_override_verdict_ranks_when_complete():
     # verdicts tie everywhere; a ranking that prefers B on x breaks the tie there only
     rel, n, basis = relative_scores(verdicts, {"x": {"A": 2, "B": 1}})
     assert n == 2 and basis == "mixed"
-    assert rel["B"] == pytest.approx((2 - (1 + 1.5) / 2) / 1 * 100)
-    assert rel["A"] == pytest.approx((2 - (2 + 1.5) / 2) / 1 * 100)
+    # B: ranks 1 (x, ranked) and 1.5 (y, tied verdicts) -> (2 - 1.25) / 1 = 75; A: 2 and 1.5 -> 25
+    assert rel == {"A": pytest.approx(25.0), "B": pytest.approx(75.0)}
     rel2, _, basis2 = relative_scores(verdicts, {"x": {"A": 1, "B": 2}, "y": {"A": 1.5, "B": 1.5}})
     assert basis2 == "rankings" and rel2 == {"A": 75.0, "B": 25.0}
     # a ranking missing one of the compared models is not used

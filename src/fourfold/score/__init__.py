@@ -53,8 +53,9 @@ class Scores:
 
 
 def wilson(successes: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
+    """The Wilson interval for ``successes`` of ``n``, in percent."""
     if n == 0:
-        return (0.0, 1.0)
+        return (0.0, 100.0)  # nothing observed: the whole range (in percent, like every other interval)
     z = NormalDist().inv_cdf(0.5 + confidence / 2)
     p = successes / n
     denom = 1 + z * z / n
