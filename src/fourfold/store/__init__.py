@@ -107,7 +107,7 @@ def recover_hint(path: Path) -> str:
 def describe_error(path: Path, e: sqlite3.Error, doing: str = "open the store") -> StoreError:
     """A ``StoreError`` that says what is wrong with the file, not just SQLite's words."""
     name = getattr(e, "sqlite_errorname", "") or ""
-    text = str(e)
+    text = " ".join(str(e).split())
     if name.startswith("SQLITE_CORRUPT") or "malformed" in text:
         return StoreError(f"{path}: the store is damaged ({text}); {recover_hint(path)}")
     if name == "SQLITE_NOTADB" or "not a database" in text:
@@ -199,10 +199,10 @@ class Store:
 
     def check(self) -> None:
         """Raise ``StoreError`` with recovery advice unless SQLite's ``quick_check`` passes."""
-        problems = [r[0] for r in self.db.execute("PRAGMA quick_check(5)")]
+        problems = [str(r[0]) for r in self.db.execute("PRAGMA quick_check(5)")]
         if problems != ["ok"]:
-            raise StoreError(f"{self.path}: the store is damaged ({'; '.join(problems)[:300]}); "
-                             f"{recover_hint(self.path)}")
+            found = " ".join("; ".join(problems).split())  # SQLite's report spans lines
+            raise StoreError(f"{self.path}: the store is damaged ({found[:300]}); {recover_hint(self.path)}")
 
     def claims(self) -> Claims:
         """This process's claims on the store's keys (see ``store.claims``)."""
