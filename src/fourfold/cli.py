@@ -721,12 +721,6 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as e:
         _err(str(e))
         return EXIT_BAD_INPUT
-    except Exception as e:
-        message = _store_failure(e, args)
-        if message is None:
-            raise
-        _err(message)
-        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         return 130
@@ -734,6 +728,12 @@ def main(argv: list[str] | None = None) -> int:
         # `fourfold cases list | head` closes the pipe early; that's not an error.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as e:  # last: only the store's failures are turned into messages
+        message = _store_failure(e, args)
+        if message is None:
+            raise
+        _err(message)
+        return EXIT_BAD_INPUT
 
 
 def _store_failure(e: Exception, args: argparse.Namespace) -> str | None:
