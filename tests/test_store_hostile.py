@@ -193,30 +193,44 @@ def small_store(latency_server: Any, qa_file: Any, tmp_path: Path) -> tuple[Any,
 def test_a_read_only_store_reports_but_does_not_run(small_store: tuple[Any, Path, Path], tmp_path: Path) -> None:
     server, data, db = small_store
     sent = server.stats()["requests_total"]
+    clean = db.with_name("clean.db")  # closed cleanly: no -wal, so SQLite cannot open it read-only the usual way
+    shutil.copy(db, clean)
+    assert not Path(f"{clean}-wal").exists()
+    # a run killed mid-write leaves its last commit in the WAL: the report must read it
+    left = subprocess.run([sys.executable, "-c", "import os, sys; from fourfold.store import Store; "
+                           "Store(sys.argv[1]).db.execute(\"UPDATE results SET verdict='bad' WHERE rowid <= 5\"); "
+                           "os._exit(0)", str(db)], capture_output=True, text=True)
+    assert left.returncode == 0 and Path(f"{db}-wal").stat().st_size > 0, left.stderr
     ro_dir, out_ro = db.parent, tmp_path / "out-ro"
     out_ro.mkdir()
     report = _cli("report", "--store", str(db), "--out", str(tmp_path / "rep"), "--json")
+    report_clean = _cli("report", "--store", str(clean), "--out", str(tmp_path / "rep-clean"))
     run = _cli(*_run_args(server, data, db, tmp_path / "second"))
     report_to_ro = _cli("report", "--store", str(db), "--out", str(out_ro / "sub"))
     run_out_ro = _cli(*_run_args(server, data, tmp_path / "w" / "r.db", out_ro))
     if _can_unshare():
         setup = [["mount", "--bind", str(d), str(d)] for d in (ro_dir, out_ro)]
         setup += [["mount", "-o", "remount,ro,bind", str(d)] for d in (ro_dir, out_ro)]
-        results = _in_mounts(setup, [["touch", str(ro_dir / "x")], report, run, report_to_ro, run_out_ro])
+        results = _in_mounts(setup, [["touch", str(ro_dir / "x")], report, run, report_to_ro, run_out_ro,
+                                     report_clean])
     else:
-        for p in (db, ro_dir, out_ro):
+        for p in (db, clean, ro_dir, out_ro):
             p.chmod(0o555 if p.is_dir() else 0o444)
         try:
             results = [(1, "", ""), *[(p.returncode, p.stdout, p.stderr) for p in (
                 subprocess.run(c, capture_output=True, text=True, timeout=300)
-                for c in (report, run, report_to_ro, run_out_ro))]]
+                for c in (report, run, report_to_ro, run_out_ro, report_clean))]]
         finally:
-            for p in (db, ro_dir, out_ro):
+            for p in (db, clean, ro_dir, out_ro):
                 p.chmod(0o755 if p.is_dir() else 0o644)
-    touch, rep, ran, rep_ro, ran_ro = results
+    touch, rep, ran, rep_ro, ran_ro, rep_clean = results
     assert touch[0] != 0, "the folder really is read-only"
     assert rep[0] == 0, rep[2]
-    assert json.loads(rep[1])["models"], "report read the read-only store"
+    scores = json.loads(rep[1])["scores"]
+    counts = next(iter(scores.values()))["text/generalizability"]["counts"]
+    assert (counts["good"], counts["bad"]) == (15, 5), "report read the read-only store, its WAL included"
+    assert rep_clean[0] == 0, rep_clean[2]
+    assert "1 model(s), 20 case(s), 20 result(s)" in (tmp_path / "rep-clean" / "report.md").read_text()
     assert ran[0] == 2 and "read-only" in ran[2] and str(db) in ran[2], ran[2]
     assert rep_ro[0] == 2 and "cannot write the report" in rep_ro[2], rep_ro[2]
     assert ran_ro[0] == 2 and "--out" in ran_ro[2], ran_ro[2]
