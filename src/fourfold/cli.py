@@ -146,6 +146,15 @@ def build_parser() -> argparse.ArgumentParser:
     for sp in (aa, sv):
         sp.add_argument("--port", type=int, default=8765)
 
+    jd = sub.add_parser("judges", help="measure the rule judges (and a judge model) against labelled verdicts")
+    jsub = jd.add_subparsers(dest="judges_command", required=True, metavar="ACTION")
+    jc = jsub.add_parser("check", help="run the labelled verdict corpus: accuracy per kind, confusion, Cohen's kappa")
+    jc.add_argument("--judge", metavar="SPEC", help="also a judge model, alone and deciding what rules leave unclear")
+    jc.add_argument("--corpus", metavar="PATH", help="a corpus JSONL file (default: the one fourfold ships)")
+    jc.add_argument("--kind", action="append", metavar="KIND", help="only this reference kind (repeatable)")
+    jc.add_argument("--limit", type=int, metavar="N", help="at most N triples per kind")
+    jc.add_argument("--misses", action="store_true", help="list every triple a judge got wrong")
+
     m = sub.add_parser("models", help="list the backends, the embedded default and what each accepts")
     m.add_argument("--json", action="store_true")
     return p
@@ -705,8 +714,42 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_judges(args: argparse.Namespace) -> int:
+    from .judge import check
+
+    try:
+        triples = check.select(check.load_corpus(Path(args.corpus)) if args.corpus else check.load_corpus(),
+                               args.kind, args.limit)
+    except (OSError, check.CorpusError) as e:
+        raise UsageError(str(e)) from None
+    if not triples:
+        raise UsageError("no triples selected (see --kind)")
+    console = _console()
+    check.print_result(console, _run_async(check.check(triples)), misses=args.misses)
+    if args.judge:
+        from .models import ModelSpecError, PermanentError, create_backend
+
+        try:
+            backend = create_backend(args.judge)
+        except (ModelSpecError, PermanentError) as e:
+            raise UsageError(f"--judge: {e}") from None
+
+        async def both() -> tuple[Any, Any]:
+            try:
+                model = check.judge_model_verdicter(backend)
+                alone = await check.check(triples, model, name=f"judge {args.judge}")
+                return alone, await check.check(triples, check.combined_verdicter(model),
+                                                name=f"rules, then judge {args.judge} where unclear or weak")
+            finally:
+                await backend.aclose()
+
+        for result in _run_async(both()):
+            check.print_result(console, result, misses=args.misses)
+    return 0
+
+
 COMMANDS = {"run": cmd_run, "report": cmd_report, "cases": cmd_cases, "models": cmd_models, "compare": cmd_compare,
-            "annotate": cmd_annotate}
+            "annotate": cmd_annotate, "judges": cmd_judges}
 
 
 def main(argv: list[str] | None = None) -> int:

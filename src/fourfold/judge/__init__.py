@@ -3,9 +3,15 @@
 ``judge`` is the single entry point the runner calls; it picks the judge from the
 case's reference kind. Cases with a rubric stay ``unjudged`` until a judge model
 or a person decides them.
+
+Rule verdicts that may take a while (a long answer, a case author's pattern) run
+in a worker thread, never on the event loop: ``judge_now`` returns ``None`` for
+them and ``judge`` awaits them off the loop.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from ..cases.schema import (
     AcknowledgeAbsentRef,
@@ -34,14 +40,19 @@ from .rules import (
 
 _RULES = {
     ExactRef: judge_exact, ChoiceRef: judge_choice, NumericRef: judge_numeric, RegexRef: judge_regex,
-    RefuseRef: judge_refuse, ComplyRef: judge_comply, AcknowledgeAbsentRef: judge_absent,
+    RefuseRef: judge_refuse, AcknowledgeAbsentRef: judge_absent,
 }
 
 
-def judge_now(case: Case, response: str) -> Judgement | None:
-    """The verdict if a rule can give it without waiting (every kind but unit
-    tests); ``None`` means call ``judge`` and await it."""
+# Up to this length a built-in rule takes microseconds: cheaper inline than a thread hop.
+INLINE_CHARS = 2_000
+
+
+def judge_rule(case: Case, response: str) -> Judgement | None:
+    """The rule's verdict, however long it takes (``None``: not a rule kind)."""
     ref = case.reference
+    if isinstance(ref, ComplyRef):
+        return judge_comply(ref, response, case.prompt_text())
     rule = _RULES.get(type(ref))
     if rule is not None:
         return rule(ref, response)  # type: ignore[arg-type]
@@ -50,14 +61,38 @@ def judge_now(case: Case, response: str) -> Judgement | None:
     return None
 
 
+def _slow(case: Case, response: str) -> bool:
+    ref = case.reference
+    return len(response) > INLINE_CHARS or isinstance(ref, RegexRef) or (isinstance(ref, ComplyRef) and bool(ref.pattern))
+
+
+def judge_now(case: Case, response: str) -> Judgement | None:
+    """The verdict if a rule can give it at once (a short answer, no case-author
+    pattern); ``None`` means call ``judge`` and await it (off the event loop)."""
+    if isinstance(case.reference, UnitTestsRef) or _slow(case, response):
+        return None
+    return judge_rule(case, response)
+
+
 async def judge(case: Case, response: str) -> Judgement:
-    done = judge_now(case, response)
-    if done is not None:
-        return done
     ref = case.reference
     if isinstance(ref, UnitTestsRef):
         return await judge_unit_tests(ref, response)
-    raise TypeError(f"no judge for reference kind {ref.kind!r}")
+    done = judge_now(case, response)
+    if done is None:
+        done = await asyncio.to_thread(judge_rule, case, response)
+    if done is None:
+        raise TypeError(f"no judge for reference kind {ref.kind!r}")
+    return done
+
+
+def needs_judge_model(verdict: str, judge_name: str, rationale: str) -> bool:
+    """Whether the judging pass should ask a judge model about a stored result:
+    nothing decided it (``unjudged``), or a rule could not decide (``unclear``)
+    or decided on weak evidence (rationale ``weak: ...``)."""
+    if verdict == "unjudged":
+        return True
+    return judge_name.startswith("rule:") and (verdict == "unclear" or rationale.startswith("weak:"))
 
 
 async def judge_unit_tests(ref: UnitTestsRef, response: str) -> Judgement:
@@ -76,4 +111,5 @@ async def judge_unit_tests(ref: UnitTestsRef, response: str) -> Judgement:
     return Judgement("bad", f"tests {result.status}: {result.detail}{where}", "sandbox")
 
 
-__all__ = ["Judgement", "is_refusal", "judge", "judge_now", "judge_unit_tests", "normalise"]
+__all__ = ["INLINE_CHARS", "Judgement", "is_refusal", "judge", "judge_now", "judge_rule", "judge_unit_tests",
+           "needs_judge_model", "normalise"]

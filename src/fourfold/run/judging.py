@@ -67,7 +67,9 @@ async def judge_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | No
 
     rows = [r for r in store.latest_results() if r["status"] == "ok" and (cells is None or r["cell"] in cells)]
     if not cfg.judge_all:
-        rows = [r for r in rows if r["verdict"] == "unjudged"]
+        from ..judge import needs_judge_model  # unjudged, or a rule's unclear or weak verdict
+
+        rows = [r for r in rows if needs_judge_model(r["verdict"], r["judge"] or "", r["rationale"] or "")]
     cases = store.cases({r["case_hash"] for r in rows})
     summary = JudgingSummary()
     sem = asyncio.Semaphore(cfg.concurrency)
