@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import re
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -98,12 +99,24 @@ def _wrong_reference(ref: dict[str, Any]) -> dict[str, Any]:
     return ref
 
 
+def _wrong_answer_complaint(right: dict[str, Any], wrong: dict[str, Any]) -> str:
+    """The complaint verify must make: the stored answer against the one it derives."""
+    if right["kind"] == "choice":
+        said, truth = wrong["options"][ord(wrong["answer"]) - 65], right["options"][ord(right["answer"]) - 65]
+        return rf"reference answer {re.escape(repr(said))} but the .+ gives {re.escape(repr(truth))}"
+    if right["kind"] == "numeric":
+        return rf"reference answer {wrong['answer']} but the video gives {right['answer']}"
+    return r"a (blank clip|question about an absent entity) needs an acknowledge_absent reference"
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_wrong_stored_answer_fails_verify(name: str, runs: dict[str, dict[str, Path]]) -> None:
     path = runs[name]["a"]
     case = _case(path)
-    case["reference"] = _wrong_reference(case["reference"])
-    assert verify_case(case, path.parent)
+    right = case["reference"]
+    case["reference"] = _wrong_reference(right)
+    problems = verify_case(case, path.parent)
+    assert len(problems) == 1 and re.fullmatch(_wrong_answer_complaint(right, case["reference"]), problems[0]), problems
 
 
 # -- a clip re-encoded with an object removed (or one added) must fail verify
@@ -176,14 +189,44 @@ def test_corrupted_clip_fails_verify(name: str, runs: dict[str, dict[str, Path]]
     for f in frames:
         edit(f)
     encode_video(frames, _clip(case, tmp_path))
-    assert verify_case(case, tmp_path), f"{name}: verify accepted a corrupted clip"
+    problems = verify_case(case, tmp_path)
+    assert any(NOTICED[name] in p for p in problems), f"{name}: expected {NOTICED[name]!r}, got {problems}"
+
+
+# What verify must say about each corruption above: the edited object itself, not any complaint.
+NOTICED = {
+    "video_moving_direction": "square is not visible in the first or last frame",
+    "video_direction_rain": "square is not visible in the first or last frame",
+    "video_direction_fog": "square is not visible in the first or last frame",
+    "video_appearance_order": "never appears",
+    "video_shell_game": "the ball is not visible at the start",
+    "video_counting_objects": "balls, the video shows",
+    "video_state_change": "the square is missing in some frames",
+    "video_late_event": "the scene first changes at frame None",
+    "video_existence": "object is seen in frames",
+    "video_moving_attribute": "object is not visible at the start or end",
+    "video_antonym": "area barely changes",
+    "video_trajectory_prediction": "the white ball is not visible or does not move",
+    "video_unexpected_action": "the ball is never visible",
+    "video_egocentric_navigation": "pillar is not visible in the first or last frame",
+    "video_collision_interaction": "ball is missing",
+    "video_collision_counterfactual": "ball is missing",
+    "video_collision_next_event": "ball is missing",
+    "video_collision_explanation": "ball is missing",
+    "video_counterfactual_inference": "ball is missing",
+    "video_blank_clip": "is not blank",
+    "video_blank_direction": "is not blank",
+    "video_misleading_question": "shows something besides the listed squares",
+}
 
 
 def test_changed_initial_state_fails_collision_verify(runs: dict[str, dict[str, Path]]) -> None:
     path = runs["video_collision_counterfactual"]["a"]
     case = copy.deepcopy(_case(path))
     case["metadata"]["ground_truth"]["balls"][0]["vx"] += 25.0
-    assert verify_case(case, path.parent)
+    problems = verify_case(case, path.parent)
+    assert "re-simulating the initial state gives different events than stored" in problems, problems
+    assert any(re.fullmatch(r"frame \d+: the \w+ ball is at .*, the simulator says .*", p) for p in problems), problems
 
 
 def _answers(name: str, k: int, tmp: Path) -> list[Any]:
@@ -248,7 +291,8 @@ def test_counterfactual_inference_answer_comes_from_resimulation(runs: dict[str,
     path = runs["video_counterfactual_inference"]["a"]
     case = copy.deepcopy(_case(path))
     case["metadata"]["ground_truth"]["balls"][1]["vx"] += 20.0
-    assert verify_case(case, path.parent)
+    problems = verify_case(case, path.parent)
+    assert "re-simulating the initial state gives different events than stored" in problems, problems
 
 
 # -- the simulator
