@@ -100,7 +100,8 @@ _MARKER = re.compile(
     r"(?P<marker>\bfinal[ \t]{1,4}answer"
     r"|\b(?:correct|right|best)[ \t]{1,4}(?:answer|option|choice|statement)"
     r"|\b(?:the|my)[ \t]{1,4}(?:answer|choice|pick|label)"
-    r"|^[ \t>#]{0,8}(?:answer|label)|\b(?:answer|label)(?=[ \t]{0,4}[:=])"
+    r"|^[ \t>#]{0,8}(?:answer|label|total|result)(?=[ \t]{0,4}[:=])|^[ \t>#]{0,8}(?:answer|label)"
+    r"|\b(?:answer|label)(?=[ \t]{0,4}[:=])"
     r"|\bI[ \t]{1,4}(?:would[ \t]{1,4}|'d[ \t]{1,4}|will[ \t]{1,4}|'ll[ \t]{1,4})?(?:choose|pick|select|go[ \t]{1,4}with)"
     r"|\bI[ \t]{1,4}(?:think|believe)"
     r"|\b(?:I|would|I'd)[ \t]{1,4}(?:probably[ \t]{1,4})?say"
@@ -110,7 +111,7 @@ _MARKER = re.compile(
     r"(?P<link>[ \t]{0,4}(?:(?:ist|est|es|is|would[ \t]{1,4}be|è|é)\b)?[ \t]{0,4}(?:[:=：][ \t]{0,4})?[,]?)"
     r"(?=(?P<tail>[^\n]{0,240}))",
     re.I | re.M)
-_FINAL_MARKER = re.compile(r"final|^[ \t>#]{0,8}(?:answer|label)|\b(?:answer|label)$|antwort|r[ée]ponse|respuesta|risposta|resposta", re.I)
+_FINAL_MARKER = re.compile(r"final|^[ \t>#]{0,8}(?:answer|label|total|result)|\b(?:answer|label)$|antwort|r[ée]ponse|respuesta|risposta|resposta", re.I)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,8 @@ _TOKEN = re.compile(r"[\w'-]+")
 
 
 def _echo_only(matches: list[tuple[int, int]], text: str, question: str) -> bool:
-    """Every match lies inside a word the question itself used."""
+    """Every match is only part of a longer word the question itself used ("pin"
+    in "pin-tumbler"): the answer repeated the question, it did not answer it."""
     asked = {t.lower() for t in _TOKEN.findall(question)}
     for start, end in matches:
         lo = start
@@ -105,7 +106,8 @@ def _echo_only(matches: list[tuple[int, int]], text: str, question: str) -> bool
         hi = end
         while hi < len(text) and (text[hi].isalnum() or text[hi] in "'-_"):
             hi += 1
-        if text[lo:hi].lower().strip("'-") not in asked:
+        word = text[lo:hi].lower().strip("'-")
+        if word not in asked or (lo, hi) == (start, end):
             return False
     return True
 

@@ -264,6 +264,19 @@ def _mentions(text: str, opts: _Options) -> set[int]:
     return found
 
 
+def _named_twice(text: str, opts: _Options) -> set[int]:
+    """Options written as their text followed by their letter: "carbon dioxide (B)"."""
+    spaced = " ".join(_bare(w) for w in normalise(text).split())
+    found = set()
+    for m in re.finditer(r"\(([A-Z])\)", text):
+        i = ord(m.group(1)) - 65
+        if i < opts.n:
+            before = " ".join(_bare(w) for w in normalise(text[max(0, m.start() - 120):m.start()]).split())
+            if before.endswith(" ".join(opts.words[i])) and " ".join(opts.words[i]) in spaced:
+                found.add(i)
+    return found
+
+
 _OPTION_LINE = re.compile(r"^[ \t]{0,4}[(\[]?([A-Z])[)\].:][ \t]{0,4}(.+)$", re.M)
 
 
@@ -293,6 +306,9 @@ def _verdict(ref: ChoiceRef, opts: _Options, pick: Pick, where: str, weak_eviden
     right = ref.index
     if pick.conflict is not None:
         a, b = pick.conflict
+        if right not in (a, b):  # wrong whichever of the two it meant
+            return Judgement("bad", f"the letter {chr(65 + a)} and the text of {_name(opts, b)} are both wrong "
+                             f"({where}); expected {_name(opts, right)}", _JUDGE)
         return Judgement("unclear", f"the letter {chr(65 + a)} names {short(opts.raw[a], 30)!r} but the text is "
                          f"{_name(opts, b)} ({where}); expected {_name(opts, right)}", _JUDGE)
     chosen = sorted(pick.options)
@@ -327,6 +343,10 @@ def judge_choice(ref: ChoiceRef, response: str) -> Judgement:
             return _verdict(ref, opts, Pick(union, hedged=all(p.hedged for p, _ in others)), f"from {others[0][1]}")
         return _verdict(ref, opts, Pick(union), "in different statements")
     named = _mentions(text, opts)
+    both = _named_twice(text, opts) if len(named) > 1 else set()
+    if len(both) == 1:  # "carbon dioxide (B), not oxygen": the option named by text and letter together
+        return _verdict(ref, opts, Pick(frozenset(both)), "the only option named by text and letter",
+                        weak_evidence=True)
     if len(named) == 1:
         return _verdict(ref, opts, Pick(frozenset(named)), "the only option named", weak_evidence=True)
     if named:

@@ -111,12 +111,15 @@ def _choose(text: str) -> tuple[Num, str] | None:
     marks = markers(text)
     for mk in reversed([m for m in marks if m.final]):
         found = numbers(mk.tail)
-        if found:
-            return _shift(found[0], mk.start), f"the number on the {mk.phrase!r} line"
+        result = mk.tail.rfind("=")  # "Answer: 3 x 8 = 24": the working's result
+        after = [n for n in found if n.start > result] if result >= 0 else found
+        if after:
+            why = "the result on" if result >= 0 else "the number on"
+            return _shift(after[0], mk.start), f"{why} the {mk.phrase!r} line"
     for mk in reversed([m for m in marks if not m.final]):
         lead = _LEAD_IN.match(mk.tail)
         found = numbers(mk.tail)
-        if lead and found and found[0].start <= lead.end() + 1:
+        if lead and found and found[0].start <= lead.end() + 1 and _ends_clause(mk.tail, found[0]):
             return _shift(found[0], mk.start), f"the number right after {mk.phrase!r}"
     first = first_sentences(text, 1)
     found = numbers(first)
@@ -131,6 +134,12 @@ def _choose(text: str) -> tuple[Num, str] | None:
     listed = {m.end() for m in _ENUMERATOR.finditer(text)}
     rest = [n for n in numbers(text) if not any(n.start < e <= n.end + 2 for e in listed)]
     return (rest[-1], "the last number") if rest else None
+
+
+def _ends_clause(tail: str, n: Num) -> bool:
+    """"so 4 in total." states a result; "so 3 spiders have 24 legs" does not."""
+    rest = re.split(r"[.,;:!?\n(]", tail[n.end:], maxsplit=1)[0]
+    return len(rest.split()) <= 3
 
 
 def _shift(n: Num, by: int) -> Num:
@@ -163,7 +172,7 @@ def judge_numeric(ref: NumericRef, response: str) -> Judgement:
                          _JUDGE)
     if close(num.value):
         return Judgement("good", f"{used}; expected {want}", _JUDGE)
-    committed = why.startswith("the number on the")
+    committed = why.startswith(("the number on the", "the result on the"))
     if not committed and any(close(n.value) for n in numbers(text)):
         return Judgement("unclear", f"{used}, though {want} appears elsewhere in the answer", _JUDGE)
     return Judgement("bad", f"{used}; expected {want}", _JUDGE)
