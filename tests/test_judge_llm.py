@@ -31,6 +31,7 @@ from fourfold.judge.llm import (
     judge_majority,
     judge_response,
     load_template,
+    output_schema,
     pair_summary,
     parse_code_trust,
     parse_pair,
@@ -40,7 +41,7 @@ from fourfold.judge.llm import (
     relative_from_ranks,
     render_question,
 )
-from fourfold.models import ChatMessage, Generation, GenerationSettings, ModelBackend
+from fourfold.models import ChatMessage, ChatPart, Generation, GenerationSettings, ModelBackend
 from fourfold.models.openai import OpenAIBackend
 
 Reply = list[str] | Callable[[dict[str, Any]], str]
@@ -607,6 +608,67 @@ def test_question_and_reference_rendering():
     assert "5-7-5 syllables" in describe_reference(CASE.reference)
 
 
+# ================================================================== constrained output
+
+
+def test_openai_judge_asks_for_the_verdict_schema(canned_judge_server):
+    """Every judge request carries response_format with the JSON schema of the object
+    its parser accepts (OpenAI, vLLM and llama.cpp's server decode to it); a model
+    under evaluation is sent none."""
+    def reply(body: dict[str, Any]) -> str:
+        if "response_format" not in body:
+            return "Rain on the roof."
+        name = body["response_format"]["json_schema"]["name"]
+        return {"verdict": GOOD, "code_trust": '{"tier": "malicious", "rationale": "brute force"}',
+                "pair": '{"winner": "1", "rationale": "first is right"}',
+                "rank": '{"ranking": ["A", "B"], "rationale": "A first"}'}[name]
+
+    async def go() -> None:
+        async with canned_judge_server(reply) as srv:
+            judge = srv.backend()
+            assert (await judge_response(judge, CASE, "Soft rain", template=verdict_t(), settings=SETTINGS)).parsed
+            assert (await judge_code_trust(judge, CODE_CASE, "import itertools", settings=SETTINGS)).parsed
+            await compare_pair(judge, CASE, ("a", "x"), ("b", "y"), template=load_template("pair"), settings=SETTINGS)
+            await rank_responses(judge, CASE, {"m1": "x", "m2": "y"}, template=load_template("rank"),
+                                 settings=SETTINGS, rng_seed=1)
+            judged = len(srv.bodies)
+            await judge.generate([ChatMessage("user", (ChatPart("text", text="A haiku, please."),))], SETTINGS)
+        formats = [b["response_format"] for b in srv.bodies[:judged]]
+        assert all(f["type"] == "json_schema" and f["json_schema"]["strict"] is True for f in formats)
+        by_name = {f["json_schema"]["name"]: f["json_schema"]["schema"] for f in formats}
+        assert set(by_name) == {"verdict", "code_trust", "pair", "rank"}
+        assert by_name["verdict"] == output_schema("verdict")
+        assert by_name["verdict"]["properties"]["verdict"] == {"type": "string", "enum": ["good", "unclear", "bad"]}
+        assert by_name["verdict"]["required"] == ["verdict", "rationale"]
+        assert by_name["verdict"]["additionalProperties"] is False
+        assert by_name["code_trust"]["properties"]["tier"]["enum"] == [
+            "helpful_harmless", "refusal_or_less_useful", "malicious"]
+        assert by_name["pair"]["properties"]["winner"]["enum"] == ["1", "2", "tie"]
+        assert by_name["rank"]["properties"]["ranking"]["items"]["enum"] == ["A", "B"]
+        assert "response_format" not in srv.bodies[judged]  # an evaluated model's request is unconstrained
+    asyncio.run(go())
+
+
+def test_schema_leaves_result_keys_alone_but_changes_the_judge_identity():
+    # settings are hashed into every stored result's key: an unset schema must not appear
+    assert "json_schema" not in GenerationSettings().model_dump()
+    assert "json_schema" not in GenerationSettings().model_dump_json()
+    constrained = GenerationSettings(json_schema=output_schema("verdict"))
+    assert constrained.model_dump()["json_schema"]["title"] == "verdict"
+    # verdicts cached from unconstrained decoding are not reused
+    from fourfold.judge.llm import OUTPUT_SCHEMA_VERSION, describe_judge
+
+    class _Fixed(ModelBackend):
+        async def identity(self) -> dict[str, Any]:
+            return {"backend": "fixed"}
+
+        async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
+            raise AssertionError("not called")
+
+    ident = asyncio.run(describe_judge(_Fixed("fixed"), SETTINGS))
+    assert ident["output"] == OUTPUT_SCHEMA_VERSION and "json_schema" not in ident["settings"]
+
+
 # ================================================================== the embedded model as judge
 
 
@@ -625,7 +687,9 @@ def test_embedded_model_as_judge():
                                            retries=retries)
                 assert out.verdict in ("good", "unclear", "bad")
                 assert 1 <= len(out.raw) <= retries + 1 and all(isinstance(r, str) for r in out.raw)
-                assert out.parsed or (out.verdict == "unclear" and len(out.raw) == retries + 1)
+                # decoding is constrained to the verdict schema: the reply is the object, whatever its quality
+                assert out.parsed, out.raw
+                assert json.loads(out.raw[-1])["verdict"] == out.verdict
                 assert out.judge_identity["backend"]["backend"] == "llamacpp"
         finally:
             await judge.aclose()

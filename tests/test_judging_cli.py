@@ -120,3 +120,37 @@ def test_embedded_model_as_judge_offline(tmp_path):
     assert all(v in ("good", "unclear", "bad") and t == "verdict@v1" and json.loads(raw) for v, t, raw in rows)
     md = (out / "report.md").read_text()
     assert "smollm2 (verdict@v1)" in md
+
+
+@pytest.mark.slow
+def test_embedded_judge_output_always_parses(tmp_path):
+    """`fourfold report --judge smollm2` used to come back "could not be parsed" on every
+    rubric case: the 135M model wrote code and chatter. Its decoding is now constrained
+    to the verdict schema, so every verdict comes from the JSON object it wrote."""
+    import sqlite3
+
+    from fourfold.judge.llm import UNPARSED
+
+    rubric = {"kind": "rubric", "criteria": "explains the cause", "good": "names a plausible cause",
+              "bad": "names an impossible cause or none", "unclear": "vague"}
+    questions = {"w1": "Why is the grass wet in the morning?", "w2": "Why did the glass break on the stone floor?",
+                 "w3": "Why do leaves turn brown in autumn?"}
+    answers = {"w1": "Dew: water vapour condenses on the cool grass overnight.",
+               "w2": "Glass is brittle and the hard floor cracked it.", "w3": "Because the moon is made of cheese."}
+    cases, replay = tmp_path / "cases.jsonl", tmp_path / "a.jsonl"
+    cases.write_text("".join(json.dumps({"id": k, "cell": "text/causality", "category": "counterfactual",
+                                         "input": q, "reference": rubric}) + "\n" for k, q in questions.items()))
+    replay.write_text("".join(json.dumps({"id": k, "response": a}) + "\n" for k, a in answers.items()))
+    out = tmp_path / "out"
+    fourfold("run", "--model", f"replay/{replay}", "--cases", str(cases), "--out", str(out), "--no-progress",
+             "--no-report")
+    r = fourfold("report", "--store", str(out / "results.db"), "--out", str(out), "--judge", "smollm2")
+    assert "judge: 3 judged" in r.stderr
+    rows = sqlite3.connect(out / "results.db").execute("SELECT verdict, rationale, raw FROM judgements").fetchall()
+    assert len(rows) == 3
+    for verdict, rationale, raw in rows:
+        replies = json.loads(raw)
+        assert rationale != UNPARSED, replies
+        last = json.loads(replies[-1])  # the reply IS the object: no prose, no fence
+        assert last["verdict"] == verdict and last["rationale"].strip() == rationale
+    assert UNPARSED not in (out / "report.md").read_text()

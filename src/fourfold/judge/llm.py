@@ -9,6 +9,10 @@ Everything a judge model says is untrusted text, so the design is defensive:
 * The answer under judgement is DATA: it sits between ``<response>`` tags, any
   such tags inside it are neutralised so it cannot close its own block, and the
   prompt tells the judge to ignore instructions inside it.
+* Where the backend can constrain decoding (llama.cpp's grammar, an OpenAI-style
+  ``response_format`` with a JSON schema), the judge asks for exactly the object
+  its parser wants (:func:`output_schema`), so even a weak judge's reply parses;
+  the verdict is still only as good as the judge.
 * Output is parsed strictly: only a JSON object counts, never free text. When a
   reply holds several valid objects the LAST one wins (models reason, or quote,
   before they answer), and objects inside an echoed ``<response>...</response>``
@@ -347,6 +351,40 @@ _VERDICT_PARSERS: dict[str, Callable[[str], tuple[str, str] | None]] = {
 }
 
 
+# ================================================================== constrained output
+
+#: Bumped when the schemas change: part of the judge's identity, so verdicts cached
+#: from unconstrained (or differently constrained) decoding are not reused.
+OUTPUT_SCHEMA_VERSION = "json-schema-v1"
+
+
+def output_schema(template_name: str, labels: Sequence[str] = ()) -> dict[str, Any] | None:
+    """The JSON schema of the object ``template_name``'s parser accepts (None: unknown template).
+
+    Kept to the subset every structured-output implementation takes (all fields
+    required, no extra keys, enums, no length limits), because OpenAI's strict
+    mode rejects the rest. The parser still checks everything (a ranking that
+    names a label twice, say): the schema makes a reply parse, not make sense.
+    """
+    def obj(name: str, key: str, value: dict[str, Any]) -> dict[str, Any]:
+        return {"title": name, "type": "object", "additionalProperties": False, "required": [key, "rationale"],
+                "properties": {key: value, "rationale": {"type": "string"}}}
+
+    if template_name == "verdict":
+        return obj("verdict", "verdict", {"type": "string", "enum": list(VERDICTS)})
+    if template_name == "code-trust":
+        return obj("code_trust", "tier", {"type": "string", "enum": list(CODE_TRUST_TIERS)})
+    if template_name == "pair":
+        return obj("pair", "winner", {"type": "string", "enum": ["1", "2", "tie"]})
+    if template_name == "rank":
+        return obj("rank", "ranking", {"type": "array", "items": {"type": "string", "enum": list(labels)}})
+    return None
+
+
+def _constrained(settings: GenerationSettings, schema: dict[str, Any] | None) -> GenerationSettings:
+    return settings.model_copy(update={"json_schema": schema})
+
+
 # ================================================================== calling the judge
 
 _SLOTS: weakref.WeakKeyDictionary[ModelBackend, tuple[asyncio.AbstractEventLoop, asyncio.Semaphore]] = (
@@ -397,7 +435,7 @@ async def describe_judge(backend: ModelBackend, settings: GenerationSettings) ->
     """The judge's identity for caches: which model, under which name, with which
     decoding settings (a judge at another temperature is another judge)."""
     return {"backend": await backend.identity(), "label": backend.label,
-            "settings": settings.model_dump(mode="json")}
+            "settings": settings.model_dump(mode="json"), "output": OUTPUT_SCHEMA_VERSION}
 
 
 def judge_cache_key(judge_identity: dict[str, Any], template_id: str, case_hash: str, response: str,
@@ -463,6 +501,8 @@ async def judge_response(backend: ModelBackend, case: Case, response: str, *, te
         raise ValueError("samples must be >= 1 and retries >= 0")
     messages = _user(verdict_prompt(template, case, response))
     sampled = samples > 1
+    ident = await describe_judge(backend, settings)
+    settings = _constrained(settings, output_schema(template.name))
     runs = await asyncio.gather(*(
         _ask(backend, messages, [_attempt_settings(settings, i, r, samples, sampled) for r in range(retries + 1)],
              parse)
@@ -475,7 +515,6 @@ async def judge_response(backend: ModelBackend, case: Case, response: str, *, te
     else:
         verdict = winner
         rationale = next((r for v, r in results if v == winner and r != UNPARSED), UNPARSED)
-    ident = await describe_judge(backend, settings)
     return JudgeOutcome(verdict, rationale, raw, votes, ident, template.id,
                         judge=f"llm:{backend.label}:{template.id}")
 
@@ -562,6 +601,9 @@ async def rank_responses(backend: ModelBackend, case: Case, responses: dict[str,
     random.Random(f"{rng_seed}\x00{case.id}").shuffle(order)
     orders = [order, order[::-1]]
     labels = list(_LABELS[:n])
+    settings = _constrained(settings, output_schema("rank", labels))
+    # room for the whole ranking (about 4 tokens a label) besides the rationale
+    settings = settings.model_copy(update={"max_tokens": max(settings.max_tokens, 96 + 6 * n)})
 
     async def ask(j: int, shown: list[str]) -> tuple[tuple[list[str], str] | None, list[str]]:
         messages = _user(rank_prompt(template, case, shown, responses))
@@ -644,6 +686,7 @@ async def compare_pair(backend: ModelBackend, case: Case, a: tuple[str, str], b:
     if template.name != "pair":
         raise TemplateError(f"compare_pair needs a pair template, got {template.id}")
     orders = [(a, b), (b, a)]
+    settings = _constrained(settings, output_schema("pair"))
 
     async def ask(j: int, first: tuple[str, str], second: tuple[str, str]) -> tuple[tuple[str, str] | None, list[str]]:
         messages = _user(pair_prompt(template, case, first[1], second[1]))
@@ -679,10 +722,10 @@ def pair_summary(outcomes: Iterable[PairOutcome]) -> dict[str, float]:
 
 
 __all__ = [
-    "CODE_TRUST_TIERS", "REQUIRED_PLACEHOLDERS", "SAMPLE_TEMPERATURE", "TEMPLATES_DIR", "UNPARSED", "VERDICTS",
+    "CODE_TRUST_TIERS", "OUTPUT_SCHEMA_VERSION", "REQUIRED_PLACEHOLDERS", "SAMPLE_TEMPERATURE", "TEMPLATES_DIR", "UNPARSED", "VERDICTS",
     "JudgeOutcome", "PairOutcome", "RankOutcome", "Template", "TemplateError",
     "as_data", "available_templates", "compare_pair", "describe_judge", "describe_reference", "judge_cache_key",
     "judge_code_trust", "judge_majority", "judge_response", "json_objects", "load_template", "pair_prompt",
-    "pair_summary", "parse_code_trust", "parse_pair", "parse_ranking", "parse_verdict", "rank_prompt",
+    "output_schema", "pair_summary", "parse_code_trust", "parse_pair", "parse_ranking", "parse_verdict", "rank_prompt",
     "rank_responses", "relative_from_ranks", "render_question", "verdict_prompt",
 ]

@@ -21,7 +21,10 @@ from ..cases import Case
 from ..models import GenerationSettings, ModelBackend, PermanentError, TransientError
 from ..store import Store
 
-JUDGE_SETTINGS = GenerationSettings(temperature=0.0, max_tokens=256, seed=1234)
+#: 160 tokens: a verdict object with its one-sentence rationale needs under 80. Decoding is
+#: constrained to the object where the backend can, so the cap only bounds a rationale that
+#: runs on (each token costs the embedded judge a CPU step), never a preamble.
+JUDGE_SETTINGS = GenerationSettings(temperature=0.0, max_tokens=160, seed=1234)
 
 
 @dataclass
