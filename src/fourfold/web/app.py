@@ -56,6 +56,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..cases.loader import checked_media
+from ..cases.media.video import FrameCache
 from ..report import reference_summary
 from ..secrets import redact
 from ..store import Store
@@ -226,37 +227,14 @@ def _media_file(case: dict[str, Any], index: int) -> Path | None:
     return path
 
 
-def _frame_files(cache_root: Path | None, part: dict[str, Any]) -> list[Path]:
-    """Frames the models saw for a video part, if the runner's frame cache has them
-    (the entry with 16 frames if present, else the largest); never decodes anything."""
-    sha = str(part.get("sha256") or "").lower()
-    if cache_root is None or part.get("type") != "video" or len(sha) != 64 or any(
-            c not in "0123456789abcdef" for c in sha):
+def _frame_files(cache: FrameCache | None, part: dict[str, Any]) -> list[Path]:
+    """Frames the models saw for a video part, if the runner's frame cache has them."""
+    if cache is None or part.get("type") != "video":
         return []
-    import json
-
-    best: list[Path] = []
-    try:
-        entries = sorted(cache_root.glob(f"{sha}-*"))
-    except OSError:
-        return []
-    for entry in entries:
-        n = entry.name[len(sha) + 1:]
-        if not n.isdigit():
-            continue
-        try:
-            names = json.loads((entry / "manifest.json").read_text())["frames"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        files = [entry / str(name) for name in names if "/" not in str(name) and "\\" not in str(name)]
-        if files and all(f.is_file() for f in files) and (int(n) == 16 or len(files) > len(best)):
-            best = files
-            if int(n) == 16:
-                break
-    return best
+    return cache.frames_seen(str(part.get("sha256") or ""))
 
 
-def _messages(case: dict[str, Any], cache_root: Path | None) -> list[MessageView]:
+def _messages(case: dict[str, Any], cache: FrameCache | None) -> list[MessageView]:
     msgs = []
     index = 0
     for msg in case.get("input") or []:
@@ -269,7 +247,7 @@ def _messages(case: dict[str, Any], cache_root: Path | None) -> list[MessageView
             if t == "text":
                 parts.append(PartView("text", text=str(p.get("text", ""))))
             elif t in ("image", "video") and p.get("path"):
-                frames = list(range(len(_frame_files(cache_root, p)))) if t == "video" else []
+                frames = list(range(len(_frame_files(cache, p)))) if t == "video" else []
                 parts.append(PartView(t, media=MediaItem(index, t, Path(str(p["path"])).name, frames)))
                 index += 1
         msgs.append(MessageView(str(msg.get("role", "user")), parts))
@@ -304,10 +282,7 @@ def create_app(store_path: Path, *, lead_names: Iterable[str] = (), frame_cache:
         raise FileNotFoundError(f"{store_path}: no such store")
     stores = _Stores(store_path)
     leads = frozenset(lead_names)
-    if frame_cache is None:
-        from ..cases.media.video import default_cache_root
-
-        frame_cache = default_cache_root()
+    frames = FrameCache(frame_cache)  # default: the runner's default location
     _install_log_filter()
 
     @asynccontextmanager
@@ -476,7 +451,7 @@ def create_app(store_path: Path, *, lead_names: Iterable[str] = (), frame_cache:
             " · done ✓" if this["done"] else "")
         ref = case.get("reference")
         return page(
-            request, "case.html", case=case, case_hash=case_hash, messages=_messages(case, frame_cache),
+            request, "case.html", case=case, case_hash=case_hash, messages=_messages(case, frames),
             reference=reference_summary(ref) if isinstance(ref, dict) else "", responses=responses,
             ranked=ranked, has_ranking=ranking is not None, position=pos + 1, total=len(items),
             case_progress=case_progress,
@@ -498,7 +473,7 @@ def create_app(store_path: Path, *, lead_names: Iterable[str] = (), frame_cache:
     def frame(case_hash: str, index: int, frame: int, s: Annotated[Session, Depends(need_session)]) -> Response:
         case = _assigned_case(stores.get(), s, case_hash)
         parts = _media_parts(case)
-        files = _frame_files(frame_cache, parts[index]) if 0 <= index < len(parts) else []
+        files = _frame_files(frames, parts[index]) if 0 <= index < len(parts) else []
         if not 0 <= frame < len(files):
             raise HTTPException(404, "no such frame")
         return FileResponse(files[frame], media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})

@@ -403,7 +403,7 @@ class FrameCache:
     def frames(self, path: str | Path, sha256: str | None, n: int = 16) -> list[Path]:
         """PNG files of the ``n`` sampled frames (``frame-00.png`` ...), decoded
         on the first call for this content and reused afterwards. The entry's
-        ``manifest.json`` lists them (the annotation UI reads it). Without a
+        ``manifest.json`` lists them (``frames_seen`` reads it). Without a
         ``sha256`` the file is hashed here (a case loaded without media checks)."""
         sha256 = sha256 or _sha256_file(Path(path))
         key = self._key(sha256, n)
@@ -441,6 +441,35 @@ class FrameCache:
             if found is None:
                 raise MediaError(f"{path}: frame cache entry {entry} could not be written")
             return found
+
+    def frames_seen(self, sha256: str | None, preferred: int = 16) -> list[Path]:
+        """The frames the models saw of the clip with this content hash, as far as
+        this cache holds them: the ``preferred``-frame entry if complete, else the
+        complete entry with the most frames, else ``[]``. Never decodes anything,
+        so a viewer (the annotation UI) can show what a run left without doing work;
+        a manifest naming a file outside its entry is not followed."""
+        sha = str(sha256 or "").lower()
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            return []
+        try:
+            entries = sorted(self.root.glob(f"{sha}-*"))
+        except OSError:
+            return []
+        best: list[Path] = []
+        for entry in entries:
+            n = entry.name[len(sha) + 1:]
+            if not n.isdigit():
+                continue
+            try:
+                names = json.loads((entry / _MANIFEST).read_text())["frames"]
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            files = [entry / str(name) for name in names if "/" not in str(name) and "\\" not in str(name)]
+            if files and all(f.is_file() for f in files) and (int(n) == preferred or len(files) > len(best)):
+                best = files
+                if int(n) == preferred:
+                    break
+        return best
 
     def grid(self, path: str | Path, sha256: str | None, n: int = 16, cols: int = 4, tile: int = 224) -> Path:
         """The sampled frames stitched into one PNG (see :func:`stitch_grid`),
