@@ -334,6 +334,23 @@ def assignments_for(store: Store, annotator: str) -> list[dict[str, Any]]:
     return rows
 
 
+def result_exists(store: Store, result_key: str) -> bool:
+    """Whether a result with this key is stored (a lead can only settle a real one)."""
+    return store.db.execute("SELECT 1 FROM results WHERE key=?", (result_key,)).fetchone() is not None
+
+
+def response_texts(store: Store, result_keys: Sequence[str]) -> dict[str, str]:
+    """``{result key: stored response text}`` (as stored, redacted at write time) for
+    the keys that exist; read in chunks because SQLite caps bound parameters."""
+    out: dict[str, str] = {}
+    keys = list(result_keys)
+    for i in range(0, len(keys), 500):
+        chunk = keys[i:i + 500]
+        out.update(store.db.execute(
+            f"SELECT key, response FROM results WHERE key IN ({', '.join('?' * len(chunk))})", chunk).fetchall())
+    return out
+
+
 # ---------------------------------------------------------------- saving
 
 
@@ -516,5 +533,5 @@ __all__ = [
     "annotator_for_token", "annotators", "anon_salt", "assign", "assignments_for", "case_responses",
     "conflicts", "create_session", "decide", "disagreements", "effective_human_verdicts", "end_session",
     "ensure_tables", "human_case_ranks", "human_rankings", "human_verdicts", "is_assigned", "is_lead",
-    "lead_decisions", "save_ranking", "save_verdict", "session_for",
+    "lead_decisions", "response_texts", "result_exists", "save_ranking", "save_verdict", "session_for",
 ]

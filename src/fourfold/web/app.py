@@ -516,12 +516,7 @@ def create_app(store_path: Path, *, lead_names: Iterable[str] = (), frame_cache:
         items = H.disagreements(store)
         hashes = {d["case_hash"] for d in items if d["case_hash"]}
         cases = store.cases(hashes)
-        keys = [d["result_key"] for d in items]
-        texts: dict[str, str] = {}
-        for i in range(0, len(keys), 500):
-            chunk = keys[i:i + 500]
-            texts.update(store.db.execute(
-                f"SELECT key, response FROM results WHERE key IN ({', '.join('?' * len(chunk))})", chunk).fetchall())
+        texts = H.response_texts(store, [d["result_key"] for d in items])
         for d in items:
             case = cases.get(d["case_hash"]) or {}
             d["prompt"] = "\n\n".join(p.text for m in _messages(case, None) for p in m.parts if p.kind == "text")
@@ -537,7 +532,7 @@ def create_app(store_path: Path, *, lead_names: Iterable[str] = (), frame_cache:
         store = stores.get()
         if verdict not in VERDICTS:
             raise HTTPException(400, f"verdict must be one of {', '.join(VERDICTS)}")
-        if store.db.execute("SELECT 1 FROM results WHERE key=?", (result_key,)).fetchone() is None:
+        if not H.result_exists(store, result_key):
             raise HTTPException(404, "no such result")
         H.decide(store, result_key, verdict, s.annotator, comment, check_lead=False)  # lead checked above
         anchor = hashlib.sha256(result_key.encode()).hexdigest()[:12]
