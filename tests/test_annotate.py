@@ -223,7 +223,7 @@ def _http_login(env: Env, name: str) -> Client:
 
 def _labels(env: Env, annotator: str, case_id: str) -> dict[str, str]:
     """``{model: response id}`` as this annotator's page shows them (same shuffle)."""
-    from fourfold.web.app import _anonymised
+    from fourfold.web.views import anonymised as _anonymised
 
     store = env.store()
     try:

@@ -154,7 +154,7 @@ def test_report_and_app_never_read_outside(suite: Path, tmp_path: Path) -> None:
     """The report and the annotation app take media paths from the store, not from
     a validated file: the shared resolver still keeps them in the case's folder."""
     from fourfold.report import _Media
-    from fourfold.web.app import _media_file
+    from fourfold.web.media import media_file as _media_file
 
     base = str(suite)
     media = _Media()
