@@ -15,8 +15,8 @@ What is stored, and why so:
 - ``human_verdicts`` / ``human_rankings``: one row per (person, result) and per
   (person, case); saving again overwrites, so the latest click is what counts.
 - ``lead_decisions``: a lead's verdict on a result, which beats every vote.
-- ``human_sessions`` (web logins, only the SHA-256 of the session id) and
-  ``human_meta`` (a random salt that makes the anonymous response ids and the
+- ``human_sessions`` (web logins, only the SHA-256 of the session id; issued,
+  checked and ended by ``web.sessions``) and ``human_meta`` (a random salt that makes the anonymous response ids and the
   per-person shuffle unguessable).
 
 Effective human verdict of a result: the lead's decision if there is one, else
@@ -27,7 +27,6 @@ a tie gives no verdict and is a *conflict* for a lead to settle.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import re
 import secrets
@@ -36,6 +35,7 @@ import time
 import weakref
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..secrets import redact  # a comment may quote the response it is about, key included
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
     from . import Store
 
 VERDICTS: tuple[str, ...] = ("good", "unclear", "bad")
-SESSION_MAX_AGE_S = 30 * 24 * 3600
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 _SCHEMA = """
@@ -146,22 +145,6 @@ def add_annotator(store: Store, name: str, lead: bool | None = None, *, rotate: 
     return token
 
 
-def annotator_for_token(store: Store, token: str) -> str | None:
-    """The name whose token this is, or None.
-
-    Every stored hash is compared with ``hmac.compare_digest`` and the loop never
-    stops early, so response time says nothing about how close a guess was."""
-    ensure_tables(store)
-    if not token or len(token) > 512:
-        return None
-    digest = _sha256(token)
-    found = None
-    for name, stored in store.db.execute("SELECT name, token_sha256 FROM annotators"):
-        if hmac.compare_digest(stored, digest):
-            found = name
-    return found
-
-
 def annotators(store: Store) -> list[dict[str, Any]]:
     """Name, lead flag, creation time and assignment count of every annotator (never a token hash)."""
     ensure_tables(store)
@@ -177,40 +160,52 @@ def is_lead(store: Store, name: str) -> bool:
     return bool(row and row[0])
 
 
-# ---------------------------------------------------------------- sessions
+# ---------------------------------------------------------------- sessions (rows only: web.sessions issues them)
 
 
-def create_session(store: Store, annotator: str) -> tuple[str, str]:
-    """(session id for the cookie, CSRF token for the pages). Only the id's hash is
-    stored, and the session is bound to the annotator's current token hash, so
-    rotating the token logs every browser out. Kept in the database so a server
-    restart does not throw an annotator (and their queued saves) out."""
+@dataclass(frozen=True)
+class SessionRow:
+    """A stored web session: whose it is and the CSRF token its pages carry."""
+
+    annotator: str
+    csrf: str
+
+
+def token_hashes(store: Store) -> list[tuple[str, str]]:
+    """``[(annotator, SHA-256 of their login token)]`` for every annotator."""
     ensure_tables(store)
-    row = store.db.execute("SELECT token_sha256 FROM annotators WHERE name=?", (annotator,)).fetchone()
-    if row is None:
-        raise AnnotationError(f"no annotator {annotator!r}")
-    sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    now = time.time()
-    store.db.execute("DELETE FROM human_sessions WHERE created_at < ?", (now - SESSION_MAX_AGE_S,))
-    store.db.execute("INSERT INTO human_sessions VALUES (?, ?, ?, ?, ?)", (_sha256(sid), annotator, row[0], csrf, now))
-    return sid, csrf
+    return [(name, digest) for name, digest in store.db.execute("SELECT name, token_sha256 FROM annotators")]
 
 
-def session_for(store: Store, sid: str | None) -> tuple[str, str] | None:
-    """(annotator, CSRF token) of a live session, or None (unknown, expired, token rotated)."""
+def put_session(store: Store, sid_sha256: str, annotator: str, csrf: str, created_at: float) -> bool:
+    """Store a session under the hash of its id, bound to the annotator's current
+    token hash (so rotating the token ends it); False when there is no such annotator."""
     ensure_tables(store)
-    if not sid or len(sid) > 512:
-        return None
+    cur = store.db.execute("""
+        INSERT INTO human_sessions SELECT ?, name, token_sha256, ?, ? FROM annotators WHERE name = ?""",
+                           (sid_sha256, csrf, created_at, annotator))
+    return cur.rowcount == 1
+
+
+def delete_sessions_before(store: Store, created_before: float) -> None:
+    ensure_tables(store)
+    store.db.execute("DELETE FROM human_sessions WHERE created_at < ?", (created_before,))
+
+
+def session_row(store: Store, sid_sha256: str, created_since: float) -> SessionRow | None:
+    """The session stored under this id hash, if created since then and its
+    annotator's token has not been rotated since."""
+    ensure_tables(store)
     row = store.db.execute("""
         SELECT s.annotator, s.csrf FROM human_sessions s JOIN annotators a
           ON a.name = s.annotator AND a.token_sha256 = s.token_sha256
-        WHERE s.sid_sha256 = ? AND s.created_at >= ?""", (_sha256(sid), time.time() - SESSION_MAX_AGE_S)).fetchone()
-    return (row[0], row[1]) if row else None
+        WHERE s.sid_sha256 = ? AND s.created_at >= ?""", (sid_sha256, created_since)).fetchone()
+    return SessionRow(row[0], row[1]) if row else None
 
 
-def end_session(store: Store, sid: str) -> None:
+def delete_session(store: Store, sid_sha256: str) -> None:
     ensure_tables(store)
-    store.db.execute("DELETE FROM human_sessions WHERE sid_sha256=?", (_sha256(sid),))
+    store.db.execute("DELETE FROM human_sessions WHERE sid_sha256=?", (sid_sha256,))
 
 
 def anon_salt(store: Store) -> str:
@@ -529,9 +524,10 @@ def human_case_ranks(store: Store) -> dict[str, dict[str, float]]:
 
 
 __all__ = [
-    "SESSION_MAX_AGE_S", "VERDICTS", "AnnotationError", "NotAssigned", "add_annotator", "annotatable_cases",
-    "annotator_for_token", "annotators", "anon_salt", "assign", "assignments_for", "case_responses",
-    "conflicts", "create_session", "decide", "disagreements", "effective_human_verdicts", "end_session",
-    "ensure_tables", "human_case_ranks", "human_rankings", "human_verdicts", "is_assigned", "is_lead",
-    "lead_decisions", "response_texts", "result_exists", "save_ranking", "save_verdict", "session_for",
+    "VERDICTS", "AnnotationError", "NotAssigned", "SessionRow", "add_annotator", "annotatable_cases",
+    "annotators", "anon_salt", "assign", "assignments_for", "case_responses", "conflicts", "decide",
+    "delete_session", "delete_sessions_before", "disagreements", "effective_human_verdicts", "ensure_tables",
+    "human_case_ranks", "human_rankings", "human_verdicts", "is_assigned", "is_lead", "lead_decisions",
+    "put_session", "response_texts", "result_exists", "save_ranking", "save_verdict", "session_row",
+    "token_hashes",
 ]

@@ -50,11 +50,11 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..cases.media.video import FrameCache
-from ..store import human as H
 from . import auth, media, routes_api, routes_cases, routes_lead
 from .auth import COOKIE
 from .limits import BodyGuard
 from .security import CSP, guard, install_log_filter
+from .sessions import session_for
 from .state import WEB_DIR, AppState, Stores, page, templates
 
 DEFAULT_PORT = 8765
@@ -97,7 +97,7 @@ def create_app(store_path: Path, *, lead_names: Iterable[str] = (), frame_cache:
     # Outermost of ours (added last): the login is checked and the body capped before
     # FastAPI reads a byte of it (see ``web.limits``).
     app.add_middleware(BodyGuard, cookie=COOKIE,
-                       authorised=lambda sid: H.session_for(stores.get(), sid) is not None)
+                       authorised=lambda sid: session_for(stores.get(), sid) is not None)
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     for module in (auth, routes_cases, media, routes_api, routes_lead):
         app.include_router(module.router)

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..store import human as H
+from . import sessions
 from .state import AppState, app_state, page
 
 COOKIE = "fourfold_session"
@@ -40,11 +41,10 @@ def current_session(request: Request) -> Session | None:
     so that pages show who is logged in."""
     state = app_state(request)
     store = state.stores.get()
-    found = H.session_for(store, request.cookies.get(COOKIE))
+    found = sessions.session_for(store, request.cookies.get(COOKIE))
     if found is None:
         return None
-    name, csrf = found
-    s = Session(name, csrf, name in state.leads or H.is_lead(store, name))
+    s = Session(found.annotator, found.csrf, found.annotator in state.leads or H.is_lead(store, found.annotator))
     request.state.session = s
     return s
 
@@ -76,11 +76,11 @@ def need_lead(s: Annotated[Session, Depends(need_session)]) -> Session:
 @router.get("/login")
 def login(request: Request, state: Annotated[AppState, Depends(app_state)], token: str = "") -> Response:
     store = state.stores.get()
-    name = H.annotator_for_token(store, token)
+    name = sessions.annotator_for_token(store, token)
     if name is None:
         return page(request, "error.html", 403, status=403,
                     message="This login link is not valid (it may have been replaced by a newer one).")
-    sid, _ = H.create_session(store, name)
+    sid, _ = sessions.create_session(store, name)
     if request.headers.get("sec-fetch-site") == "cross-site":
         # A SameSite=Strict cookie is not sent on the rest of a navigation that began
         # on another site; a same-site hop from our own page gets it sent.
@@ -88,7 +88,7 @@ def login(request: Request, state: Annotated[AppState, Depends(app_state)], toke
     else:
         response = RedirectResponse("/", status_code=303)
     response.headers["Referrer-Policy"] = "no-referrer"
-    response.set_cookie(COOKIE, sid, max_age=H.SESSION_MAX_AGE_S, path="/", httponly=True,
+    response.set_cookie(COOKIE, sid, max_age=sessions.SESSION_MAX_AGE_S, path="/", httponly=True,
                         samesite="strict", secure=state.secure_cookies)
     return response
 
@@ -98,7 +98,7 @@ def logout(request: Request, s: Annotated[Session, Depends(need_csrf)],
            state: Annotated[AppState, Depends(app_state)]) -> Response:
     sid = request.cookies.get(COOKIE)
     if sid:
-        H.end_session(state.stores.get(), sid)
+        sessions.end_session(state.stores.get(), sid)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
