@@ -208,15 +208,15 @@ def delete_session(store: Store, sid_sha256: str) -> None:
     store.db.execute("DELETE FROM human_sessions WHERE sid_sha256=?", (sid_sha256,))
 
 
-def anon_salt(store: Store) -> str:
-    """A random salt made once per store: response ids and shuffles derived from it
-    cannot be recomputed by an annotator who guesses model names."""
+def meta_value(store: Store, key: str, default: str) -> str:
+    """The stored ``human_meta`` value for ``key``, storing ``default`` first if there is none
+    (written once: later page views stay read-only and never wait for a running evaluation)."""
     ensure_tables(store)
-    row = store.db.execute("SELECT value FROM human_meta WHERE key='anon_salt'").fetchone()
-    if row is None:  # written once: page views stay read-only and never wait for a running evaluation
-        store.db.execute("INSERT OR IGNORE INTO human_meta VALUES ('anon_salt', ?)", (secrets.token_hex(16),))
-        row = store.db.execute("SELECT value FROM human_meta WHERE key='anon_salt'").fetchone()
-    return row[0]
+    row = store.db.execute("SELECT value FROM human_meta WHERE key=?", (key,)).fetchone()
+    if row is None:
+        store.db.execute("INSERT OR IGNORE INTO human_meta VALUES (?, ?)", (key, default))
+        row = store.db.execute("SELECT value FROM human_meta WHERE key=?", (key,)).fetchone()
+    return str(row[0])
 
 
 # ---------------------------------------------------------------- assignment
@@ -525,9 +525,9 @@ def human_case_ranks(store: Store) -> dict[str, dict[str, float]]:
 
 __all__ = [
     "VERDICTS", "AnnotationError", "NotAssigned", "SessionRow", "add_annotator", "annotatable_cases",
-    "annotators", "anon_salt", "assign", "assignments_for", "case_responses", "conflicts", "decide",
+    "annotators", "assign", "assignments_for", "case_responses", "conflicts", "decide",
     "delete_session", "delete_sessions_before", "disagreements", "effective_human_verdicts", "ensure_tables",
     "human_case_ranks", "human_rankings", "human_verdicts", "is_assigned", "is_lead", "lead_decisions",
-    "put_session", "response_texts", "result_exists", "save_ranking", "save_verdict", "session_row",
+    "meta_value", "put_session", "response_texts", "result_exists", "save_ranking", "save_verdict", "session_row",
     "token_hashes",
 ]

@@ -13,6 +13,7 @@ not exist, so nobody can probe for other cases.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,13 +115,19 @@ def prompt_text(case: dict[str, Any]) -> str:
     return "\n\n".join(p.text for m in messages(case, None) for p in m.parts if p.kind == "text")
 
 
+def anon_salt(store: Store) -> str:
+    """A random salt made once per store: response ids and shuffles derived from it
+    cannot be recomputed by an annotator who guesses model names."""
+    return H.meta_value(store, "anon_salt", secrets.token_hex(16))
+
+
 def _shuffle_digest(salt: str, annotator: str, case_hash: str, key: str) -> str:
     return hashlib.sha256(f"{salt}\x00{annotator}\x00{case_hash}\x00{key}".encode()).hexdigest()
 
 
 def anonymised(store: Store, annotator: str, case_hash: str) -> list[tuple[str, dict[str, Any]]]:
     """``[(response id, result row)]`` in this annotator's shuffled order for the case."""
-    salt = H.anon_salt(store)
+    salt = anon_salt(store)
     rows = H.case_responses(store, [case_hash]).get(case_hash, [])
     tagged = sorted(((_shuffle_digest(salt, annotator, case_hash, r["key"]), r) for r in rows), key=lambda t: t[0])
     return [(d[:16], r) for d, r in tagged]
