@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from fourfold.report import build_report, scores_json
+from fourfold.score.precedence import effective_results
 from fourfold.store import ResultRow, Store, human
 
 
@@ -44,7 +45,7 @@ def test_human_over_judge_over_rule(tmp_path: Path):
     s2 = scores_json(store)["scores"]
     assert s2["A"]["text/causality"]["absolute"] == 100.0 and s2["A"]["text/causality"]["sources"] == {"human": 1}
     assert s2["A"]["text/causality"]["relative"] == 50.0, "A and B now tie on this case"
-    row = next(r for r in store.effective_results() if r["key"] == ka)
+    row = next(r for r in effective_results(store) if r["key"] == ka)
     assert row["verdict_source"] == "human" and "alice" in row["verdict_by"] and "bob" in row["verdict_by"]
     assert row["judge_verdict"] == "unclear" and row["rule_verdict"] == "bad"
 

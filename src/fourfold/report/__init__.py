@@ -8,7 +8,7 @@ everything inline and loads nothing from the network. A Content-Security-Policy
 meta tag enforces that, and allows only the one inline filter script (by hash),
 so even a response that escaped the escaping could not run.
 
-Everything shown comes from the store (``effective_results`` and ``cases``) and
+Everything shown comes from the store (its ``cases``, and the verdicts ``score.precedence`` picks) and
 ``fourfold.score.compute_scores``; the report decides nothing, it only shows.
 A cell with no judged case is empty ("—"), never 0: "not measured" and
 "measured and failed" must not look alike.
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
 from ..score import ALL_VERDICTS, CellScore, Scores, compute_scores
+from ..score.precedence import effective_rankings, effective_results
 from ..secrets import redact
 
 if TYPE_CHECKING:  # jinja2 is imported lazily: CLI start-up time matters
@@ -58,7 +59,7 @@ class ReportFiles:
 
 def scores_json(store: Store) -> dict[str, Any]:
     """The 12 scores per model as plain JSON (``fourfold report --json``)."""
-    return compute_scores(store.effective_results(), store.effective_rankings()).to_json()
+    return compute_scores(effective_results(store), effective_rankings(store)).to_json()
 
 
 # --------------------------------------------------------------------- views
@@ -791,10 +792,10 @@ def _case_hashes(rows: Iterable[dict[str, Any]]) -> set[str]:
 
 def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report") -> ReportFiles:
     """Write ``report.md`` and ``report.html`` for the store's latest results."""
-    rows = store.effective_results()
+    rows = effective_results(store)
     cases = store.cases(_case_hashes(rows))
     context = build_context(rows, cases, title=title, source=Path(store.path).name,
-                            rankings=store.effective_rankings())
+                            rankings=effective_rankings(store))
     markdown, html = render(context)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -316,64 +316,16 @@ class Store:
         return {h: {"case_id": cid, "cell": cell, "judge": j, "template": t, "ranks": json.loads(r), "created_at": c}
                 for h, cid, cell, j, t, r, c in cur}
 
-    def effective_rankings(self) -> dict[str, dict[str, float]]:
-        """Per-case ranks of the models' responses (case hash -> model -> rank):
-        people's rankings over a judge model's."""
-        ranks = {h: r["ranks"] for h, r in self.judge_rankings().items()}
-        if self.has_table("human_rankings"):
-            from .human import human_case_ranks
-
-            ranks.update(human_case_ranks(self))
-        return ranks
-
     def has_table(self, name: str) -> bool:
         """Whether an optional stage's tables exist (reading must not create them)."""
         return self.db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", (name,)).fetchone() \
             is not None
-
-    def effective_results(self, models: list[str] | None = None) -> list[dict[str, Any]]:
-        """``latest_results`` with each verdict taken from the most trusted source:
-        a person over a judge model over a rule. ``verdict_source`` and
-        ``verdict_by`` record where it came from."""
-        rows = self.latest_results(models)
-        judged = self.latest_judgements()
-        humans = _human_verdicts(self)
-        for r in rows:
-            r["verdict_source"] = "rule" if r["judge"] not in ("none", "error", "") else "none"
-            r["verdict_by"] = r["judge"]
-            r["rule_verdict"] = r["verdict"]
-            j = judged.get(r["key"])
-            if j is not None and r["status"] == "ok":
-                r["judge_verdict"] = j["verdict"]
-                r["verdict"], r["rationale"] = j["verdict"], j["rationale"]
-                r["verdict_source"], r["verdict_by"] = "judge", f"{j['judge']} ({j['template']})"
-            h = humans.get(r["key"])
-            if h is not None and r["status"] == "ok":
-                verdict, provenance = h
-                r["human_verdict"] = verdict
-                r["verdict"], r["verdict_source"], r["verdict_by"] = verdict, "human", provenance
-        return rows
 
     def models(self) -> list[str]:
         return [m for (m,) in self.db.execute("SELECT DISTINCT model FROM results ORDER BY model")]
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
-
-
-def _human_verdicts(store: Store) -> dict[str, tuple[str, str]]:
-    """Human verdicts when the annotation tables exist (``store.human``)."""
-    if not store.has_table("human_verdicts"):  # annotation never used on this store
-        return {}
-    from .human import effective_human_verdicts
-
-    found = effective_human_verdicts(store)
-    out = {}
-    for key, (verdict, prov) in found.items():
-        who = ", ".join(prov.get("by") or []) if isinstance(prov, dict) else str(prov)
-        how = prov.get("source", "") if isinstance(prov, dict) else ""
-        out[key] = (verdict, f"people: {who} ({how})" if how else f"people: {who}")
-    return out
 
 
 class _Tx:
