@@ -21,7 +21,14 @@ from fourfold.cases.generators import text as text_gen
 
 ROOT = Path(__file__).resolve().parents[1]
 SUITE = ROOT / "src" / "fourfold" / "cases" / "suites" / "landscape"
-OURS = [g for g in generators() if g.fn.__module__ in (img_gen.__name__, text_gen.__name__)]
+
+
+def _from(g: Any, package: Any) -> bool:
+    """Whether generator ``g`` is defined in ``package`` (or a module of it)."""
+    return f"{g.fn.__module__}.".startswith(f"{package.__name__}.")
+
+
+OURS = [g for g in generators() if _from(g, img_gen) or _from(g, text_gen)]
 BY_NAME = {g.name: g for g in OURS}
 
 
@@ -74,7 +81,7 @@ def test_generator_valid_reproducible_and_verified(g: Any, tmp_path: Path) -> No
                 assert im.format == "PNG" and max(im.size) <= 448
 
 
-@pytest.mark.parametrize("g", [g for g in OURS if g.fn.__module__ == text_gen.__name__], ids=lambda g: g.name)
+@pytest.mark.parametrize("g", [g for g in OURS if _from(g, text_gen)], ids=lambda g: g.name)
 def test_text_generators_verify_over_many_draws(g: Any, tmp_path: Path) -> None:
     path = generate(g.cell, 40, 3, tmp_path, only=[g.name])
     for obj in _cases(path):

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from . import GeneratedCase, _rng, register
-from .text import reference_problems
+from .kit.answers import reference_problems
 
 if TYPE_CHECKING:
     import numpy as np
