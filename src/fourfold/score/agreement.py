@@ -206,7 +206,8 @@ def judge_vs_human_by_cell(results: Iterable[Mapping[str, Any]],
 def agreement_report(store: Store) -> dict[str, dict[str, Any]]:
     """All three statistics for every cell that has human data:
     ``{cell: {"fleiss": ..., "kendall": ..., "judge": ...}}`` (each None if absent)."""
-    from ..store.human import effective_human_verdicts, human_rankings, human_verdicts
+    from ..store.human import human_rankings, human_verdicts
+    from .votes import effective_human_verdicts
 
     fleiss = fleiss_kappa_by_cell(human_verdicts(store))
     kendall = kendalls_w_by_cell(human_rankings(store))

@@ -20,7 +20,7 @@ def effective_rankings(store: Store) -> dict[str, dict[str, float]]:
     people's rankings over a judge model's."""
     ranks = {h: r["ranks"] for h, r in store.judge_rankings().items()}
     if store.has_table("human_rankings"):
-        from ..store.human import human_case_ranks
+        from .votes import human_case_ranks
 
         ranks.update(human_case_ranks(store))
     return ranks
@@ -54,7 +54,7 @@ def _human_verdicts(store: Store) -> dict[str, tuple[str, str]]:
     """Human verdicts when the annotation tables exist (``store.human``)."""
     if not store.has_table("human_verdicts"):  # annotation never used on this store
         return {}
-    from ..store.human import effective_human_verdicts
+    from .votes import effective_human_verdicts
 
     found = effective_human_verdicts(store)
     out = {}

@@ -19,9 +19,8 @@ What is stored, and why so:
   checked and ended by ``web.sessions``) and ``human_meta`` (a random salt that makes the anonymous response ids and the
   per-person shuffle unguessable).
 
-Effective human verdict of a result: the lead's decision if there is one, else
-the verdict most annotators gave if exactly one verdict has the most votes;
-a tie gives no verdict and is a *conflict* for a lead to settle.
+The store keeps what people gave, as given; counting the votes into one
+verdict per result (and the rankings into one rank per model) is ``score.votes``.
 """
 
 from __future__ import annotations
@@ -439,95 +438,10 @@ def lead_decisions(store: Store) -> dict[str, dict[str, Any]]:
     return {r["result_key"]: r for r in _rows(store.db.execute("SELECT * FROM lead_decisions"))}
 
 
-def _tally(store: Store) -> dict[str, list[dict[str, Any]]]:
-    votes: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in human_verdicts(store):
-        votes[r["result_key"]].append(r)
-    return votes
-
-
-def _plurality(votes: list[dict[str, Any]]) -> str | None:
-    """The verdict with the most votes if exactly one has the most, else None (a tie)."""
-    counts = Counter(v["verdict"] for v in votes).most_common()
-    if not counts or (len(counts) > 1 and counts[0][1] == counts[1][1]):
-        return None
-    return counts[0][0]
-
-
-def effective_human_verdicts(store: Store) -> dict[str, tuple[str, dict[str, Any]]]:
-    """``{result_key: (verdict, provenance)}`` for every result people settled.
-
-    provenance: ``source`` ("lead" or "majority"), ``by`` (who decided: the lead,
-    or the annotators who voted for the winner), ``at`` (latest time among them),
-    ``votes`` ({annotator: verdict}) and for a lead ``comment``. Ties (with no lead
-    decision) are left out: see ``conflicts``."""
-    votes = _tally(store)
-    out: dict[str, tuple[str, dict[str, Any]]] = {}
-    for key, d in lead_decisions(store).items():
-        out[key] = (d["verdict"], {"source": "lead", "by": [d["lead"]], "at": d["decided_at"],
-                                   "comment": d["comment"],
-                                   "votes": {v["annotator"]: v["verdict"] for v in votes.get(key, [])}})
-    for key, vs in votes.items():
-        if key in out:
-            continue
-        winner = _plurality(vs)
-        if winner is None:
-            continue
-        by = [v for v in vs if v["verdict"] == winner]
-        out[key] = (winner, {"source": "majority", "by": sorted(v["annotator"] for v in by),
-                             "at": max(v["updated_at"] for v in by),
-                             "votes": {v["annotator"]: v["verdict"] for v in vs}})
-    return out
-
-
-def disagreements(store: Store) -> list[dict[str, Any]]:
-    """Results on which annotators gave different verdicts, settled or not:
-    ``result_key, case_hash, case_id, cell, model, votes`` (list of annotator,
-    verdict, comment, updated_at), ``tie`` (no majority), ``decision`` (the lead's
-    row or None). Unsettled ties come first: they block an effective verdict."""
-    decided = lead_decisions(store)
-    out = []
-    for key, vs in _tally(store).items():
-        if len({v["verdict"] for v in vs}) < 2:
-            continue
-        first = vs[0]
-        out.append({"result_key": key, "case_hash": first["case_hash"], "case_id": first["case_id"],
-                    "cell": first["cell"], "model": first["model"],
-                    "votes": [{k: v[k] for k in ("annotator", "verdict", "comment", "updated_at")} for v in vs],
-                    "tie": _plurality(vs) is None, "decision": decided.get(key)})
-    out.sort(key=lambda d: (d["decision"] is not None, not d["tie"], d["cell"] or "", d["case_id"] or "",
-                            d["result_key"]))
-    return out
-
-
-def conflicts(store: Store) -> list[dict[str, Any]]:
-    """Disagreements that leave a result without an effective verdict (a tie and no lead decision)."""
-    return [d for d in disagreements(store) if d["tie"] and d["decision"] is None]
-
-
-def human_case_ranks(store: Store) -> dict[str, dict[str, float]]:
-    """``{case_hash: {model: mean rank}}``, 1 = best, averaged over the annotators
-    who ranked the case. Each ranking is first re-ranked with
-    ``scipy.stats.rankdata(method="average")``, so tied models share the mean of
-    their ranks and a ranking stored with gaps still counts on the 1..n scale."""
-    rankings = human_rankings(store)
-    if not rankings:
-        return {}
-    from scipy.stats import rankdata  # ~0.5 s to import: only when there is something to rank
-
-    sums: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for r in rankings:
-        models = sorted(r["ranking"])
-        for m, rank in zip(models, rankdata([r["ranking"][m] for m in models], method="average"), strict=True):
-            sums[r["case_hash"]][m].append(float(rank))
-    return {h: {m: sum(v) / len(v) for m, v in per.items()} for h, per in sums.items()}
-
-
 __all__ = [
     "VERDICTS", "AnnotationError", "NotAssigned", "SessionRow", "add_annotator", "annotatable_cases",
-    "annotators", "assign", "assignments_for", "case_responses", "conflicts", "decide",
-    "delete_session", "delete_sessions_before", "disagreements", "effective_human_verdicts", "ensure_tables",
-    "human_case_ranks", "human_rankings", "human_verdicts", "is_assigned", "is_lead", "lead_decisions",
+    "annotators", "assign", "assignments_for", "case_responses", "decide",
+    "delete_session", "delete_sessions_before", "ensure_tables", "human_rankings", "human_verdicts", "is_assigned", "is_lead", "lead_decisions",
     "meta_value", "put_session", "response_texts", "result_exists", "save_ranking", "save_verdict", "session_row",
     "token_hashes",
 ]

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ..score.votes import conflicts, disagreements
 from ..secrets import redact
 from ..store import human as H
 from ..store.human import VERDICTS
@@ -22,7 +23,7 @@ router = APIRouter()
 def disagreements_page(request: Request, s: Annotated[Session, Depends(need_lead)],
                        state: Annotated[AppState, Depends(app_state)]) -> Response:
     store = state.stores.get()
-    items = H.disagreements(store)
+    items = disagreements(store)
     cases = store.cases({d["case_hash"] for d in items if d["case_hash"]})
     texts = H.response_texts(store, [d["result_key"] for d in items])
     for d in items:
@@ -53,7 +54,7 @@ def stats(request: Request, s: Annotated[Session, Depends(need_lead)],
     from ..score.agreement import agreement_report
 
     store = state.stores.get()
-    return page(request, "stats.html", report=agreement_report(store), n_conflicts=len(H.conflicts(store)),
+    return page(request, "stats.html", report=agreement_report(store), n_conflicts=len(conflicts(store)),
                 people=H.annotators(store))
 
 
