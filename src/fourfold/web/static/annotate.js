@@ -10,7 +10,8 @@
   const csrf = meta.content;
   const root = document.getElementById("case");
   const QKEY = "fourfold-queue:" + (document.body.dataset.user || "");
-  const VERDICTS = ["good", "unclear", "bad"];
+  // the verdict names, in key order (1, 2, ...), as the server defines them
+  const VERDICTS = root ? JSON.parse(root.dataset.verdicts || "[]") : [];
   const statusEl = document.getElementById("save-status");
 
   // ------------------------------------------------------------ the queue
@@ -338,8 +339,8 @@
     }
     const card = cards[current];
     switch (e.key) {
-      case "1": case "2": case "3":
-        if (card) setVerdict(card, VERDICTS[Number(e.key) - 1]);
+      case "1": case "2": case "3": case "4": case "5": case "6": case "7": case "8": case "9":
+        if (card && Number(e.key) <= VERDICTS.length) setVerdict(card, VERDICTS[Number(e.key) - 1]);
         break;
       case "j": highlight(current + 1, true); break;
       case "k": highlight(current - 1, true); break;
