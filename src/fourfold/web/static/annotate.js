@@ -192,25 +192,19 @@
     rankState.textContent = text;
   }
 
-  listeners.pending.push((op) => {
+  // a save of this case, shown on its response's card or next to the ranking
+  function showOp(op, state, cardText, rankingText) {
     if (op.body.case_hash !== caseHash) return;
     if (op.url === "/api/verdict") {
       const card = cardOf(op.body.response);
-      if (card) cardStatus(card, "pending", "saving…");
+      if (card) cardStatus(card, state, cardText);
     } else {
-      rankText("pending", "saving ranking…");
+      if (state === "saved" && rankState) rankState.dataset.ranked = "true";
+      rankText(state, rankingText);
     }
-  });
-  listeners.saved.push((op) => {
-    if (op.body.case_hash !== caseHash) return;
-    if (op.url === "/api/verdict") {
-      const card = cardOf(op.body.response);
-      if (card) cardStatus(card, "saved", "saved ✓");
-    } else {
-      if (rankState) rankState.dataset.ranked = "true";
-      rankText("saved", "ranking saved ✓");
-    }
-  });
+  }
+  listeners.pending.push((op) => showOp(op, "pending", "saving…", "saving ranking…"));
+  listeners.saved.push((op) => showOp(op, "saved", "saved ✓", "ranking saved ✓"));
   listeners.failed.push(({ op, message }) => {
     if (op.body.case_hash === caseHash && op.url === "/api/verdict") {
       const card = cardOf(op.body.response);
