@@ -16,8 +16,9 @@ What is stored, and why so:
   (person, case); saving again overwrites, so the latest click is what counts.
 - ``lead_decisions``: a lead's verdict on a result, which beats every vote.
 - ``human_sessions`` (web logins, only the SHA-256 of the session id; issued,
-  checked and ended by ``web.sessions``) and ``human_meta`` (a random salt that makes the anonymous response ids and the
-  per-person shuffle unguessable).
+  checked and ended by ``web.sessions``) and ``human_meta`` (the salt, made by
+  ``web.views``, that makes the anonymous response ids and the per-person
+  shuffle unguessable).
 
 The store keeps what people gave, as given; counting the votes into one
 verdict per result (and the rankings into one rank per model) is ``score.votes``.
