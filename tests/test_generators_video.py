@@ -28,9 +28,9 @@ from fourfold.cases.media.encode import encode_video
 
 # The real registry, loaded the way ``generate`` and ``verify_case`` load it (every
 # generator module): the tests below go through the same lookup as `cases validate`.
-VIDEO_GENS = [g for g in G.generators() if g.fn.__module__ == V.__name__]
+VIDEO_GENS = [g for g in G.generators() if g.fn.__module__.startswith(f"{V.__name__}.")]
 NAMES = [g.name for g in VIDEO_GENS]
-LANDSCAPE = Path(V.__file__).resolve().parents[1] / "suites" / "landscape"
+LANDSCAPE = Path(V.__file__).resolve().parents[2] / "suites" / "landscape"
 
 
 @pytest.fixture(scope="module")
@@ -236,7 +236,7 @@ def _answers(name: str, k: int, tmp: Path) -> list[Any]:
 
 def test_unexpected_action_answers_vary_and_include_nothing_unusual(tmp_path: Path) -> None:
     answers = _answers("video_unexpected_action", 12, tmp_path)
-    assert V._UNEXPECTED_OPTIONS["nothing"] in answers and len(set(answers)) >= 3
+    assert V.prediction._UNEXPECTED_OPTIONS["nothing"] in answers and len(set(answers)) >= 3
 
 
 def test_unexpected_action_track_classifier() -> None:
@@ -244,25 +244,25 @@ def test_unexpected_action_track_classifier() -> None:
     cases = {"nothing": {}, "reverse": {"at": 14}, "teleport": {"at": 12, "hidden": 2, "shift": 90.0},
              "rise": {"at": 20}}
     for event, extra in cases.items():
-        got, why = V._classify_track(V._unexpected_track({**base, "event": event, **extra}))
+        got, why = V.prediction._classify_track(V.prediction._unexpected_track({**base, "event": event, **extra}))
         assert got == event, (event, why)
     # hidden but not displaced is not a teleport: the classifier refuses to guess
-    track = V._unexpected_track({**base, "event": "nothing"})
+    track = V.prediction._unexpected_track({**base, "event": "nothing"})
     track[10] = None
-    assert V._classify_track(track)[0] is None
+    assert V.prediction._classify_track(track)[0] is None
 
 
 def test_egocentric_rule_and_camera_convention() -> None:
-    assert V._nav_rule([35.0, 60.0], 1.0) == "turn left"  # the scene slides right
-    assert V._nav_rule([-35.0, -60.0], 1.0) == "turn right"
-    assert V._nav_rule([-12.0, 15.0], 1.8) == "go straight"  # landmarks spread apart and grow
-    assert V._nav_rule([-12.0, 15.0], 1.0) is None  # spread without growth: no forward motion to see
+    assert V.navigation._nav_rule([35.0, 60.0], 1.0) == "turn left"  # the scene slides right
+    assert V.navigation._nav_rule([-35.0, -60.0], 1.0) == "turn right"
+    assert V.navigation._nav_rule([-12.0, 15.0], 1.8) == "go straight"  # landmarks spread apart and grow
+    assert V.navigation._nav_rule([-12.0, 15.0], 1.0) is None  # spread without growth: no forward motion to see
     pillar = {"colour": "red", "x": 0.0, "z": 6.0, "width": 0.6, "height": 2.0}
     t = {"frames": 9, "yaw": -30.0, "forward": 0.0}
-    start, end = V._project(pillar, V._camera(t, 0)), V._project(pillar, V._camera(t, 8))
+    start, end = V.navigation._project(pillar, V.navigation._camera(t, 0)), V.navigation._project(pillar, V.navigation._camera(t, 8))
     assert start and end and end[0] > start[0] + 50  # turning left moves a landmark ahead to the right
     t = {"frames": 9, "yaw": 0.0, "forward": 2.0}
-    start, end = V._project(pillar, V._camera(t, 0)), V._project(pillar, V._camera(t, 8))
+    start, end = V.navigation._project(pillar, V.navigation._camera(t, 0)), V.navigation._project(pillar, V.navigation._camera(t, 8))
     assert start and end and end[1] - end[0] > 1.4 * (start[1] - start[0])  # walking towards it: it grows
 
 
@@ -282,12 +282,12 @@ def test_counterfactual_inference_answer_comes_from_resimulation(runs: dict[str,
     chain = [{"name": "red", "x": 60.0, "y": 120.0, "vx": 80.0, "vy": 0.0, "r": 14.0},
              {"name": "blue", "x": 150.0, "y": 120.0, "vx": 0.0, "vy": 0.0, "r": 16.0},
              {"name": "green", "x": 240.0, "y": 120.0, "vx": 0.0, "vy": 0.0, "r": 14.0}]
-    assert V._cf_chain_answer(chain, "moved-b", 4.0) == (False, True)
-    assert V._cf_chain_answer(chain, "hit", 4.0) == (False, True)
+    assert V.collisions._cf_chain_answer(chain, "moved-b", 4.0) == (False, True)
+    assert V.collisions._cf_chain_answer(chain, "hit", 4.0) == (False, True)
     rolling = copy.deepcopy(chain)
     rolling[1]["vx"] = 40.0
-    assert V._cf_chain_answer(rolling, "moved-b", 4.0) == (True, True)
-    assert V._cf_chain_answer(rolling, "hit", 3.0) == (True, True)  # 58 px gap at 40 px/s: hit at ~1.5 s
+    assert V.collisions._cf_chain_answer(rolling, "moved-b", 4.0) == (True, True)
+    assert V.collisions._cf_chain_answer(rolling, "hit", 3.0) == (True, True)  # 58 px gap at 40 px/s: hit at ~1.5 s
     path = runs["video_counterfactual_inference"]["a"]
     case = copy.deepcopy(_case(path))
     case["metadata"]["ground_truth"]["balls"][1]["vx"] += 20.0
@@ -341,8 +341,8 @@ def test_counterfactual_removal_changes_the_outcome() -> None:
     events = V.simulate(balls, 3.0).events
     hits = [(e["a"], e["b"]) for e in events if e["kind"] == "ball"]
     assert hits[:2] == [("red", "blue"), ("blue", "green")]
-    assert V._counterfactual(balls, "red", "green", 3.0) == (False, True)
-    assert V._counterfactual(balls, "green", "blue", 3.0)[0] is True  # blue is still hit by red
+    assert V.causal._counterfactual(balls, "red", "green", 3.0) == (False, True)
+    assert V.causal._counterfactual(balls, "green", "blue", 3.0)[0] is True  # blue is still hit by red
 
 
 # -- the landscape suite
