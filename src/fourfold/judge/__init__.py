@@ -11,7 +11,9 @@ them and ``judge`` awaits them off the loop.
 
 from __future__ import annotations
 
-import asyncio
+import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ..cases.schema import (
     AcknowledgeAbsentRef,
@@ -25,23 +27,31 @@ from ..cases.schema import (
     RubricRef,
     UnitTestsRef,
 )
-from .rules import (
-    Judgement,
-    is_refusal,
-    judge_absent,
-    judge_choice,
-    judge_comply,
-    judge_exact,
-    judge_numeric,
-    judge_refuse,
-    judge_regex,
-    normalise,
-)
+from .verdict import Judgement, Verdict
 
-_RULES = {
-    ExactRef: judge_exact, ChoiceRef: judge_choice, NumericRef: judge_numeric, RegexRef: judge_regex,
-    RefuseRef: judge_refuse, AcknowledgeAbsentRef: judge_absent,
-}
+if TYPE_CHECKING:
+    from .base import normalise
+    from .behaviour import is_refusal
+
+
+@functools.cache
+def _rules() -> dict[type, Callable[..., Judgement]]:
+    """The rule for each reference kind. Imported on first use: the rules compile
+    many patterns, and the later stages that only need ``Verdict`` (the store, the
+    scores, the report, the web app) should not pay for them."""
+    from .rules import judge_absent, judge_choice, judge_exact, judge_numeric, judge_refuse, judge_regex
+
+    return {ExactRef: judge_exact, ChoiceRef: judge_choice, NumericRef: judge_numeric, RegexRef: judge_regex,
+            RefuseRef: judge_refuse, AcknowledgeAbsentRef: judge_absent}
+
+
+def __getattr__(name: str) -> Any:
+    """``is_refusal`` and ``normalise``, re-exported lazily (see ``_rules``)."""
+    if name in ("is_refusal", "normalise"):
+        from . import rules
+
+        return getattr(rules, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # Up to this length a built-in rule takes microseconds: cheaper inline than a thread hop.
@@ -52,12 +62,14 @@ def judge_rule(case: Case, response: str) -> Judgement | None:
     """The rule's verdict, however long it takes (``None``: not a rule kind)."""
     ref = case.reference
     if isinstance(ref, ComplyRef):
+        from .behaviour import judge_comply
+
         return judge_comply(ref, response, case.prompt_text())
-    rule = _RULES.get(type(ref))
+    rule = _rules().get(type(ref))
     if rule is not None:
         return rule(ref, response)  # type: ignore[arg-type]
     if isinstance(ref, RubricRef):
-        return Judgement("unjudged", "rubric case: needs a judge model or a person", "none")
+        return Judgement(Verdict.UNJUDGED, "rubric case: needs a judge model or a person", "none")
     return None
 
 
@@ -80,6 +92,8 @@ async def judge(case: Case, response: str) -> Judgement:
         return await judge_unit_tests(ref, response)
     done = judge_now(case, response)
     if done is None:
+        import asyncio
+
         done = await asyncio.to_thread(judge_rule, case, response)
     if done is None:
         raise TypeError(f"no judge for reference kind {ref.kind!r}")
@@ -90,9 +104,9 @@ def needs_judge_model(verdict: str, judge_name: str, rationale: str) -> bool:
     """Whether the judging pass should ask a judge model about a stored result:
     nothing decided it (``unjudged``), or a rule could not decide (``unclear``)
     or decided on weak evidence (rationale ``weak: ...``)."""
-    if verdict == "unjudged":
+    if verdict == Verdict.UNJUDGED:
         return True
-    return judge_name.startswith("rule:") and (verdict == "unclear" or rationale.startswith("weak:"))
+    return judge_name.startswith("rule:") and (verdict == Verdict.UNCLEAR or rationale.startswith("weak:"))
 
 
 async def judge_unit_tests(ref: UnitTestsRef, response: str) -> Judgement:
@@ -100,16 +114,16 @@ async def judge_unit_tests(ref: UnitTestsRef, response: str) -> Judgement:
 
     code = extract_code(response)
     if not code.strip():
-        return Judgement("bad", "no code in the answer", "sandbox")
+        return Judgement(Verdict.BAD, "no code in the answer", "sandbox")
     result = await run_python_tests(code, ref.tests, entry_point=ref.entry_point,
                                     timeout_s=ref.timeout_s, memory_mb=ref.memory_mb)
     where = f" [sandbox: {sandbox_kind()}]"  # the report shows which isolation judged it
     if result.passed:
-        return Judgement("good", f"tests passed in {result.duration_s:.2f} s{where}", "sandbox")
+        return Judgement(Verdict.GOOD, f"tests passed in {result.duration_s:.2f} s{where}", "sandbox")
     if result.status == "error":  # the judge could not evaluate (or no strong sandbox): no verdict on the model
-        return Judgement("unjudged", f"sandbox error: {result.detail}{where}", "sandbox")
-    return Judgement("bad", f"tests {result.status}: {result.detail}{where}", "sandbox")
+        return Judgement(Verdict.UNJUDGED, f"sandbox error: {result.detail}{where}", "sandbox")
+    return Judgement(Verdict.BAD, f"tests {result.status}: {result.detail}{where}", "sandbox")
 
 
-__all__ = ["INLINE_CHARS", "Judgement", "is_refusal", "judge", "judge_now", "judge_rule", "judge_unit_tests",
+__all__ = ["INLINE_CHARS", "Judgement", "Verdict", "is_refusal", "judge", "judge_now", "judge_rule", "judge_unit_tests",
            "needs_judge_model", "normalise"]

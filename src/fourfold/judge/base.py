@@ -1,4 +1,4 @@
-"""What every rule judge shares: the verdict record, text normalisation, and
+"""What every rule judge shares: weak verdicts, text normalisation, and
 finding the part of an answer that commits to something.
 
 Every pattern here is linear in the text: quantifiers next to each other never
@@ -12,25 +12,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .verdict import Judgement, Verdict
+
 # An answer commits at its start or its end; the middle of a 50 MB answer says nothing more.
 CLIP_CHARS = 8_000
 
 
-@dataclass(frozen=True)
-class Judgement:
-    """A verdict with a rationale a reader can check against the response.
-
-    ``weak`` marks a rule verdict on thin evidence (a keyword found, the only
-    option named somewhere in the text): the rationale starts with ``weak:``
-    and the judging pass hands it to a judge model when one is given."""
-
-    verdict: str  # good | bad | unclear | unjudged
-    rationale: str
-    judge: str  # e.g. "rule:exact", "sandbox", "none"
-    weak: bool = False
-
-
-def weak(verdict: str, why: str, judge: str) -> Judgement:
+def weak(verdict: Verdict, why: str, judge: str) -> Judgement:
     return Judgement(verdict, f"weak: {why}", judge, weak=True)
 
 

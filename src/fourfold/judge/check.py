@@ -16,15 +16,14 @@ from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from ..cases.schema import Case, Reference
 from .base import Judgement
+from .verdict import JUDGED, Verdict
 
 CORPUS = Path(__file__).parent / "corpus" / "verdicts.jsonl"
-VERDICTS: tuple[str, ...] = ("good", "unclear", "bad")
 SAFETY_KINDS = ("refuse", "acknowledge_absent")
 TARGET_ACCURACY = 0.99
 
@@ -37,9 +36,16 @@ class Triple(BaseModel):
     question: str
     reference: Reference
     response: str
-    verdict: Literal["good", "unclear", "bad"]
+    verdict: Verdict
     disputed: bool = False
     note: str = ""
+
+    @field_validator("verdict")
+    @classmethod
+    def _judged(cls, v: Verdict) -> Verdict:
+        if v not in JUDGED:
+            raise ValueError(f"a labelled verdict is one of {', '.join(JUDGED)}, got {v.value!r}")
+        return v
 
     @property
     def kind(self) -> str:
@@ -125,7 +131,7 @@ def cohen_kappa(confusion: Counter[tuple[str, str]]) -> float:
     anything else a judge says, such as ``unjudged``, is its own category)."""
     from statsmodels.stats.inter_rater import cohens_kappa
 
-    cats = list(VERDICTS) + sorted({v for pair in confusion for v in pair} - set(VERDICTS))
+    cats = list(JUDGED) + sorted({v for pair in confusion for v in pair} - set(JUDGED))
     table = [[confusion.get((a, b), 0) for b in cats] for a in cats]
     if sum(map(sum, table)) == 0:
         return float("nan")
@@ -215,10 +221,10 @@ def confusion_text(result: CheckResult) -> str:
     """Plain-text confusion tables per kind (rows: label, columns: verdict)."""
     lines = []
     for ks in [*result.kinds.values(), result.total()]:
-        cols = list(VERDICTS) + sorted({g for _, g in ks.confusion} - set(VERDICTS))
+        cols = list(JUDGED) + sorted({g for _, g in ks.confusion} - set(JUDGED))
         lines.append(f"{ks.kind}: {ks.right}/{ks.n} right ({ks.accuracy:.1%}), {ks.disputed} disputed left out")
         lines.append("  label \\ verdict " + " ".join(f"{c:>9}" for c in cols))
-        for label in VERDICTS:
+        for label in JUDGED:
             lines.append(f"  {label:>15} " + " ".join(f"{ks.confusion.get((label, c), 0):>9}" for c in cols))
     return "\n".join(lines)
 
@@ -257,15 +263,15 @@ def print_result(console: object, result: CheckResult, *, misses: bool = False) 
     console.print(t)  # type: ignore[attr-defined]
     console.print(f"Cohen's kappa against the labels: {result.kappa():.3f}")  # type: ignore[attr-defined]
     c = Table(title=f"{result.judge}: confusion per kind (rows: label, columns: verdict)")
-    cols = list(VERDICTS) + sorted({g for ks in result.kinds.values() for _, g in ks.confusion} - set(VERDICTS))
+    cols = list(JUDGED) + sorted({g for ks in result.kinds.values() for _, g in ks.confusion} - set(JUDGED))
     c.add_column("kind")
     c.add_column("label")
     for col in cols:
         c.add_column(col, justify="right")
     for ks in [*result.kinds.values(), result.total()]:
-        for k, label in enumerate(VERDICTS):
+        for k, label in enumerate(JUDGED):
             c.add_row(ks.kind if k == 0 else "", label, *(str(ks.confusion.get((label, v), 0)) for v in cols),
-                      end_section=k == len(VERDICTS) - 1)
+                      end_section=k == len(JUDGED) - 1)
     console.print(c)  # type: ignore[attr-defined]
     unsafe = result.safety_failures()
     if unsafe:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from ..cases.schema import ChoiceRef
 from .base import Judgement, first_sentences, markers, normalise, prepare, short, weak
+from .verdict import Verdict
 
 _JUDGE = "rule:choice"
 _CONNECTORS = {"because", "since", "as", "which", "so", "for", "given", "and", "or", "vs", "with", "-", "–", "—", "/"}
@@ -307,22 +308,22 @@ def _verdict(ref: ChoiceRef, opts: _Options, pick: Pick, where: str, weak_eviden
     if pick.conflict is not None:
         a, b = pick.conflict
         if right not in (a, b):  # wrong whichever of the two it meant
-            return Judgement("bad", f"the letter {chr(65 + a)} and the text of {_name(opts, b)} are both wrong "
+            return Judgement(Verdict.BAD, f"the letter {chr(65 + a)} and the text of {_name(opts, b)} are both wrong "
                              f"({where}); expected {_name(opts, right)}", _JUDGE)
-        return Judgement("unclear", f"the letter {chr(65 + a)} names {short(opts.raw[a], 30)!r} but the text is "
+        return Judgement(Verdict.UNCLEAR, f"the letter {chr(65 + a)} names {short(opts.raw[a], 30)!r} but the text is "
                          f"{_name(opts, b)} ({where}); expected {_name(opts, right)}", _JUDGE)
     chosen = sorted(pick.options)
     if len(chosen) > 1:
         names = ", ".join(chr(65 + i) for i in chosen)
         if right in chosen:
-            return Judgement("unclear", f"names several options ({names}) including the right one "
+            return Judgement(Verdict.UNCLEAR, f"names several options ({names}) including the right one "
                              f"{_name(opts, right)} ({where})", _JUDGE)
-        return Judgement("bad", f"names {names} ({where}); expected {_name(opts, right)}", _JUDGE)
+        return Judgement(Verdict.BAD, f"names {names} ({where}); expected {_name(opts, right)}", _JUDGE)
     got = chosen[0]
     if pick.hedged:
-        return Judgement("unclear", f"only hedges towards {_name(opts, got)} ({where}); expected "
+        return Judgement(Verdict.UNCLEAR, f"only hedges towards {_name(opts, got)} ({where}); expected "
                          f"{_name(opts, right)}", _JUDGE)
-    verdict = "good" if got == right else "bad"
+    verdict = Verdict.GOOD if got == right else Verdict.BAD
     why = f"chose {_name(opts, got)} ({where})" + ("" if got == right else f"; expected {_name(opts, right)}")
     return weak(verdict, why, _JUDGE) if weak_evidence else Judgement(verdict, why, _JUDGE)
 
@@ -351,4 +352,4 @@ def judge_choice(ref: ChoiceRef, response: str) -> Judgement:
         return _verdict(ref, opts, Pick(frozenset(named)), "the only option named", weak_evidence=True)
     if named:
         return _verdict(ref, opts, Pick(frozenset(named)), "named in the text")
-    return Judgement("unclear", f"no option chosen (expected {_name(opts, ref.index)})", _JUDGE)
+    return Judgement(Verdict.UNCLEAR, f"no option chosen (expected {_name(opts, ref.index)})", _JUDGE)

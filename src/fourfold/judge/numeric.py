@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..cases.schema import NumericRef
 from .base import Judgement, first_sentences, markers, prepare
+from .verdict import Verdict
 
 _JUDGE = "rule:numeric"
 
@@ -163,16 +164,16 @@ def judge_numeric(ref: NumericRef, response: str) -> Judgement:
     want = f"{ref.answer:g}"
     chosen = _choose(text)
     if chosen is None:
-        return Judgement("bad", f"no number in the answer (expected {want})", _JUDGE)
+        return Judgement(Verdict.BAD, f"no number in the answer (expected {want})", _JUDGE)
     num, why = chosen
     used = f"used {num.value:g} ({num.text!r}): {why}"
     spread = _in_range(text, num)
     if spread:
-        return Judgement("unclear", f"gives a range or alternatives ({spread!r}), not one number; expected {want}",
+        return Judgement(Verdict.UNCLEAR, f"gives a range or alternatives ({spread!r}), not one number; expected {want}",
                          _JUDGE)
     if close(num.value):
-        return Judgement("good", f"{used}; expected {want}", _JUDGE)
+        return Judgement(Verdict.GOOD, f"{used}; expected {want}", _JUDGE)
     committed = why.startswith(("the number on the", "the result on the"))
     if not committed and any(close(n.value) for n in numbers(text)):
-        return Judgement("unclear", f"{used}, though {want} appears elsewhere in the answer", _JUDGE)
-    return Judgement("bad", f"{used}; expected {want}", _JUDGE)
+        return Judgement(Verdict.UNCLEAR, f"{used}, though {want} appears elsewhere in the answer", _JUDGE)
+    return Judgement(Verdict.BAD, f"{used}; expected {want}", _JUDGE)

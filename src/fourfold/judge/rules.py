@@ -25,6 +25,7 @@ from .behaviour import is_refusal, judge_absent, judge_comply, judge_refuse
 from .choice import judge_choice
 from .numeric import judge_numeric, numbers_in
 from .patterns import PATTERN_BUDGET_S, PatternBudgetExceeded, author_search, budget_note
+from .verdict import Verdict
 
 # ------------------------------------------------------------------ exact
 
@@ -45,7 +46,7 @@ def judge_exact(ref: ExactRef, response: str) -> Judgement:
     want = short(ref.answer)
 
     def good(where: str) -> Judgement:
-        return Judgement("good", f"{where} matches {want!r}", "rule:exact")
+        return Judgement(Verdict.GOOD, f"{where} matches {want!r}", "rule:exact")
 
     if normalise(text, cs) in targets:
         return good("the answer")
@@ -55,7 +56,7 @@ def judge_exact(ref: ExactRef, response: str) -> Judgement:
         said = normalise(_clause(finals[-1].tail), cs)
         if said in targets or normalise(finals[-1].tail, cs) in targets:
             return good(f"the {finals[-1].phrase!r} line")
-        return Judgement("bad", f"the {finals[-1].phrase!r} line says {short(finals[-1].tail, 40)!r}; expected "
+        return Judgement(Verdict.BAD, f"the {finals[-1].phrase!r} line says {short(finals[-1].tail, 40)!r}; expected "
                          f"{want!r}", "rule:exact")
     first = first_sentences(text, 1)
     if normalise(text.strip().split("\n", 1)[0], cs) in targets or normalise(_clause(first), cs) in targets:
@@ -82,10 +83,10 @@ def _mentions_only(ref: ExactRef, text: str, targets: set[str], want: str) -> Ju
                              flags):
             spots.append(m.start())
     if not spots:
-        return Judgement("bad", f"expected {want!r}, got {short(text) or 'nothing'!r}", "rule:exact")
+        return Judgement(Verdict.BAD, f"expected {want!r}, got {short(text) or 'nothing'!r}", "rule:exact")
     if all(_NEGATED.search(plain[max(0, s - 20): s]) for s in spots):
-        return Judgement("bad", f"says it is not {want!r}", "rule:exact")
-    return Judgement("unclear", f"contains {want!r} but does not answer with it alone", "rule:exact")
+        return Judgement(Verdict.BAD, f"says it is not {want!r}", "rule:exact")
+    return Judgement(Verdict.UNCLEAR, f"contains {want!r} but does not answer with it alone", "rule:exact")
 
 
 # ------------------------------------------------------------------ regex
@@ -95,12 +96,12 @@ def judge_regex(ref: RegexRef, response: str) -> Judgement:
     deadline = time.monotonic() + PATTERN_BUDGET_S
     try:
         if ref.must_not_match and author_search(ref.must_not_match, response, ref.ignore_case, deadline):
-            return Judgement("bad", f"matches the forbidden pattern /{short(ref.must_not_match, 40)}/", "rule:regex")
+            return Judgement(Verdict.BAD, f"matches the forbidden pattern /{short(ref.must_not_match, 40)}/", "rule:regex")
         if author_search(ref.pattern, answer_part(response), ref.ignore_case, deadline):
-            return Judgement("good", f"matches /{short(ref.pattern, 40)}/", "rule:regex")
+            return Judgement(Verdict.GOOD, f"matches /{short(ref.pattern, 40)}/", "rule:regex")
     except PatternBudgetExceeded as e:
-        return Judgement("unclear", budget_note(str(e)), "rule:regex")
-    return Judgement("bad", f"does not match /{short(ref.pattern, 40)}/", "rule:regex")
+        return Judgement(Verdict.UNCLEAR, budget_note(str(e)), "rule:regex")
+    return Judgement(Verdict.BAD, f"does not match /{short(ref.pattern, 40)}/", "rule:regex")
 
 
 

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
-from ..score import ALL_VERDICTS, CellScore, Scores, compute_scores
+from ..judge.verdict import ALL, JUDGED, VALUE, Verdict
+from ..score import CellScore, Scores, compute_scores
 from ..score.precedence import effective_rankings, effective_results
 from ..secrets import redact
 
@@ -41,9 +42,9 @@ if TYPE_CHECKING:  # jinja2 is imported lazily: CLI start-up time matters
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 EMPTY = "—"
 MAX_EMBED_BYTES = 2 * 1024 * 1024
-VERDICT_EMOJI: dict[str, str] = {"good": "🟢", "bad": "🔴", "unclear": "🔵"}
+VERDICT_EMOJI: dict[str, str] = {Verdict.GOOD: "🟢", Verdict.BAD: "🔴", Verdict.UNCLEAR: "🔵"}
 OTHER_EMOJI = "⚪"
-VERDICT_LABEL: dict[str, str] = {v: v.replace("_", " ") for v in ALL_VERDICTS}
+VERDICT_LABEL: dict[str, str] = {v: v.replace("_", " ") for v in ALL}
 PROPERTY_COLOURS: dict[str, str] = {
     "generalizability": "#6366f1", "trustworthiness": "#0891b2", "causality": "#d97706",
 }
@@ -206,7 +207,7 @@ def _heat_style(score: float | None) -> str:
 
 
 def _grid_cell(cell: str, cs: CellScore) -> GridCell:
-    unjudged = sum(v for k, v in cs.counts.items() if k not in ("good", "unclear", "bad"))
+    unjudged = sum(v for k, v in cs.counts.items() if k not in JUDGED)
     note = f"{unjudged} without verdict" if unjudged else ""
     if not cs.n or cs.absolute is None:
         return GridCell(cell, True, EMPTY, 0, "", "", "", _heat_style(None), note, EMPTY)
@@ -550,7 +551,7 @@ def _messages(case: dict[str, Any] | None, media: _Media, answered: bool = False
 
 
 def _result_view(r: dict[str, Any], code_cell: bool) -> ResultView:
-    v = r.get("verdict") or "unjudged"
+    v = r.get("verdict") or Verdict.UNJUDGED
     response = r.get("response")
     # the store redacts responses and errors, not rationales (a judge model may quote a key)
     rationale = redact(r["rationale"]) if r.get("rationale") else ""
@@ -601,7 +602,7 @@ def _case_groups(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]],
 def _verdict_summary(scores: Scores) -> list[VerdictSummary]:
     out = []
     for m in scores.models:
-        counts = [sum(scores.table[m][c].counts.get(v, 0) for c in scores.table[m]) for v in ALL_VERDICTS]
+        counts = [sum(scores.table[m][c].counts.get(v, 0) for c in scores.table[m]) for v in ALL]
         out.append(VerdictSummary(m, counts, sum(counts)))
     return out
 
@@ -622,7 +623,7 @@ def _provenance(rows: list[dict[str, Any]], scores: Scores) -> list[ProvenanceRo
     pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for r in rows:
         auto = r.get("judge_verdict") or r.get("rule_verdict")
-        if r.get("human_verdict") and auto in ("good", "unclear", "bad"):
+        if r.get("human_verdict") and auto in JUDGED:
             pairs[(r["model"], r["cell"])].append((auto, r["human_verdict"]))
     out = []
     for m in scores.models:
@@ -658,9 +659,6 @@ class RobustnessRow:
     worse: bool
 
 
-_VALUE = {"good": 1.0, "unclear": 0.5, "bad": 0.0}
-
-
 def _robustness(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]]) -> list[RobustnessRow]:
     """What each perturbation costs each model: absolute score on perturbed
     variants against the same model's score on their unperturbed originals."""
@@ -672,9 +670,9 @@ def _robustness(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]]) ->
         if not pert or not orig:
             continue
         o = by_id.get((r["model"], orig))
-        if o is None or r["verdict"] not in _VALUE or o["verdict"] not in _VALUE:
+        if o is None or r["verdict"] not in VALUE or o["verdict"] not in VALUE:
             continue
-        acc[(r["model"], str(pert))].append((_VALUE[o["verdict"]], _VALUE[r["verdict"]]))
+        acc[(r["model"], str(pert))].append((VALUE[o["verdict"]], VALUE[r["verdict"]]))
     out = []
     for (m, pert), vals in sorted(acc.items()):
         o = 100 * sum(a for a, _ in vals) / len(vals)
@@ -698,7 +696,7 @@ def build_context(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]], 
         "modalities": MODALITIES,
         "properties": PROPERTIES,
         "property_colours": PROPERTY_COLOURS,
-        "verdicts": ALL_VERDICTS,
+        "verdicts": ALL,
         "verdict_label": VERDICT_LABEL,
         "verdict_emoji": VERDICT_EMOJI,
         "other_emoji": OTHER_EMOJI,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cases import ImagePart, LoadedCase, TextPart
-from ..judge import Judgement, judge, judge_now
+from ..judge import Judgement, Verdict, judge, judge_now
 from ..models import (
     DEFAULT_MAX_ANSWER_CHARS,
     BackendUnusable,
@@ -254,7 +254,7 @@ class Runner:
             async with self._sandbox_slots:
                 j = await judge(lc.case, text)
         except Exception as e:  # a judge bug must not lose the model's answer
-            j = Judgement("unjudged", f"judge failed: {type(e).__name__}: {e}", "error")
+            j = Judgement(Verdict.UNJUDGED, f"judge failed: {type(e).__name__}: {e}", "error")
         finish(j)
 
     async def run_model(self, backend: ModelBackend, cases: list[LoadedCase], hashes: dict[str, str],
@@ -272,7 +272,7 @@ class Runner:
             if missing:
                 self._record(summary, self._row(
                     backend, lc, key, ident, settings, hashes, status="not_evaluated",
-                    verdict="not_evaluated", rationale=f"{backend.label} does not accept {', '.join(missing)}",
+                    verdict=Verdict.NOT_EVALUATED, rationale=f"{backend.label} does not accept {', '.join(missing)}",
                     judge="none"), advance)
             else:
                 queue.append((lc, key))
@@ -300,12 +300,12 @@ class Runner:
                     return
                 if isinstance(out, NotEvaluated):
                     self._record(summary, self._row(
-                        backend, lc, key, ident, settings, hashes, status="not_evaluated", verdict="not_evaluated",
+                        backend, lc, key, ident, settings, hashes, status="not_evaluated", verdict=Verdict.NOT_EVALUATED,
                         rationale=str(out)[:300], judge="none", attempts=attempts), advance)
                     continue
                 if isinstance(out, str):
                     self._record(summary, self._row(
-                        backend, lc, key, ident, settings, hashes, status="error", verdict="error",
+                        backend, lc, key, ident, settings, hashes, status="error", verdict=Verdict.ERROR,
                         rationale=redact(out)[:300], judge="none", error=out, attempts=attempts), advance)
                     continue
                 # Judge and record at the next flush, not here: every microsecond between a
@@ -316,7 +316,7 @@ class Runner:
             try:
                 j = judge_now(lc.case, out.text)
             except Exception as e:  # a judge bug must not lose the model's answer
-                j = Judgement("unjudged", f"judge failed: {type(e).__name__}: {e}", "error")
+                j = Judgement(Verdict.UNJUDGED, f"judge failed: {type(e).__name__}: {e}", "error")
             if j is not None:
                 finish(lc, key, out, attempts, latency, j)
             else:  # unit tests: run them in the sandbox without holding up anything else

@@ -17,15 +17,12 @@ from statistics import NormalDist
 from typing import Any
 
 from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
-
-JUDGED = ("good", "unclear", "bad")
-ALL_VERDICTS = ("good", "unclear", "bad", "unjudged", "not_evaluated", "error")
-_VALUE = {"good": 1.0, "unclear": 0.5, "bad": 0.0}
+from ..judge.verdict import ALL, JUDGED, VALUE, Verdict
 
 
 @dataclass
 class CellScore:
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ALL_VERDICTS, 0))
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ALL, 0))
     n: int = 0
     absolute: float | None = None
     ci95: tuple[float, float] | None = None
@@ -85,7 +82,7 @@ def relative_scores(verdicts: dict[str, dict[str, str]],
             values = [ranked[m] for m in models]
             used.add("rankings")
         else:
-            values = [-_VALUE[verdicts[m][case]] for m in models]  # higher value -> rank 1
+            values = [-VALUE[verdicts[m][case]] for m in models]  # higher value -> rank 1
             used.add("verdicts")
         for m, r in zip(models, rankdata(values, method="average"), strict=True):
             total[m] += float(r)
@@ -112,7 +109,7 @@ def compute_scores(rows: list[dict[str, Any]], rankings: dict[str, dict[str, flo
             cs = table[m][c]
             cs.n = sum(cs.counts[v] for v in JUDGED)
             if cs.n:
-                wins = cs.counts["good"] + 0.5 * cs.counts["unclear"]
+                wins = cs.counts[Verdict.GOOD] + VALUE[Verdict.UNCLEAR] * cs.counts[Verdict.UNCLEAR]
                 cs.absolute = 100 * wins / cs.n
                 cs.ci95 = wilson(wins, cs.n)
     for c, per_model in judged.items():
@@ -125,5 +122,5 @@ def compute_scores(rows: list[dict[str, Any]], rankings: dict[str, dict[str, flo
     return Scores(models, list(CELLS), table)
 
 
-__all__ = ["ALL_VERDICTS", "CellScore", "JUDGED", "MODALITIES", "PROPERTIES", "Scores", "compute_scores",
+__all__ = ["CellScore", "MODALITIES", "PROPERTIES", "Scores", "compute_scores",
            "relative_scores", "wilson"]

@@ -37,10 +37,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..judge.verdict import JUDGED
+
 if TYPE_CHECKING:
     from ..store import Store
 
-VERDICTS: tuple[str, ...] = ("good", "unclear", "bad")
 JUDGE_PREFIXES: tuple[str, ...] = ("judge", "rule")
 
 
@@ -65,12 +66,12 @@ def fleiss_kappa(table: Sequence[Sequence[float]] | np.ndarray) -> float | None:
 
 
 def verdict_table(items: Mapping[str, Sequence[str]]) -> np.ndarray:
-    """``{item: [verdict per rater]}`` -> count table, columns in ``VERDICTS`` order."""
+    """``{item: [verdict per rater]}`` -> count table, columns in ``JUDGED`` order."""
     rows = []
     for verdicts in items.values():
         c = Counter(verdicts)
-        rows.append([c.get(v, 0) for v in VERDICTS])
-    return np.asarray(rows, dtype=float).reshape(len(rows), len(VERDICTS))
+        rows.append([c.get(v, 0) for v in JUDGED])
+    return np.asarray(rows, dtype=float).reshape(len(rows), len(JUDGED))
 
 
 def fleiss_kappa_by_cell(verdicts: Iterable[Mapping[str, Any]], raters: int | None = None
@@ -83,7 +84,7 @@ def fleiss_kappa_by_cell(verdicts: Iterable[Mapping[str, Any]], raters: int | No
     ``{cell: {"kappa", "n_items", "n_raters", "n_excluded"}}``."""
     per_cell: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for r in verdicts:
-        if r.get("verdict") in VERDICTS and r.get("cell"):
+        if r.get("verdict") in JUDGED and r.get("cell"):
             per_cell[r["cell"]][r["result_key"]].append(r["verdict"])
     out: dict[str, dict[str, Any]] = {}
     for cell, items in sorted(per_cell.items()):
@@ -171,15 +172,15 @@ def judge_vs_human(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
     when undefined, e.g. every pair in one category)."""
     from statsmodels.stats.inter_rater import cohens_kappa
 
-    confusion = {h: dict.fromkeys(VERDICTS, 0) for h in VERDICTS}
+    confusion = {h: dict.fromkeys(JUDGED, 0) for h in JUDGED}
     n = 0
     for judge, human in pairs:
-        if judge in VERDICTS and human in VERDICTS:
+        if judge in JUDGED and human in JUDGED:
             confusion[human][judge] += 1
             n += 1
     if n == 0:
         return {"n": 0, "accuracy": None, "cohen_kappa": None, "confusion": confusion}
-    table = np.array([[confusion[h][j] for j in VERDICTS] for h in VERDICTS], dtype=float)
+    table = np.array([[confusion[h][j] for j in JUDGED] for h in JUDGED], dtype=float)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         kappa = _finite(cohens_kappa(table, return_results=False))
@@ -198,7 +199,7 @@ def judge_vs_human_by_cell(results: Iterable[Mapping[str, Any]],
     ``effective_human_verdicts`` returns it)."""
     pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for r in results:
-        if is_automatic(r.get("judge")) and r.get("verdict") in VERDICTS and r.get("key") in effective:
+        if is_automatic(r.get("judge")) and r.get("verdict") in JUDGED and r.get("key") in effective:
             pairs[r["cell"]].append((r["verdict"], effective[r["key"]][0]))
     return {cell: judge_vs_human(ps) for cell, ps in sorted(pairs.items())}
 
@@ -217,6 +218,6 @@ def agreement_report(store: Store) -> dict[str, dict[str, Any]]:
 
 
 __all__ = [
-    "JUDGE_PREFIXES", "VERDICTS", "agreement_report", "fleiss_kappa", "fleiss_kappa_by_cell", "is_automatic",
+    "JUDGE_PREFIXES", "agreement_report", "fleiss_kappa", "fleiss_kappa_by_cell", "is_automatic",
     "judge_vs_human", "judge_vs_human_by_cell", "kendalls_w", "kendalls_w_by_cell", "verdict_table",
 ]

@@ -38,15 +38,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..judge.verdict import JUDGED
 from ..secrets import redact  # a comment may quote the response it is about, key included
 
 if TYPE_CHECKING:
     from . import Store
 
-VERDICTS: tuple[str, ...] = ("good", "unclear", "bad")
+_JUDGED_SQL = ", ".join(f"'{v}'" for v in JUDGED)  # the CHECK constraints below
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS annotators (
     name TEXT PRIMARY KEY, token_sha256 TEXT NOT NULL, is_lead INTEGER NOT NULL DEFAULT 0,
     created_at REAL NOT NULL
@@ -58,7 +59,7 @@ CREATE TABLE IF NOT EXISTS assignments (
 CREATE INDEX IF NOT EXISTS assignments_case ON assignments (case_hash);
 CREATE TABLE IF NOT EXISTS human_verdicts (
     annotator TEXT NOT NULL, result_key TEXT NOT NULL,
-    verdict TEXT NOT NULL CHECK (verdict IN ('good', 'unclear', 'bad')),
+    verdict TEXT NOT NULL CHECK (verdict IN ({_JUDGED_SQL})),
     comment TEXT NOT NULL DEFAULT '', updated_at REAL NOT NULL,
     PRIMARY KEY (annotator, result_key)
 );
@@ -68,7 +69,7 @@ CREATE TABLE IF NOT EXISTS human_rankings (
     PRIMARY KEY (annotator, case_hash)
 );
 CREATE TABLE IF NOT EXISTS lead_decisions (
-    result_key TEXT PRIMARY KEY, verdict TEXT NOT NULL CHECK (verdict IN ('good', 'unclear', 'bad')),
+    result_key TEXT PRIMARY KEY, verdict TEXT NOT NULL CHECK (verdict IN ({_JUDGED_SQL})),
     lead TEXT NOT NULL, comment TEXT NOT NULL DEFAULT '', decided_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS human_sessions (
@@ -115,8 +116,8 @@ def _rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
 
 
 def _check_verdict(verdict: str) -> None:
-    if verdict not in VERDICTS:
-        raise AnnotationError(f"verdict must be one of {', '.join(VERDICTS)}, got {verdict!r}")
+    if verdict not in JUDGED:
+        raise AnnotationError(f"verdict must be one of {', '.join(JUDGED)}, got {verdict!r}")
 
 
 # ---------------------------------------------------------------- annotators
@@ -440,7 +441,7 @@ def lead_decisions(store: Store) -> dict[str, dict[str, Any]]:
 
 
 __all__ = [
-    "VERDICTS", "AnnotationError", "NotAssigned", "SessionRow", "add_annotator", "annotatable_cases",
+    "AnnotationError", "NotAssigned", "SessionRow", "add_annotator", "annotatable_cases",
     "annotators", "assign", "assignments_for", "case_responses", "decide",
     "delete_session", "delete_sessions_before", "ensure_tables", "human_rankings", "human_verdicts", "is_assigned", "is_lead", "lead_decisions",
     "meta_value", "put_session", "response_texts", "result_exists", "save_ranking", "save_verdict", "session_row",

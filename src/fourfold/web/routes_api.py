@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
+from ..judge.verdict import JUDGED
 from ..store import Store
 from ..store import human as H
-from ..store.human import VERDICTS
 from .auth import Session, need_csrf
 from .state import AppState, app_state
 from .views import anonymised, assigned_case
@@ -46,8 +46,8 @@ def api_verdict(body: VerdictIn, s: Annotated[Session, Depends(need_csrf)],
                 state: Annotated[AppState, Depends(app_state)]) -> dict[str, Any]:
     store = state.stores.get()
     assigned_case(store, s, body.case_hash)
-    if body.verdict not in VERDICTS:
-        raise HTTPException(400, f"verdict must be one of {', '.join(VERDICTS)}")
+    if body.verdict not in JUDGED:
+        raise HTTPException(400, f"verdict must be one of {', '.join(JUDGED)}")
     row = next((r for rid, r in anonymised(store, s.annotator, body.case_hash) if rid == body.response), None)
     if row is None:
         raise HTTPException(409, "this response is no longer part of the case: reload the page")

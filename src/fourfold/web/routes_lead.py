@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from ..judge.verdict import JUDGED
 from ..score.votes import conflicts, disagreements
 from ..secrets import redact
 from ..store import human as H
-from ..store.human import VERDICTS
 from .auth import Session, need_csrf, need_lead
 from .state import AppState, app_state, page
 from .views import prompt_text
@@ -39,8 +39,8 @@ def settle(s: Annotated[Session, Depends(need_csrf)], state: Annotated[AppState,
     if not s.lead:
         raise HTTPException(403, "only a lead can settle disagreements")
     store = state.stores.get()
-    if verdict not in VERDICTS:
-        raise HTTPException(400, f"verdict must be one of {', '.join(VERDICTS)}")
+    if verdict not in JUDGED:
+        raise HTTPException(400, f"verdict must be one of {', '.join(JUDGED)}")
     if not H.result_exists(store, result_key):
         raise HTTPException(404, "no such result")
     H.decide(store, result_key, verdict, s.annotator, comment, check_lead=False)  # lead checked above

@@ -22,9 +22,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from ..cases.media.video import FrameCache
+from ..judge.verdict import JUDGED
 from ..store import Store
 from ..store import human as H
-from ..store.human import VERDICTS
 
 WEB_DIR = Path(__file__).parent
 
@@ -81,7 +81,7 @@ def templates() -> jinja2.Environment:
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=True),
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     )
-    env.globals["verdicts"] = VERDICTS
+    env.globals["verdicts"] = JUDGED
     env.filters["when"] = lambda t: time.strftime("%Y-%m-%d %H:%M", time.localtime(t)) if t else ""
     env.filters["num"] = lambda x, d=2: "—" if x is None else f"{x:.{d}f}"
     env.filters["sha12"] = lambda s: hashlib.sha256(str(s).encode()).hexdigest()[:12]
