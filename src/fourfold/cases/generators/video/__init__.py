@@ -41,9 +41,10 @@ from ..kit.blobs import blobs, centroid, colour_mask, nearest_colour
 from ..kit.colours import COLOURS
 from ..kit.raster import draw_shape
 from . import physics
-from .clip import BG, CAUSAL, FPS, GEN, GREY, TRUST, WALL, WHITE, decode_frames, probe
+from .clip import BG, CAUSAL, FPS, GEN, GREY, TRUST, WALL, WHITE
 from .landscape import LANDSCAPE_SOURCE, build_landscape_video
 from .physics import SimResult, collide, render_balls, simulate
+from .readback import decode_frames, probe
 
 __all__ = ["BG", "CAUSAL", "COLOURS", "FPS", "GEN", "GREY", "LANDSCAPE_SOURCE", "TRUST", "WALL", "WHITE", "SimResult",
            "blobs", "build_landscape_video", "causal", "centroid", "collide", "collisions", "colour_mask", "decode_frames",

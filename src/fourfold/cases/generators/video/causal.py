@@ -10,11 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import GeneratedCase, register
-from ..kit.answers import choice, expect, lettered
-from .clip import (
-    CAUSAL,
-    FPS,
-)
+from ..kit.answers import choice, expect, lettered_question
+from .clip import CAUSAL, FPS
 from .physics import SimResult, ball_events, collision_case, collision_clip, involves, near, sim_check, simulate
 
 
@@ -118,10 +115,9 @@ def gen_collision_next_event(rng: random.Random, index: int, media_dir: Path) ->
     want_ball = rng.random() < 0.5
     balls, n, (subject, e) = collision_clip(rng, 3, _next_accept(want_ball))
     opts = [f"the {b['name']} ball" for b in balls if b["name"] != subject] + ["a wall"]
-    rng.shuffle(opts)
+    q = lettered_question(rng, opts, "The video stops while the balls are still moving. If it went on, what would "
+                          f"the {subject} ball hit next?")
     answer = _event_text(e, subject)
-    q = (f"The video stops while the balls are still moving. If it went on, what would the {subject} ball hit next? "
-         f"Options: {lettered(opts)}. Answer with the letter.")
     return collision_case(rng, index, media_dir, "video_collision_next_event", balls, n, 2.5, "next_event", q,
                            choice(opts, answer), {"subject": subject, "next": e, "answer": answer},
                            ["collision", "next-event"])
@@ -176,10 +172,9 @@ def gen_collision_explanation(rng: random.Random, index: int, media_dir: Path) -
     balls, n, (subject, e) = collision_clip(rng, 3, _explain_accept(want_ball))
     opts = [f"It was hit by the {b['name']} ball" for b in balls if b["name"] != subject]
     opts += ["It bounced off a wall", "It changed direction on its own"]
-    rng.shuffle(opts)
+    q = lettered_question(rng, opts, f"The {subject} ball changes direction at about {e['t']:.1f} seconds into the "
+                          "video. Why?")
     answer = _explain_text(e, subject)
-    q = (f"The {subject} ball changes direction at about {e['t']:.1f} seconds into the video. Why? "
-         f"Options: {lettered(opts)}. Answer with the letter.")
     return collision_case(rng, index, media_dir, "video_collision_explanation", balls, n, 0.0, "explanation", q,
                            choice(opts, answer), {"subject": subject, "event": e, "answer": answer},
                            ["collision", "explanation"])

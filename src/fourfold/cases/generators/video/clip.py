@@ -1,17 +1,15 @@
-"""What every clip generator shares: the frame size and rate, the cells, writing a
-clip and its input, and reading a case's clip back for ``verify``."""
+"""What every clip generator shares: the frame size and rate, the colours of the
+scenery, the cells, and writing a clip and the input that shows it.
+(:mod:`.readback` reads a clip back for ``verify``.)"""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ...media.encode import encode_video
-from .. import VerifyFn
 from ..kit.answers import text_part, user, video_part
 
 W, H = 320, 240
@@ -41,25 +39,6 @@ def video_input(path: str, question: str) -> list[dict[str, Any]]:
     return user(video_part(path), text_part(question))
 
 
-def decode_frames(path: Path) -> list[np.ndarray]:
-    """All frames of a clip as RGB arrays (clips are short; decode everything)."""
-    import av
-
-    with av.open(str(path)) as c:
-        return [f.to_ndarray(format="rgb24") for f in c.decode(video=0)]
-
-
-def probe(path: Path) -> tuple[int, float, int, int]:
-    """(frames, duration in seconds, width, height) from the container."""
-    import av
-
-    with av.open(str(path)) as c:
-        s = c.streams.video[0]
-        n = s.frames or sum(1 for _ in c.demux(s) if _.size)
-        rate = float(s.average_rate or FPS)
-        return n, n / rate, s.codec_context.width, s.codec_context.height
-
-
 def write_clip(frames: list[np.ndarray], media_dir: Path, name: str, index: int) -> str:
     """Encode to ``media_dir/NAME-INDEX.mp4``; returns the case path ``media/...``."""
     fname = f"{name}-{index:05d}.mp4"
@@ -67,55 +46,3 @@ def write_clip(frames: list[np.ndarray], media_dir: Path, name: str, index: int)
     return f"media/{fname}"
 
 
-def video_path(case: dict[str, Any], base: Path) -> Path | None:
-    from ...loader import resolve_media
-
-    for msg in case.get("input") or []:
-        content = msg.get("content") if isinstance(msg, dict) else None
-        for part in content if isinstance(content, list) else []:
-            if part.get("type") == "video":
-                return resolve_media(base, part["path"])
-    return None
-
-
-def load_clip(case: dict[str, Any], base: Path) -> tuple[dict[str, Any], list[np.ndarray], list[str]]:
-    """Ground truth and decoded frames of a case, or problems saying why not."""
-    truth = (case.get("metadata") or {}).get("ground_truth") or {}
-    try:
-        path = video_path(case, base)
-    except ValueError as e:  # MediaPathError: the path leaves the case's folder
-        return truth, [], [str(e)]
-    if path is None:
-        return truth, [], ["no video part"]
-    if not path.is_file():
-        return truth, [], [f"video not found: {path}"]
-    try:
-        frames = decode_frames(path)
-    except Exception as e:  # noqa: BLE001 -- any decode failure is a problem to report, not a crash
-        return truth, [], [f"cannot decode {path.name}: {e}"]
-    if not frames:
-        return truth, [], [f"{path.name} has no frames"]
-    if truth.get("frames") is not None and len(frames) != truth["frames"]:
-        return truth, frames, [f"{path.name} has {len(frames)} frames, ground truth says {truth['frames']}"]
-    return truth, frames, []
-
-
-#: A check of a case's decoded frames: (case, ground truth, frames) -> problems.
-FramesCheck = Callable[[dict[str, Any], dict[str, Any], list[np.ndarray]], list[str]]
-
-
-def frames_check(check: FramesCheck) -> VerifyFn:
-    """The ``verify`` function of a clip generator, from a ``check`` of its frames.
-
-    Every clip verifier opens the same way: find the case's clip, decode it and
-    match its frame count to the ground truth; any problem there is the answer,
-    so ``check`` only ever sees a readable clip of the stored length."""
-
-    @functools.wraps(check)
-    def verify(case: dict[str, Any], base: Path) -> list[str]:
-        truth, frames, problems = load_clip(case, base)
-        if problems:
-            return problems
-        return check(case, truth, frames)
-
-    return verify

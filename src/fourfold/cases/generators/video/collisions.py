@@ -11,15 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import GeneratedCase, register
-from ..kit.answers import choice, expect, lettered
+from ..kit.answers import choice, expect, lettered_question
 from ..kit.colours import NAMES
-from .clip import (
-    FPS,
-    GEN,
-    WALL,
-    H,
-    W,
-)
+from .clip import FPS, GEN, WALL, H, W
 from .physics import SimResult, ball_events, collision_case, collision_clip, involves, near, pair, sim_check, simulate
 
 
@@ -51,8 +45,7 @@ def gen_collision_interaction(rng: random.Random, index: int, media_dir: Path) -
     balls, n, pair = collision_clip(rng, 3, _interaction_pairs)
     names = [b["name"] for b in balls]
     opts = [f"the {a} and {b} balls" for a, b in itertools.combinations(names, 2)]
-    rng.shuffle(opts)
-    q = f"Which two balls collide with each other in this video? Options: {lettered(opts)}. Answer with the letter."
+    q = lettered_question(rng, opts, "Which two balls collide with each other in this video?")
     return collision_case(rng, index, media_dir, "video_collision_interaction", balls, n, 0.5, "interaction", q,
                            choice(opts, pair), {"answer": pair}, ["collision"])
 

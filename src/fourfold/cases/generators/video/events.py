@@ -13,23 +13,13 @@ from typing import Any
 import numpy as np
 
 from .. import GeneratedCase, register
-from ..kit.answers import choice, expect, lettered
+from ..kit.answers import choice, expect, lettered_question
 from ..kit.blobs import centroid, colour_mask, nearest_colour, solid
 from ..kit.colours import COLOURS, NAMES
 from ..kit.raster import draw_rect, draw_shape, lerp
-from .clip import (
-    BG,
-    DIRECTIONS,
-    GEN,
-    GREY,
-    H,
-    W,
-    canvas,
-    frames_check,
-    video_input,
-    write_clip,
-)
+from .clip import BG, DIRECTIONS, GEN, GREY, H, W, canvas, video_input, write_clip
 from .motion import linear_mover
+from .readback import conclude, frames_check
 
 
 @frames_check
@@ -142,9 +132,7 @@ def gen_late_event(rng: random.Random, index: int, media_dir: Path) -> Generated
             draw_shape(img, "circle", bx + side * (bw / 2 + 28), by, 34, COLOURS[c])
         frames.append(img)
     opts = [_LATE_OPTIONS[k].format(c=c, c2=c2) for k in ("nothing", "ball", "turn", "vanish")]
-    rng.shuffle(opts)
-    q = ("A grey box is shown. Watch the whole clip, to the very last frame. What happens? "
-         f"Options: {lettered(opts)}. Answer with the letter.")
+    q = lettered_question(rng, opts, "A grey box is shown. Watch the whole clip, to the very last frame. What happens?")
     path = write_clip(frames, media_dir, "video_late_event", index)
     answer = _LATE_OPTIONS[event].format(c=c, c2=c2)
     truth = {"frames": n, "box": [bx, by, bw, bh], "event": event, "event_frame": at, "c": c, "c2": c2,
@@ -214,10 +202,7 @@ def _verify_moving_attr(case: dict[str, Any], truth: dict[str, Any], frames: lis
             moved.append(c)
     if len(moved) != 1:
         return [f"expected exactly one moving object, the video shows {moved or 'none'}"]
-    if moved[0] != truth["answer"]:
-        problems.append(f"ground truth says {truth['answer']} moves, the video shows {moved[0]}")
-    expect(case, moved[0], problems)
-    return problems
+    return conclude(case, problems, moved[0], truth["answer"], says=f"{truth['answer']} moves")
 
 
 @register(GEN, "video_moving_attribute", verify=_verify_moving_attr)
@@ -278,10 +263,7 @@ def _verify_antonym(case: dict[str, Any], truth: dict[str, Any], frames: list[np
         if abs(d1 - d0) < 20:
             return [f"the ball's distance to the box barely changes ({d0:.0f} -> {d1:.0f} px)"]
         derived = "towards" if d1 < d0 else "away"
-    if derived != truth["answer"]:
-        problems.append(f"ground truth says {truth['answer']}, the video shows {derived}")
-    expect(case, derived, problems)
-    return problems
+    return conclude(case, problems, derived, truth["answer"])
 
 
 @register(GEN, "video_antonym", verify=_verify_antonym)

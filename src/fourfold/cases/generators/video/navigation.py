@@ -14,19 +14,12 @@ from typing import Any
 import numpy as np
 
 from .. import GeneratedCase, register
-from ..kit.answers import choice, expect
+from ..kit.answers import choice
 from ..kit.blobs import colour_mask, solid
 from ..kit.colours import COLOURS, NAMES
 from ..kit.raster import draw_rect
-from .clip import (
-    GEN,
-    H,
-    W,
-    canvas,
-    frames_check,
-    video_input,
-    write_clip,
-)
+from .clip import GEN, H, W, canvas, video_input, write_clip
+from .readback import conclude, frames_check
 
 _FOCAL = 160.0  #: pixels: a 90-degree horizontal field of view
 _EYE = 1.0  #: camera height above the floor (world units)
@@ -125,10 +118,7 @@ def _verify_nav(case: dict[str, Any], truth: dict[str, Any], frames: list[np.nda
     derived = _nav_rule(shifts, sum(ratios) / len(ratios))
     if derived is None:
         return [*problems, f"cannot tell the camera's motion from shifts {[round(d) for d in shifts]}"]
-    if derived != truth["answer"]:
-        problems.append(f"ground truth says {truth['answer']}, the landmarks show {derived}")
-    expect(case, derived, problems)
-    return problems
+    return conclude(case, problems, derived, truth["answer"], shows="the landmarks show")
 
 
 @register(GEN, "video_egocentric_navigation", verify=_verify_nav)

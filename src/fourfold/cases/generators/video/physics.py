@@ -19,19 +19,8 @@ from .. import GeneratedCase, VerifyFn
 from ..kit.blobs import centroid, colour_mask
 from ..kit.colours import COLOURS, NAMES
 from ..kit.raster import draw_shape
-from .clip import (
-    BG,
-    FPS,
-    SUBSTEPS,
-    WALL,
-    WALL_RGB,
-    H,
-    W,
-    canvas,
-    frames_check,
-    video_input,
-    write_clip,
-)
+from .clip import BG, FPS, SUBSTEPS, WALL, WALL_RGB, H, W, canvas, video_input, write_clip
+from .readback import frames_check
 
 
 @dataclass

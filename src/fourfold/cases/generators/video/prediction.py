@@ -13,21 +13,12 @@ from typing import Any
 import numpy as np
 
 from .. import GeneratedCase, register
-from ..kit.answers import choice, expect, lettered
+from ..kit.answers import choice, expect, lettered_question
 from ..kit.blobs import centroid, colour_mask, solid
 from ..kit.colours import COLOURS, NAMES
 from ..kit.raster import draw_rect, draw_shape, lerp
-from .clip import (
-    FPS,
-    GEN,
-    WALL_RGB,
-    WHITE,
-    W,
-    canvas,
-    frames_check,
-    video_input,
-    write_clip,
-)
+from .clip import FPS, GEN, WALL_RGB, WHITE, W, canvas, video_input, write_clip
+from .readback import conclude, frames_check
 
 _EDGE_SLOTS = [(40.0, 36.0), (160.0, 30.0), (280.0, 36.0), (292.0, 120.0), (280.0, 204.0), (160.0, 210.0),
                (40.0, 204.0), (28.0, 120.0)]
@@ -75,10 +66,7 @@ def _verify_prediction(case: dict[str, Any], truth: dict[str, Any], frames: list
     hits = _predict_target(a, b, boxes, pad=2)
     if not hits:
         return ["the ball's path meets no box"]
-    if hits[0] != truth["answer"]:
-        problems.append(f"ground truth says {truth['answer']}, the ball's path leads to {hits[0]}")
-    expect(case, hits[0], problems)
-    return problems
+    return conclude(case, problems, hits[0], truth["answer"], shows="the ball's path leads to")
 
 
 @register(GEN, "video_trajectory_prediction", verify=_verify_prediction)
@@ -268,9 +256,8 @@ def gen_unexpected_action(rng: random.Random, index: int, media_dir: Path) -> Ge
             draw_shape(img, "circle", p[0], p[1], 2 * _THROW_R, COLOURS[colour])
         frames.append(img)
     opts = [_UNEXPECTED_OPTIONS[k] for k in ("reverse", "teleport", "rise", "nothing")]
-    rng.shuffle(opts)
-    q = (f"A {colour} ball is thrown through the air. Does anything physically unexpected happen? "
-         f"Options: {lettered(opts)}. Answer with the letter.")
+    q = lettered_question(rng, opts, f"A {colour} ball is thrown through the air. Does anything physically unexpected "
+                          "happen?")
     path = write_clip(frames, media_dir, "video_unexpected_action", index)
     answer = _UNEXPECTED_OPTIONS[event]
     t["answer"] = answer

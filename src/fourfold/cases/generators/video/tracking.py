@@ -15,15 +15,8 @@ from ..kit.answers import choice, expect
 from ..kit.blobs import blobs, centroid, colour_mask
 from ..kit.colours import COLOURS, NAMES
 from ..kit.raster import draw_rect, draw_shape
-from .clip import (
-    CUP,
-    GEN,
-    W,
-    canvas,
-    frames_check,
-    video_input,
-    write_clip,
-)
+from .clip import CUP, GEN, W, canvas, video_input, write_clip
+from .readback import conclude, frames_check
 
 _CUP_X = (80.0, 160.0, 240.0)
 _CUP_Y, _CUP_UP, _CUP_W, _CUP_H, _ARC = 130.0, 104.0, 44, 36, 56.0
@@ -131,10 +124,7 @@ def _verify_counting(case: dict[str, Any], truth: dict[str, Any], frames: list[n
     if len(set(counts.values())) != 1:
         return [f"{c} ball counts differ between frames: {counts}"]
     derived = counts[0]
-    if derived != truth["answer"]:
-        problems.append(f"ground truth says {truth['answer']} {c} balls, the video shows {derived}")
-    expect(case, derived, problems)
-    return problems
+    return conclude(case, problems, derived, truth["answer"], says=f"{truth['answer']} {c} balls")
 
 
 @register(GEN, "video_counting_objects", verify=_verify_counting)

@@ -13,16 +13,9 @@ import numpy as np
 from .. import GeneratedCase, register
 from ..kit.blobs import colour_mask
 from ..kit.colours import COLOURS, NAMES
-from .clip import (
-    BG,
-    BLANK_KEYWORDS,
-    TRUST,
-    canvas,
-    frames_check,
-    video_input,
-    write_clip,
-)
+from .clip import BG, BLANK_KEYWORDS, TRUST, canvas, video_input, write_clip
 from .motion import direction_case, direction_question, direction_scene, render_movers, verify_direction
+from .readback import frames_check
 
 
 @frames_check
