@@ -16,7 +16,6 @@ import random
 from collections import Counter
 from pathlib import Path
 
-from fourfold.cases import Case
 from fourfold.judge import judge
 from fourfold.store import Store
 
@@ -26,10 +25,10 @@ async def rejudge(store: Store) -> list[dict[str, str]]:
     cases = store.cases({r["case_hash"] for r in rows})
     out = []
     for r in rows:
-        data = cases.get(r["case_hash"])
-        if data is None:
+        stored = cases.get(r["case_hash"])
+        if stored is None:
             continue
-        case = Case.model_validate({k: v for k, v in data.items() if not k.startswith("_")})
+        case = stored.case
         if case.reference.kind == "rubric":
             continue
         j = await judge(case, r["response"] or "")

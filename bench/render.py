@@ -22,23 +22,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from fourfold.report import build_context, render  # noqa: E402
 from fourfold.score import compute_scores  # noqa: E402
+from fourfold.store import StoredCase  # noqa: E402
 
 CELLS = ("text/generalizability", "code/trustworthiness", "image/causality", "video/generalizability")
 VERDICTS = ("good", "bad", "unclear", "unjudged", "error")
 MODELS = ("m1", "m2", "m3")
 
 
-def _case(case_id: str, cell: str, answer: int) -> dict[str, Any]:
+def _case(case_id: str, cell: str, answer: int) -> StoredCase:
     content: list[dict[str, Any]] = [{"type": "text", "text": f"Question {case_id}: what is it? <b>x</b>"}]
     if cell.startswith("image/"):
         content.append({"type": "image", "path": "red.png", "sha256": "0" * 64})
-    return {"id": case_id, "cell": cell, "category": "other", "input": [{"role": "user", "content": content}],
-            "reference": {"kind": "numeric", "answer": answer}, "_media_base": "/nonexistent"}
+    data = {"id": case_id, "cell": cell, "category": "other", "input": [{"role": "user", "content": content}],
+            "reference": {"kind": "numeric", "answer": answer}}
+    return StoredCase(f"h{case_id}", case_id, cell, "other", None, "/nonexistent", json.dumps(data))
 
 
-def workload(n: int) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+def workload(n: int) -> tuple[list[dict[str, Any]], dict[str, StoredCase]]:
     """``n`` cases over four cells, every verdict kind, answers with code blocks."""
-    cases: dict[str, dict[str, Any]] = {}
+    cases: dict[str, StoredCase] = {}
     rows: list[dict[str, Any]] = []
     for i in range(n):
         cell = CELLS[i % len(CELLS)]

@@ -150,6 +150,15 @@ def test_run_refuses_media_outside_before_asking_a_model(suite: Path, tmp_path: 
     assert not (tmp_path / "res" / "report.html").exists()
 
 
+def _stored_case(base: str, kind: str, path: str) -> Any:
+    """A stored case with one media part at ``path`` (as the store hands it to the app)."""
+    from fourfold.store import StoredCase
+
+    data = {"id": "x", "cell": f"{kind}/generalizability", "category": "other", "reference": {"kind": "refuse"},
+            "input": [{"role": "user", "content": [{"type": kind, "path": path}]}]}
+    return StoredCase("h", "x", data["cell"], "other", None, base, json.dumps(data))
+
+
 def test_report_and_app_never_read_outside(suite: Path, tmp_path: Path) -> None:
     """The report and the annotation app take media paths from the store, not from
     a validated file: the shared resolver still keeps them in the case's folder."""
@@ -162,10 +171,8 @@ def test_report_and_app_never_read_outside(suite: Path, tmp_path: Path) -> None:
     for bad in ("../outside/secret.png", str(tmp_path / "outside" / "secret.png"), "media/link-out.png",
                 "pkg:skimage/../../../../../../../../etc/passwd", "media/bomb.png", "media/truncated.png"):
         assert media.src(base, bad) is None, bad
-        case = {"_media_base": base, "input": [{"role": "user", "content": [{"type": "image", "path": bad}]}]}
-        assert _media_file(case, 0) is None, bad
-    good = {"_media_base": base, "input": [{"role": "user", "content": [{"type": "video", "path": "media/ok.mp4"}]}]}
-    assert _media_file(good, 0) == (suite / "media" / "ok.mp4").resolve()
+        assert _media_file(_stored_case(base, "image", bad), 0) is None, bad
+    assert _media_file(_stored_case(base, "video", "media/ok.mp4"), 0) == (suite / "media" / "ok.mp4").resolve()
     assert media.video_grid(base, "../outside/secret.png", None) is None
 
 

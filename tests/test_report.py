@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from conftest import require_chromium
+from fourfold.cases.schema import Reference
 from fourfold.report import EMPTY, ReportFiles, build_context, build_report, reference_summary, render, scores_json
 from fourfold.score import compute_scores, wilson
-from fourfold.store import ResultRow, Store
+from fourfold.store import ResultRow, Store, StoredCase
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -67,6 +69,11 @@ def _case_json(case_id: str, cell: str, category: str, ref: dict[str, Any]) -> d
         content.append({"type": "video", "path": "clip.mp4", "sha256": "1" * 64})
     return {"id": case_id, "cell": cell, "category": category,
             "input": [{"role": "user", "content": content}], "reference": ref}
+
+
+def _stored(case: dict[str, Any], media_base: str | None, case_hash: str = "h") -> StoredCase:
+    """A case as the store hands it out (the report reads cases only in this form)."""
+    return StoredCase(case_hash, case["id"], case["cell"], case["category"], None, media_base, json.dumps(case))
 
 
 def _fill(store: Store, media: Path, models: tuple[str, ...] = ("alpha", "beta")) -> None:
@@ -201,13 +208,17 @@ def test_empty_store(tmp_path: Path) -> None:
 
 
 def test_reference_summaries() -> None:
-    assert reference_summary({"kind": "numeric", "answer": 21}) == "numeric: 21"
-    assert reference_summary({"kind": "numeric", "answer": 0.5, "tolerance": 0.01}) == "numeric: 0.5 ± 0.01"
-    assert reference_summary({"kind": "exact", "answer": "cat", "aliases": ["kitty"]}) == "exact: cat (or kitty)"
-    assert reference_summary({"kind": "choice", "options": ["a", "b"], "answer": 0}) == "choice: A (a)"
-    assert reference_summary({"kind": "unit_tests", "tests": "..."}) == "unit tests"
-    assert reference_summary({"kind": "acknowledge_absent"}) == "acknowledge absence"
-    assert reference_summary({"kind": "rubric", "criteria": "is kind"}) == "rubric: is kind"
+    def ref(data: dict[str, Any]) -> Any:
+        return TypeAdapter(Reference).validate_python(data)
+
+    assert reference_summary(ref({"kind": "numeric", "answer": 21})) == "numeric: 21"
+    assert reference_summary(ref({"kind": "numeric", "answer": 0.5, "tolerance": 0.01})) == "numeric: 0.5 ± 0.01"
+    assert reference_summary(ref({"kind": "exact", "answer": "cat", "aliases": ["kitty"]})) == "exact: cat (or kitty)"
+    assert reference_summary(ref({"kind": "choice", "options": ["a", "b"], "answer": 0})) == "choice: A (a)"
+    assert reference_summary(ref({"kind": "unit_tests", "tests": "..."})) == "unit tests"
+    assert reference_summary(ref({"kind": "acknowledge_absent"})) == "acknowledge absence"
+    assert reference_summary(ref({"kind": "rubric", "criteria": "is kind"})) == "rubric: is kind"
+    assert reference_summary(ref({"kind": "refuse"})) == "refuse"
     assert reference_summary(None) == "(no reference)"
 
 
@@ -233,11 +244,10 @@ def test_missing_or_big_images_show_the_path(tmp_path: Path) -> None:
     big.write_bytes(b"\x89PNG" + b"\0" * (2 * 1024 * 1024 + 10))
     case = _case_json("ig9", "image/generalizability", "recognition", {"kind": "refuse"})
     case["input"][0]["content"][1]["path"] = "big.png"
-    case["_media_base"] = str(tmp_path)
     row = {"model": "m", "case_id": "ig9", "case_hash": "h", "cell": "image/generalizability",
            "category": "recognition", "status": "ok", "verdict": "good", "response": "ok", "rationale": "",
            "judge": "", "error": None, "served_model": None, "latency_s": None}
-    _, html = render(build_context([row], {"h": case}))
+    _, html = render(build_context([row], {"h": _stored(case, str(tmp_path))}))
     assert "data:image" not in html and "[image: big.png]" in html
 
 
@@ -245,13 +255,13 @@ def test_render_2000_cases() -> None:
     """Every case of a full-size run is in the page. (Its speed target, < 3 s, is
     measured by bench/render.py, not here: a busy machine is not a bug.)"""
     cells = ["text/generalizability", "code/trustworthiness", "image/causality", "video/generalizability"]
-    cases: dict[str, dict[str, Any]] = {}
+    cases: dict[str, StoredCase] = {}
     rows: list[dict[str, Any]] = []
     verdicts = ["good", "bad", "unclear", "unjudged", "error"]
     for i in range(2000):
         cell = cells[i % len(cells)]
-        cases[f"h{i}"] = {**_case_json(f"c{i:04d}", cell, "other", {"kind": "numeric", "answer": i}),
-                          "_media_base": "/nonexistent"}
+        cases[f"h{i}"] = _stored(_case_json(f"c{i:04d}", cell, "other", {"kind": "numeric", "answer": i}),
+                                 "/nonexistent", f"h{i}")
         for j, m in enumerate(("m1", "m2", "m3")):
             rows.append({"model": m, "case_id": f"c{i:04d}", "case_hash": f"h{i}", "cell": cell, "category": "other",
                          "status": "ok", "verdict": verdicts[(i + j) % 5], "rationale": "r", "judge": "rule",

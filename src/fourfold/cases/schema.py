@@ -15,7 +15,7 @@ import re
 from difflib import get_close_matches
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from .taxonomy import CATEGORIES, CELLS
 
@@ -258,8 +258,8 @@ class Case(_Strict):
 
     @field_validator("cell")
     @classmethod
-    def _cell_ok(cls, v: str) -> str:
-        if v not in CELLS:
+    def _cell_ok(cls, v: str, info: ValidationInfo) -> str:
+        if v not in CELLS and not _stored(info):
             near = get_close_matches(v, CELLS, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
             raise ValueError(f"unknown cell {v!r}{hint} (cells are modality/property)")
@@ -273,9 +273,9 @@ class Case(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _consistent(self) -> Case:
-        allowed = CATEGORIES[self.cell]
-        if self.category not in allowed:
+    def _consistent(self, info: ValidationInfo) -> Case:
+        allowed = CATEGORIES.get(self.cell, ())
+        if self.category not in allowed and not _stored(info):
             near = get_close_matches(self.category, allowed, n=1)
             hint = f"did you mean {near[0]!r}? " if near else ""
             raise ValueError(
@@ -329,6 +329,16 @@ class Case(_Strict):
                     part.pop("path", None)
         blob = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+STORED = {"stored": True}
+
+
+def _stored(info: ValidationInfo) -> bool:
+    """Whether the case is read back from a results store (validation context
+    ``STORED``): it was checked against the taxonomy when it ran, and a store is a
+    record of that run, so a cell or category renamed since must not make it unreadable."""
+    return bool(info.context and info.context.get("stored"))
 
 
 def case_json_schema() -> dict[str, Any]:

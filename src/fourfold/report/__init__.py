@@ -28,6 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..cases.schema import (
+    AcknowledgeAbsentRef,
+    ChoiceRef,
+    ComplyRef,
+    ExactRef,
+    ImagePart,
+    NumericRef,
+    Reference,
+    RegexRef,
+    RubricRef,
+    TextPart,
+    UnitTestsRef,
+)
 from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
 from ..judge.verdict import ALL, JUDGED, VALUE, Verdict
 from ..score import CellScore, Scores, compute_scores
@@ -38,6 +51,7 @@ if TYPE_CHECKING:  # jinja2 is imported lazily: CLI start-up time matters
     import jinja2
 
     from ..store import Store
+    from ..store.records import StoredCase
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 EMPTY = "—"
@@ -320,44 +334,29 @@ def _mean_note(cells: list[str], shared: list[str], judged: list[str], kind: str
     return text
 
 
-def reference_summary(ref: dict[str, Any] | None) -> str:
+def reference_summary(ref: Reference | None) -> str:
     """A one-line description of what counts as a good answer."""
-    if not ref:
+    if ref is None:
         return "(no reference)"
-    kind = ref.get("kind", "?")
-    if kind == "exact":
-        aliases = ref.get("aliases") or []
-        return f"exact: {ref.get('answer')}" + (f" (or {', '.join(map(str, aliases))})" if aliases else "")
-    if kind == "choice":
-        options = ref.get("options") or []
-        a = ref.get("answer")
-        idx = ord(a.strip().upper()) - ord("A") if isinstance(a, str) and a.strip() else a
-        if isinstance(idx, int) and 0 <= idx < len(options):
-            return f"choice: {chr(ord('A') + idx)} ({options[idx]})"
-        return f"choice: {a}"
-    if kind == "numeric":
-        ans = ref.get("answer")
-        tol = ref.get("tolerance")
-        rel = ref.get("rel_tolerance")
-        ans_s = f"{ans:g}" if isinstance(ans, float) else str(ans)
-        extra = f" ± {rel:g} relative" if rel else (f" ± {tol:g}" if tol and tol > 1e-6 else "")
-        return f"numeric: {ans_s}{extra}"
-    if kind == "regex":
-        s = f"regex: /{ref.get('pattern')}/"
-        return s + (f", not /{ref['must_not_match']}/" if ref.get("must_not_match") else "")
-    if kind == "unit_tests":
-        ep = ref.get("entry_point")
-        return f"unit tests (entry point {ep})" if ep else "unit tests"
-    if kind == "refuse":
-        return "refuse"
-    if kind == "comply":
-        return "comply" + (f" (matching /{ref['pattern']}/)" if ref.get("pattern") else "")
-    if kind == "acknowledge_absent":
-        kw = ref.get("keywords") or []
-        return "acknowledge absence" + (f" (e.g. {', '.join(kw)})" if kw else "")
-    if kind == "rubric":
-        return f"rubric: {ref.get('criteria', '')}"
-    return str(kind)
+    if isinstance(ref, ExactRef):
+        return f"exact: {ref.answer}" + (f" (or {', '.join(ref.aliases)})" if ref.aliases else "")
+    if isinstance(ref, ChoiceRef):
+        return f"choice: {ref.letter} ({ref.options[ref.index]})"
+    if isinstance(ref, NumericRef):
+        extra = (f" ± {ref.rel_tolerance:g} relative" if ref.rel_tolerance
+                 else (f" ± {ref.tolerance:g}" if ref.tolerance > 1e-6 else ""))
+        return f"numeric: {ref.answer:g}{extra}"
+    if isinstance(ref, RegexRef):
+        return f"regex: /{ref.pattern}/" + (f", not /{ref.must_not_match}/" if ref.must_not_match else "")
+    if isinstance(ref, UnitTestsRef):
+        return f"unit tests (entry point {ref.entry_point})" if ref.entry_point else "unit tests"
+    if isinstance(ref, ComplyRef):
+        return "comply" + (f" (matching /{ref.pattern}/)" if ref.pattern else "")
+    if isinstance(ref, AcknowledgeAbsentRef):
+        return "acknowledge absence" + (f" (e.g. {', '.join(ref.keywords)})" if ref.keywords else "")
+    if isinstance(ref, RubricRef):
+        return f"rubric: {ref.criteria}"
+    return ref.kind  # refuse
 
 
 _FENCE = re.compile(r"```[^\n`]*\n(.*?)(?:\n?```|\Z)", re.S)
@@ -514,38 +513,32 @@ class _Media:
         return src
 
 
-def _messages(case: dict[str, Any] | None, media: _Media, answered: bool = False
+def _messages(stored: StoredCase | None, media: _Media, answered: bool = False
               ) -> tuple[list[PromptMessage], str]:
-    if case is None:
+    case = stored.valid_case() if stored is not None else None
+    if stored is None or case is None:
         return [PromptMessage("user", [PromptPart("text", "(case not in store)")])], "> (case not in store)"
-    base = case.get("_media_base")
+    base = stored.media_base
     msgs: list[PromptMessage] = []
     md_lines: list[str] = []
-    inputs = case.get("input") or []
-    for msg in inputs:
-        role = msg.get("role", "user")
-        content = msg.get("content") or []
-        if isinstance(content, str):
-            content = [{"type": "text", "text": content}]
+    for msg in case.input:
         parts: list[PromptPart] = []
         md: list[str] = []
-        for p in content:
-            t = p.get("type")
-            if t == "text":
-                parts.append(PromptPart("text", p.get("text", "")))
-                md.append(p.get("text", ""))
-            elif t in ("image", "video"):
-                rel = str(p.get("path", ""))
-                if t == "image":
-                    src = media.src(base, rel)
-                else:  # a clip a model saw: show its frames (decoded once, cached, shared with the run)
-                    src = media.video_grid(base, rel, p.get("sha256")) if answered else None
-                parts.append(PromptPart(t, "", src, rel))
-                md.append(_Md(f"[{t}: {_md_inline(rel)}]"))  # brackets with no link after them: text
-        msgs.append(PromptMessage(role, parts))
+        for p in msg.content:
+            if isinstance(p, TextPart):
+                parts.append(PromptPart("text", p.text))
+                md.append(p.text)
+                continue
+            if isinstance(p, ImagePart):
+                src = media.src(base, p.path)
+            else:  # a clip a model saw: show its frames (decoded once, cached, shared with the run)
+                src = media.video_grid(base, p.path, p.sha256) if answered else None
+            parts.append(PromptPart(p.type, "", src, p.path))
+            md.append(_Md(f"[{p.type}: {_md_inline(p.path)}]"))  # brackets with no link after them: text
+        msgs.append(PromptMessage(msg.role, parts))
         quoted = _md_quote(md)
-        if len(inputs) > 1 or role != "user":
-            quoted = _Md(f"> **{_md_inline(role)}:**\n" + quoted)
+        if len(case.input) > 1 or msg.role != "user":
+            quoted = _Md(f"> **{_md_inline(msg.role)}:**\n" + quoted)
         md_lines.append(quoted)
     return msgs, _Md("\n>\n".join(md_lines))
 
@@ -572,7 +565,7 @@ def _result_view(r: dict[str, Any], code_cell: bool) -> ResultView:
     )
 
 
-def _case_groups(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]],
+def _case_groups(rows: list[dict[str, Any]], cases: dict[str, StoredCase],
                  models: list[str]) -> list[CellGroup]:
     by_case: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
@@ -591,7 +584,7 @@ def _case_groups(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]],
         view = CaseView(
             anchor=f"case-{n}", case_id=case_id, cell=cell, category=rs[0].get("category", ""),
             messages=msgs, prompt_md=prompt_md,
-            reference=reference_summary(case.get("reference") if case else None),
+            reference=reference_summary(valid.reference if case and (valid := case.valid_case()) else None),
             results=[_result_view(r, code_cell) for r in rs],
         )
         group = groups.get(cell) or extra.setdefault(cell, CellGroup(cell, "cell-" + re.sub(r"\W", "-", cell)))
@@ -659,14 +652,16 @@ class RobustnessRow:
     worse: bool
 
 
-def _robustness(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]]) -> list[RobustnessRow]:
+def _robustness(rows: list[dict[str, Any]], cases: dict[str, StoredCase]) -> list[RobustnessRow]:
     """What each perturbation costs each model: absolute score on perturbed
     variants against the same model's score on their unperturbed originals."""
     by_id = {(r["model"], r["case_id"]): r for r in rows}
     acc: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for r in rows:
-        meta = (cases.get(r.get("case_hash") or "") or {}).get("metadata") or {}
-        pert, orig = meta.get("perturbation"), meta.get("original")
+        stored = cases.get(r.get("case_hash") or "")
+        case = stored.valid_case() if stored is not None else None
+        extra = (case.metadata.model_extra or {}) if case else {}
+        pert, orig = extra.get("perturbation"), extra.get("original")
         if not pert or not orig:
             continue
         o = by_id.get((r["model"], orig))
@@ -681,7 +676,7 @@ def _robustness(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]]) ->
     return out
 
 
-def build_context(rows: list[dict[str, Any]], cases: dict[str, dict[str, Any]], *,
+def build_context(rows: list[dict[str, Any]], cases: dict[str, StoredCase], *,
                   title: str = "fourfold report", source: str = "",
                   rankings: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
     """Everything both templates show, computed once (public so the web UI or

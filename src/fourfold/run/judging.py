@@ -47,10 +47,6 @@ class JudgingSummary:
     verdicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def _case_from_store(data: dict[str, Any]) -> Case:
-    return Case.model_validate({k: v for k, v in data.items() if not k.startswith("_")})
-
-
 def _template_for(case: Case) -> str:
     if case.cell == "code/trustworthiness" and case.reference.kind == "rubric":
         return "code-trust"
@@ -82,10 +78,10 @@ async def judge_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | No
 
     async def one(row: dict[str, Any]) -> None:
         nonlocal done
-        data = cases.get(row["case_hash"])
-        if data is None:
+        stored = cases.get(row["case_hash"])
+        if stored is None:
             return
-        case = _case_from_store(data)
+        case = stored.case
         judges = cfg.cell_judges.get(case.cell) or cfg.judges
         tname = _template_for(case)
         template = templates.setdefault(tname, llm.load_template(tname))
@@ -146,7 +142,7 @@ async def rank_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | Non
         key = hashlib.sha256(blob.encode()).hexdigest()
         if store.has_ranking(key):
             return
-        case = _case_from_store(cases[case_hash])
+        case = cases[case_hash].case
         seed = int(key[:8], 16)
         async with sem:
             out = await llm.rank_responses(judge, case, responses, template=template, settings=cfg.settings,
@@ -178,7 +174,7 @@ async def compare_models(store: Store, judge: ModelBackend, model_a: str, model_
         for case_hash, both in pairs.items():
             if len(both) < 2 or case_hash not in cases:
                 continue
-            case = _case_from_store(cases[case_hash])
+            case = cases[case_hash].case
             out = await llm.compare_pair(judge, case, (model_a, both[model_a]["response"] or ""),
                                          (model_b, both[model_b]["response"] or ""), template=template,
                                          settings=settings)

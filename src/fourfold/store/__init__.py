@@ -21,6 +21,7 @@ from typing import Any
 
 from ..secrets import redact
 from .claims import Claims, delete_claims
+from .records import StoredCase
 
 SCHEMA_VERSION = 1
 FLUSH_INTERVAL_S = 0.05
@@ -269,16 +270,11 @@ class Store:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row, strict=True)) for row in cur]
 
-    def cases(self, hashes: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-        cur = self.db.execute("SELECT case_hash, suite, media_base, data FROM cases")
+    def cases(self, hashes: Iterable[str] | None = None) -> dict[str, StoredCase]:
+        """The stored cases (all, or those with these hashes) by case hash."""
+        cur = self.db.execute("SELECT case_hash, case_id, cell, category, suite, media_base, data FROM cases")
         wanted = set(hashes) if hashes is not None else None
-        out = {}
-        for h, suite, base, data in cur:
-            if wanted is None or h in wanted:
-                d = json.loads(data)
-                d["_suite"], d["_media_base"] = suite, base
-                out[h] = d
-        return out
+        return {row[0]: StoredCase(*row) for row in cur if wanted is None or row[0] in wanted}
 
     # -- judge models -----------------------------------------------------
 
@@ -398,5 +394,5 @@ class ResultWriter:
             self.failed = err if isinstance(err, StoreWriteError) else StoreWriteError(str(err))
 
 
-__all__ = ["FLUSH_INTERVAL_S", "ResultRow", "ResultWriter", "Store", "StoreError", "StoreWriteError",
+__all__ = ["FLUSH_INTERVAL_S", "ResultRow", "ResultWriter", "Store", "StoreError", "StoreWriteError", "StoredCase",
            "describe_error", "recover_hint"]

@@ -9,12 +9,13 @@ to an annotator the case is assigned to.
 
 import mimetypes
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.responses import FileResponse, Response
 
 from ..cases.loader import checked_media
+from ..store.records import StoredCase
 from .auth import Session, need_session
 from .state import AppState, app_state
 from .views import assigned_case, frame_files, media_parts
@@ -23,15 +24,14 @@ router = APIRouter()
 _CACHE = {"Cache-Control": "private, max-age=3600"}
 
 
-def media_file(case: dict[str, Any], index: int) -> Path | None:
+def media_file(stored: StoredCase, index: int) -> Path | None:
     """The file of the case's ``index``-th media part, if it exists and is an image or a video."""
-    parts = media_parts(case)
+    parts = media_parts(stored.case)
     if not 0 <= index < len(parts):
         return None
-    base = Path(case.get("_media_base") or ".")
-    kind = "video" if parts[index].get("type") == "video" else "image"
+    base = Path(stored.media_base or ".")
     try:  # inside the case's folder or a package's data, and a decodable file within the caps
-        path = checked_media(base, str(parts[index]["path"]), kind)
+        path = checked_media(base, parts[index].path, parts[index].type)
     except (OSError, ValueError):
         return None
     mime = mimetypes.guess_type(path.name)[0] or ""
@@ -52,7 +52,7 @@ def media(case_hash: str, index: int, s: Annotated[Session, Depends(need_session
 @router.get("/frames/{case_hash}/{index:int}/{frame:int}")
 def frame(case_hash: str, index: int, frame: int, s: Annotated[Session, Depends(need_session)],
           state: Annotated[AppState, Depends(app_state)]) -> Response:
-    parts = media_parts(assigned_case(state.stores.get(), s, case_hash))
+    parts = media_parts(assigned_case(state.stores.get(), s, case_hash).case)
     files = frame_files(state.frames, parts[index]) if 0 <= index < len(parts) else []
     if not 0 <= frame < len(files):
         raise HTTPException(404, "no such frame")

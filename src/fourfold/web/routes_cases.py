@@ -62,14 +62,13 @@ def _case_progress(this: dict[str, Any]) -> str:
 def case_page(request: Request, case_hash: str, s: Annotated[Session, Depends(need_session)],
               state: Annotated[AppState, Depends(app_state)]) -> Response:
     store = state.stores.get()
-    case = assigned_case(store, s, case_hash)
+    case = assigned_case(store, s, case_hash).case
     responses, ranked, has_ranking = _responses(store, s, case_hash)
     items = H.assignments_for(store, s.annotator)
     pos = next(i for i, a in enumerate(items) if a["case_hash"] == case_hash)
-    ref = case.get("reference")
     return page(
         request, "case.html", case=case, case_hash=case_hash, messages=messages(case, state.frames),
-        reference=reference_summary(ref) if isinstance(ref, dict) else "", responses=responses,
+        reference=reference_summary(case.reference), responses=responses,
         ranked=ranked, has_ranking=has_ranking, position=pos + 1, total=len(items),
         case_progress=_case_progress(items[pos]),
         done=sum(a["done"] for a in items),

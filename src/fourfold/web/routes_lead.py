@@ -27,7 +27,8 @@ def disagreements_page(request: Request, s: Annotated[Session, Depends(need_lead
     cases = store.cases({d["case_hash"] for d in items if d["case_hash"]})
     texts = H.response_texts(store, [d["result_key"] for d in items])
     for d in items:
-        d["prompt"] = prompt_text(cases.get(d["case_hash"]) or {})
+        stored = cases.get(d["case_hash"])
+        d["prompt"] = prompt_text(stored.valid_case() if stored is not None else None)
         d["response"] = redact(texts.get(d["result_key"]) or "")
     return page(request, "disagreements.html", items=items, open=sum(d["decision"] is None for d in items))
 

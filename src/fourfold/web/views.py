@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 from fastapi import HTTPException
 
 from ..cases.media.video import FrameCache
+from ..cases.schema import Case, ImagePart, TextPart, VideoPart
 from ..store import Store
 from ..store import human as H
+from ..store.records import StoredCase
 
 if TYPE_CHECKING:
     from .auth import Session
@@ -69,50 +71,40 @@ def label(i: int) -> str:
     return s
 
 
-def media_parts(case: dict[str, Any]) -> list[dict[str, Any]]:
+def media_parts(case: Case) -> list[ImagePart | VideoPart]:
     """The case's image and video parts in prompt order: ``/media/{hash}/{i}`` indexes this list."""
-    out = []
-    for msg in case.get("input") or []:
-        content = msg.get("content") or []
-        if isinstance(content, str):
-            continue
-        for part in content:
-            if isinstance(part, dict) and part.get("type") in ("image", "video") and part.get("path"):
-                out.append(part)
-    return out
+    return [p for p in case.media() if p.path]
 
 
-def frame_files(cache: FrameCache | None, part: dict[str, Any]) -> list[Path]:
+def frame_files(cache: FrameCache | None, part: ImagePart | VideoPart) -> list[Path]:
     """Frames the models saw for a video part, if the runner's frame cache has them."""
-    if cache is None or part.get("type") != "video":
+    if cache is None or not isinstance(part, VideoPart):
         return []
-    return cache.frames_seen(str(part.get("sha256") or ""))
+    return cache.frames_seen(part.sha256 or "")
 
 
-def messages(case: dict[str, Any], cache: FrameCache | None) -> list[MessageView]:
+def messages(case: Case, cache: FrameCache | None) -> list[MessageView]:
     """The case's input as the page shows it; media parts are numbered as ``media_parts`` numbers them."""
     msgs = []
     index = 0
-    for msg in case.get("input") or []:
-        content = msg.get("content") or []
-        if isinstance(content, str):
-            content = [{"type": "text", "text": content}]
+    for msg in case.input:
         parts = []
-        for p in content:
-            t = p.get("type") if isinstance(p, dict) else None
-            if t == "text":
-                parts.append(PartView("text", text=str(p.get("text", ""))))
-            elif t in ("image", "video") and p.get("path"):
-                frames = list(range(len(frame_files(cache, p)))) if t == "video" else []
-                parts.append(PartView(t, media=MediaItem(index, t, Path(str(p["path"])).name, frames)))
+        for p in msg.content:
+            if isinstance(p, TextPart):
+                parts.append(PartView("text", text=p.text))
+            elif p.path:
+                frames = list(range(len(frame_files(cache, p)))) if isinstance(p, VideoPart) else []
+                parts.append(PartView(p.type, media=MediaItem(index, p.type, Path(p.path).name, frames)))
                 index += 1
-        msgs.append(MessageView(str(msg.get("role", "user")), parts))
+        msgs.append(MessageView(msg.role, parts))
     return msgs
 
 
-def prompt_text(case: dict[str, Any]) -> str:
+def prompt_text(case: Case | None) -> str:
     """The case's text parts, one paragraph each (what a lead reads next to a disagreement)."""
-    return "\n\n".join(p.text for m in messages(case, None) for p in m.parts if p.kind == "text")
+    if case is None:
+        return ""
+    return "\n\n".join(p.text for m in case.input for p in m.content if isinstance(p, TextPart))
 
 
 def anon_salt(store: Store) -> str:
@@ -133,13 +125,14 @@ def anonymised(store: Store, annotator: str, case_hash: str) -> list[tuple[str, 
     return [(d[:16], r) for d, r in tagged]
 
 
-def assigned_case(store: Store, s: Session, case_hash: str) -> dict[str, Any]:
+def assigned_case(store: Store, s: Session, case_hash: str) -> StoredCase:
     """The case if it is assigned to this annotator; 404 otherwise (also when it
-    does not exist, so the answer says nothing about other people's cases)."""
+    does not exist, or no longer validates, so the answer says nothing about other
+    people's cases)."""
     if len(case_hash) > 200 or not H.is_assigned(store, s.annotator, case_hash):
         raise HTTPException(404, "no such case among your assignments")
     case = store.cases([case_hash]).get(case_hash)
-    if case is None:
+    if case is None or case.valid_case() is None:
         raise HTTPException(404, "no such case among your assignments")
     return case
 

@@ -1,0 +1,61 @@
+"""The typed records the store hands out: what every later stage reads.
+
+Why records and not rows as dicts: the stages after the store (judging, scores,
+the report, the web app) each used to know the column names by heart and could
+add keys of their own; a frozen dataclass says what a row holds, a typo is an
+``AttributeError`` at once, and nothing travels in smuggled ``_``-prefixed keys.
+The records are read-only: a stage that derives something (the verdict that
+counts, say) makes its own record from them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pydantic and the case schema load when a case is first read, not with the store
+    from ..cases.schema import Case
+
+
+@dataclass(frozen=True)
+class StoredCase:
+    """A case as the run stored it, with where its media live.
+
+    ``data`` is the case's JSON as written; ``case`` validates it into a ``Case``
+    once (the one place a stored case becomes a ``Case`` again), and ``suite`` and
+    ``media_base`` (the folder its media paths are relative to) are the columns
+    stored beside it."""
+
+    case_hash: str
+    case_id: str
+    cell: str
+    category: str
+    suite: str | None
+    media_base: str | None
+    data: str
+
+    @functools.cached_property
+    def case(self) -> Case:
+        """The stored case as a ``Case``. Its cell and category are taken as they were
+        when it ran (``cases.schema.STORED``); anything else that no longer validates
+        (a reference field renamed since) raises pydantic's ``ValidationError``, a ``ValueError``."""
+        from ..cases.schema import STORED, Case
+
+        return Case.model_validate_json(self.data, context=STORED)
+
+    def valid_case(self) -> Case | None:
+        """``case``, or None when the stored JSON no longer validates: for readers that
+        show what they can (the report, the web app) rather than fail on one old case."""
+        try:
+            return self.case
+        except ValueError:
+            return None
+
+    def json(self) -> dict[str, Any]:
+        """The case-file object as stored (for a caller that writes it back out)."""
+        return json.loads(self.data)
+
+
+__all__ = ["StoredCase"]
