@@ -123,3 +123,31 @@ def test_fourfold_run_prints_plain_progress_into_a_pipe(latency_server, qa_file,
                      "--cell", "text/generalizability", "--store", str(tmp_path / "r2.db"),
                      "--out", str(tmp_path / "out2"), "--no-progress")
     assert "progress " not in quiet.stderr
+
+
+def test_cases_recorded_without_a_call_count_in_neither_rate_nor_eta():
+    """An image case for a text model is recorded at once: counting it would make
+    a text model look like thousands of answers a second with an ETA of nothing."""
+    from fourfold.run.progress import _Model
+
+    m = _Model(total=100)
+    for _ in range(30):  # 30 not evaluated, 10 answered, in 10 s
+        m.done += 1
+        m.instant += 1
+    for _ in range(10):
+        m.done += 1
+        m.fresh += 1
+    assert m.rate(10.0) == 1.0  # the 10 answers, not the 40 records
+    # 60 left; a quarter of what was seen needed a call: 15 calls at 1/s
+    assert m.eta(10.0) == "0:00:15"
+
+
+def test_advance_sorts_not_evaluated_from_answers():
+    p = RunProgress(Counter({"image/causality": 2, "text/causality": 2}), ["m"], False)
+    advance = p.advancer("m")
+    advance("image/causality", "not_evaluated")
+    advance("image/causality", "not_evaluated")
+    advance("text/causality", "ok")
+    advance("text/causality", "stored")
+    m = p.models["m"]
+    assert (m.done, m.fresh, m.instant) == (4, 1, 2)

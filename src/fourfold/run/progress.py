@@ -53,7 +53,8 @@ class _Model:
         self.total = total
         self.by_cell: Counter[str] = Counter()
         self.done = 0
-        self.fresh = 0  # done by this run (cases already stored are not part of the rate)
+        self.fresh = 0  # answered by the model in this run: the rate is theirs
+        self.instant = 0  # recorded without a call (not evaluated): neither rate nor ETA
         self.errors = 0
         self.next_mark = 0  # plain mode: the count at which the next 5 % line is due
         self.last_line = 0.0
@@ -70,7 +71,12 @@ class _Model:
         left = self.total - self.done
         if left <= 0:
             return hms(0)
-        return hms(left / r) if r > 0 else "-:--:--"
+        if r <= 0:
+            return "-:--:--"
+        # Cases a model cannot take (an image case for a text model) are recorded at
+        # once; expect the same share of them among the cases left.
+        calls = self.fresh / (self.fresh + self.instant) if self.fresh + self.instant else 1.0
+        return hms(left * calls / r)
 
 
 class RunProgress:
@@ -218,7 +224,9 @@ class RunProgress:
         def advance(cell: str, status: str = "ok") -> None:
             m.done += 1
             m.by_cell[cell] += 1
-            if status != "stored":
+            if status == "not_evaluated":
+                m.instant += 1
+            elif status != "stored":
                 m.fresh += 1
             if status == "error":
                 m.errors += 1
