@@ -555,11 +555,9 @@ def cmd_cases(args: argparse.Namespace) -> int:
                 json.dump(data, sys.stdout, indent=2, ensure_ascii=False)
                 sys.stdout.write("\n")
                 return 0
-        from difflib import get_close_matches
+        from .registry import with_hint
 
-        near = get_close_matches(args.id, [lc.case.id for lc in cases], n=3)
-        hint = f"; did you mean {', '.join(near)}?" if near else ""
-        raise UsageError(f"no case with id {args.id!r}{hint}")
+        raise UsageError(with_hint(f"no case with id {args.id!r}", args.id, [lc.case.id for lc in cases], n=3))
     if action == "stats":
         return _cases_stats(cases, args.json)
     raise UsageError(f"unknown action {action}")

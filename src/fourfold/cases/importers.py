@@ -27,12 +27,12 @@ import os
 import re
 import shutil
 from collections.abc import Iterator, Mapping
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from ..registry import did_you_mean, with_hint
 from .loader import CaseError, CaseFileError, _field_and_message, resolve_media
 from .schema import _ID, Case
 from .taxonomy import CATEGORIES, CELLS
@@ -102,17 +102,14 @@ def _check_cell_category(errs: _Collector, cell: str | None, category: str, *, f
     if cell is None:
         raise errs.fail(0, "--cell", f"{fmt} needs a cell, e.g. --cell text/causality (cells: {', '.join(CELLS)})")
     if cell not in CELLS:
-        near = get_close_matches(cell, CELLS, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise errs.fail(0, "--cell", f"unknown cell {cell!r}{hint} (cells: {', '.join(CELLS)})")
+        raise errs.fail(0, "--cell", f"{with_hint(f'unknown cell {cell!r}', cell, CELLS)} (cells: {', '.join(CELLS)})")
     if category not in CATEGORIES[cell]:
         raise errs.fail(0, "--category", _category_message(category, cell))
     return cell
 
 
 def _category_message(category: str, cell: str) -> str:
-    near = get_close_matches(category, CATEGORIES[cell], n=1)
-    hint = f"did you mean {near[0]!r}? " if near else ""
+    hint = did_you_mean(category, CATEGORIES[cell], end=" ")
     return f"{category!r} is not one of {cell}'s categories: {hint}allowed: {', '.join(CATEGORIES[cell])}"
 
 
@@ -668,8 +665,7 @@ def _check_mapping(mapping: Mapping[str, str], reference_kind: str, columns: lis
         raise errs.fail(0, "--map", f"options= only applies to --kind choice, not {reference_kind}")
     for field, column in mapping.items():
         if column not in columns:
-            near = get_close_matches(column, columns, n=1)
-            hint = f"did you mean {near[0]!r}? " if near else ""
+            hint = did_you_mean(column, columns, end=" ")
             raise errs.fail(header_line, "--map", f"column {column!r} (for {field}) is not in the file; {hint}"
                                                   f"columns: {', '.join(columns) or '(none)'}")
 
@@ -923,8 +919,7 @@ def parse_mapping(text: str) -> dict[str, str]:
         if not field or not column:
             raise ValueError(f"--map item {item!r} needs both a field and a column name")
         if field not in MAPPING_FIELDS:
-            near = get_close_matches(field, MAPPING_FIELDS, n=1)
-            hint = f"did you mean {near[0]!r}? " if near else ""
+            hint = did_you_mean(field, MAPPING_FIELDS, end=" ")
             raise ValueError(f"--map: unknown field {field!r}; {hint}fields are {', '.join(MAPPING_FIELDS)}")
         if field in mapping:
             raise ValueError(f"--map maps {field!r} twice ({mapping[field]!r} and {column!r})")

@@ -87,13 +87,10 @@ def resolve_source(source: str) -> Path:
     for builtin in (SUITES_DIR / f"{source}.jsonl", SUITES_DIR / source):
         if builtin.exists():
             return builtin
-    from difflib import get_close_matches
+    from ..registry import with_hint
 
-    near = get_close_matches(source, list_suites(), n=1)
-    hint = f"; did you mean {near[0]!r}?" if near else ""
-    raise CaseFileError(
-        [CaseError(source, 0, "", f"no such file or built-in suite{hint} (suites: {', '.join(list_suites())})")]
-    )
+    message = with_hint("no such file or built-in suite", source, list_suites())
+    raise CaseFileError([CaseError(source, 0, "", f"{message} (suites: {', '.join(list_suites())})")])
 
 
 def iter_json_lines(name: str, text: str, errors: list[CaseError],

@@ -12,11 +12,11 @@ import hashlib
 import json
 import keyword
 import re
-from difflib import get_close_matches
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from ..registry import did_you_mean, with_hint
 from .taxonomy import CATEGORIES, CELLS
 
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,199}$")
@@ -260,9 +260,7 @@ class Case(_Strict):
     @classmethod
     def _cell_ok(cls, v: str, info: ValidationInfo) -> str:
         if v not in CELLS and not _stored(info):
-            near = get_close_matches(v, CELLS, n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise ValueError(f"unknown cell {v!r}{hint} (cells are modality/property)")
+            raise ValueError(f"{with_hint(f'unknown cell {v!r}', v, CELLS)} (cells are modality/property)")
         return v
 
     @field_validator("input", mode="before")
@@ -276,8 +274,7 @@ class Case(_Strict):
     def _consistent(self, info: ValidationInfo) -> Case:
         allowed = CATEGORIES.get(self.cell, ())
         if self.category not in allowed and not _stored(info):
-            near = get_close_matches(self.category, allowed, n=1)
-            hint = f"did you mean {near[0]!r}? " if near else ""
+            hint = did_you_mean(self.category, allowed, end=" ")
             raise ValueError(
                 f"category: {self.category!r} is not one of {self.cell}'s: {hint}"
                 f"allowed: {', '.join(allowed)}"

@@ -65,10 +65,8 @@ def select_cells(expr: str | None) -> list[str]:
         elif item in PROPERTIES:
             picked = [c for c in CELLS if c.endswith("/" + item)]
         else:
-            from difflib import get_close_matches
+            from ..registry import with_hint
 
-            near = get_close_matches(item, [*CELLS, *MODALITIES, *PROPERTIES], n=1)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise ValueError(f"unknown cell {raw.strip()!r}{hint}")
+            raise ValueError(with_hint(f"unknown cell {raw.strip()!r}", item, [*CELLS, *MODALITIES, *PROPERTIES]))
         out.extend(c for c in picked if c not in out)
     return out
