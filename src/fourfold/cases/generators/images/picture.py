@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
+from ..kit.answers import media_paths
 from ..kit.colours import PALETTE, RGB
 
 if TYPE_CHECKING:
@@ -56,15 +57,7 @@ def save_png(img: Image.Image, media_dir: Path, name: str) -> str:
 
 def image_paths(case: dict[str, Any]) -> list[str]:
     """Image paths of a case dict in either shape (as written or as dumped)."""
-    out: list[str] = []
-    inp = case.get("input")
-    if not isinstance(inp, list):
-        return out
-    for msg in inp:
-        content = msg.get("content") if isinstance(msg, dict) else None
-        if isinstance(content, list):
-            out.extend(p["path"] for p in content if isinstance(p, dict) and p.get("type") == "image")
-    return out
+    return media_paths(case, "image")
 
 
 def load_image(base: Path, rel: str) -> np.ndarray:

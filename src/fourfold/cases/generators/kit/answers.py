@@ -34,6 +34,20 @@ def user(*parts: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"role": "user", "content": list(parts)}]
 
 
+def media_paths(case: dict[str, Any], kind: str) -> list[str]:
+    """Paths of a case dict's ``kind`` (``image``, ``video``) parts, in order,
+    in either shape (as written or as dumped); a malformed input has none."""
+    out: list[str] = []
+    inp = case.get("input")
+    if not isinstance(inp, list):
+        return out
+    for msg in inp:
+        content = msg.get("content") if isinstance(msg, dict) else None
+        if isinstance(content, list):
+            out.extend(p["path"] for p in content if isinstance(p, dict) and p.get("type") == kind)
+    return out
+
+
 def truth(case: dict[str, Any]) -> dict[str, Any]:
     """The parameters a generated case was built from (``metadata.ground_truth``)."""
     return (case.get("metadata") or {}).get("ground_truth") or {}

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .. import VerifyFn
-from ..kit.answers import expect
+from ..kit.answers import expect, media_paths
 from .clip import FPS
 
 
@@ -36,14 +36,11 @@ def probe(path: Path) -> tuple[int, float, int, int]:
 
 
 def video_path(case: dict[str, Any], base: Path) -> Path | None:
+    """The case's (first) clip, resolved inside its media boundary; None without one."""
     from ...loader import resolve_media
 
-    for msg in case.get("input") or []:
-        content = msg.get("content") if isinstance(msg, dict) else None
-        for part in content if isinstance(content, list) else []:
-            if part.get("type") == "video":
-                return resolve_media(base, part["path"])
-    return None
+    paths = media_paths(case, "video")
+    return resolve_media(base, paths[0]) if paths else None
 
 
 def load_clip(case: dict[str, Any], base: Path) -> tuple[dict[str, Any], list[np.ndarray], list[str]]:
