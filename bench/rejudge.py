@@ -21,20 +21,20 @@ from fourfold.store import Store
 
 
 async def rejudge(store: Store) -> list[dict[str, str]]:
-    rows = [r for r in store.latest_results() if r["status"] == "ok"]
-    cases = store.cases({r["case_hash"] for r in rows})
+    rows = [r for r in store.latest_results() if r.status == "ok"]
+    cases = store.cases({r.case_hash for r in rows})
     out = []
     for r in rows:
-        stored = cases.get(r["case_hash"])
+        stored = cases.get(r.case_hash)
         if stored is None:
             continue
         case = stored.case
         if case.reference.kind == "rubric":
             continue
-        j = await judge(case, r["response"] or "")
-        out.append({"case": case.id, "kind": case.reference.kind, "old": r["verdict"], "new": j.verdict,
-                    "old_rationale": r["rationale"] or "", "new_rationale": j.rationale,
-                    "response": (r["response"] or "")[:300]})
+        j = await judge(case, r.response or "")
+        out.append({"case": case.id, "kind": case.reference.kind, "old": r.verdict, "new": j.verdict,
+                    "old_rationale": r.rationale or "", "new_rationale": j.rationale,
+                    "response": (r.response or "")[:300]})
     return out
 
 

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from fourfold.report import build_context, render  # noqa: E402
 from fourfold.score import compute_scores  # noqa: E402
+from fourfold.score.precedence import EffectiveResult  # noqa: E402
 from fourfold.store import StoredCase  # noqa: E402
 
 CELLS = ("text/generalizability", "code/trustworthiness", "image/causality", "video/generalizability")
@@ -35,21 +36,21 @@ def _case(case_id: str, cell: str, answer: int) -> StoredCase:
         content.append({"type": "image", "path": "red.png", "sha256": "0" * 64})
     data = {"id": case_id, "cell": cell, "category": "other", "input": [{"role": "user", "content": content}],
             "reference": {"kind": "numeric", "answer": answer}}
-    return StoredCase(f"h{case_id}", case_id, cell, "other", None, "/nonexistent", json.dumps(data))
+    return StoredCase(f"h{int(case_id[1:])}", case_id, cell, "other", None, "/nonexistent", json.dumps(data))
 
 
-def workload(n: int) -> tuple[list[dict[str, Any]], dict[str, StoredCase]]:
+def workload(n: int) -> tuple[list[EffectiveResult], dict[str, StoredCase]]:
     """``n`` cases over four cells, every verdict kind, answers with code blocks."""
     cases: dict[str, StoredCase] = {}
-    rows: list[dict[str, Any]] = []
+    rows: list[EffectiveResult] = []
     for i in range(n):
         cell = CELLS[i % len(CELLS)]
         cases[f"h{i}"] = _case(f"c{i:04d}", cell, i)
         for j, m in enumerate(MODELS):
-            rows.append({"model": m, "case_id": f"c{i:04d}", "case_hash": f"h{i}", "cell": cell, "category": "other",
-                         "status": "ok", "verdict": VERDICTS[(i + j) % 5], "rationale": "r", "judge": "rule",
-                         "response": "Answer:\n```python\nprint(1)\n```\n" * 4, "error": None,
-                         "served_model": m, "latency_s": 1.0})
+            rows.append(EffectiveResult(
+                key=f"k{i}-{m}", model=m, case_id=f"c{i:04d}", case_hash=f"h{i}", cell=cell, category="other",
+                status="ok", verdict=VERDICTS[(i + j) % 5], rationale="r", judge="rule",
+                response="Answer:\n```python\nprint(1)\n```\n" * 4, served_model=m, latency_s=1.0))
     return rows, cases
 
 

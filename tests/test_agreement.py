@@ -23,6 +23,7 @@ from fourfold.score.agreement import (
     kendalls_w_by_cell,
     verdict_table,
 )
+from fourfold.store import StoredResult
 
 # Fleiss (1971) as worked on Wikipedia ("Fleiss' kappa", worked example): 10 subjects,
 # 14 raters, 5 categories; P-bar = 0.378, P-bar-e = 0.213, kappa = 0.210.
@@ -140,12 +141,16 @@ def test_cohens_kappa_and_confusion() -> None:
 
 def test_judge_vs_human_by_cell_uses_only_automatic_verdicts() -> None:
     assert is_automatic("rule") and is_automatic("judge:gpt-4o") and not is_automatic("") and not is_automatic(None)
+    def result(key: str, verdict: str, judge: str) -> StoredResult:
+        return StoredResult(key=key, model="m", case_id=key, case_hash=key, cell="text/causality", verdict=verdict,
+                            judge=judge)
+
     results = [
-        {"key": "k1", "cell": "text/causality", "verdict": "good", "judge": "rule"},
-        {"key": "k2", "cell": "text/causality", "verdict": "bad", "judge": "judge:m"},
-        {"key": "k3", "cell": "text/causality", "verdict": "good", "judge": ""},  # nobody judged it
-        {"key": "k4", "cell": "text/causality", "verdict": "unjudged", "judge": "judge:m"},
-        {"key": "k5", "cell": "text/causality", "verdict": "good", "judge": "rule"},  # no human verdict
+        result("k1", "good", "rule"),
+        result("k2", "bad", "judge:m"),
+        result("k3", "good", ""),  # nobody judged it
+        result("k4", "unjudged", "judge:m"),
+        result("k5", "good", "rule"),  # no human verdict
     ]
     effective = {"k1": ("good", {}), "k2": ("good", {}), "k3": ("bad", {}), "k4": ("bad", {})}
     out = judge_vs_human_by_cell(results, effective)["text/causality"]

@@ -228,7 +228,7 @@ def _labels(env: Env, annotator: str, case_id: str) -> dict[str, str]:
 
     store = env.store()
     try:
-        return {r["model"]: rid for rid, r in _anonymised(store, annotator, env.hashes[case_id])}
+        return {r.model: rid for rid, r in _anonymised(store, annotator, env.hashes[case_id])}
     finally:
         store.close()
 

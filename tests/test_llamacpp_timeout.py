@@ -120,11 +120,11 @@ def test_timeouts_never_overlap_generations_and_the_model_still_answers(tmp_path
 
     asyncio.run(go())
 
-    rows = {r["case_id"]: r for r in store.latest_results()}
+    rows = {r.case_id: r for r in store.latest_results()}
     for i in range(3):
         row = rows[f"long{i}"]
-        assert row["status"] == "error" and row["attempts"] == 3, row
-        assert row["error"] == "failed after 3 attempts: timed out after 0.3 s"
+        assert row.status == "error" and row.attempts == 3, row
+        assert row.error == "failed after 3 attempts: timed out after 0.3 s"
     assert stats.max_active == 1, "two generations ran on one Llama at once"
     timed_out = stats.streams[:-1]
     assert timed_out, "no generation was started for the timed-out calls"
@@ -132,5 +132,5 @@ def test_timeouts_never_overlap_generations_and_the_model_still_answers(tmp_path
         assert s["finish"] is None and s["chunks"] < MAX_TOKENS / 4, s
     assert stats.streams[-1]["finish"] in ("stop", "length")
     easy_row = rows["easy"]
-    assert easy_row["status"] == "ok" and easy_row["verdict"] == "good", easy_row
-    assert "4" in easy_row["response"]
+    assert easy_row.status == "ok" and easy_row.verdict == "good", easy_row
+    assert "4" in easy_row.response

@@ -142,7 +142,7 @@ def test_runner_honours_retry_after_and_redacts_errors(tmp_path: Path, monkeypat
         assert server.times[1] - server.times[0] >= 0.95, "Retry-After: 1 must be waited out"
         assert server.requests[0]["headers"]["Authorization"] == f"Bearer {secret}"
         row = store.latest_results()[0]
-        assert row["status"] == "ok" and row["verdict"] == "good" and row["attempts"] == 2
+        assert row.status == "ok" and row.verdict == "good" and row.attempts == 2
 
         # a permanent error is stored as error (retried next run), with the key redacted
         script2 = [web.json_response({"error": {"message": f"bad request for key {secret}"}}, status=400)]
@@ -150,8 +150,8 @@ def test_runner_honours_retry_after_and_redacts_errors(tmp_path: Path, monkeypat
             store2 = Store(tmp_path / "r2.db")
             await Runner(store2, RunConfig(progress=False)).run(cases, [OpenAIBackend(f"openai/y@{url2}", "y", url2)])
         row2 = store2.latest_results()[0]
-        assert row2["status"] == "error" and "400" in row2["error"]
-        assert secret not in row2["error"] and secret not in (row2["rationale"] or "")
+        assert row2.status == "error" and "400" in row2.error
+        assert secret not in row2.error and secret not in (row2.rationale or "")
         assert secret.encode() not in (tmp_path / "r2.db").read_bytes()
         for extra in tmp_path.glob("r2.db-*"):
             assert secret.encode() not in extra.read_bytes()

@@ -45,9 +45,9 @@ def test_human_over_judge_over_rule(tmp_path: Path):
     s2 = scores_json(store)["scores"]
     assert s2["A"]["text/causality"]["absolute"] == 100.0 and s2["A"]["text/causality"]["sources"] == {"human": 1}
     assert s2["A"]["text/causality"]["relative"] == 50.0, "A and B now tie on this case"
-    row = next(r for r in effective_results(store) if r["key"] == ka)
-    assert row["verdict_source"] == "human" and "alice" in row["verdict_by"] and "bob" in row["verdict_by"]
-    assert row["judge_verdict"] == "unclear" and row["rule_verdict"] == "bad"
+    row = next(r for r in effective_results(store) if r.key == ka)
+    assert row.verdict_source == "human" and "alice" in row.verdict_by and "bob" in row.verdict_by
+    assert row.judge_verdict == "unclear" and row.rule_verdict == "bad"
 
     # people's ranking beats verdict ranks for the relative score
     human.save_ranking(store, "alice", "h1", {"A": 2, "B": 1})

@@ -32,20 +32,20 @@ def three(tmp_path: Path) -> Path:
     ])
 
 
-def test_generate_for_and_identity(three: Path):
+def test_answer_by_case_id_and_identity(three: Path):
     async def go() -> None:
         b = create(f"replay/{three}")
         assert isinstance(b, ReplayBackend) and b.label == "replay:answers" and b.model is None
-        assert (await b.generate_for("c1", [], SETTINGS)).text == "Paris"
-        gen = await b.generate_for("c3", [], SETTINGS)
+        assert (await b.answer("c1", [], SETTINGS)).text == "Paris"
+        gen = await b.answer("c3", [], SETTINGS)
         assert gen.text == "I cannot help with that." and gen.served_model == "replay:answers"
         ident = await b.identity()
         assert ident == {"backend": "replay", "sha256": hashlib.sha256(three.read_bytes()).hexdigest(), "model": None}
         assert all([b.capabilities.text, b.capabilities.image, b.capabilities.multi_image, b.capabilities.video])
         with pytest.raises(ReplayMissing, match="no recorded response for c9") as e:
-            await b.generate_for("c9", [], SETTINGS)
+            await b.answer("c9", [], SETTINGS)
         assert isinstance(e.value, PermanentError) and e.value.case_id == "c9"
-        with pytest.raises(PermanentError, match="generate_for"):
+        with pytest.raises(PermanentError, match="cannot be a judge"):
             await b.generate([], SETTINGS)
     asyncio.run(go())
 
@@ -99,12 +99,12 @@ def test_several_models_need_a_choice(tmp_path: Path):
     async def go() -> None:
         b = create(f"replay/{f}#llama-2")
         assert b.label == "llama-2" and (await b.identity())["model"] == "llama-2"
-        gen = await b.generate_for("c1", [], SETTINGS)
+        gen = await b.answer("c1", [], SETTINGS)
         assert gen.text == "Lyon" and gen.served_model == "llama-2"
         with pytest.raises(ReplayMissing):
-            await b.generate_for("c2", [], SETTINGS)
+            await b.answer("c2", [], SETTINGS)
         g = create(f"replay/{f}#gpt-4")
-        assert (await g.generate_for("c2", [], SETTINGS)).text == "4"
+        assert (await g.answer("c2", [], SETTINGS)).text == "4"
         assert (await g.identity())["sha256"] == (await b.identity())["sha256"]
     asyncio.run(go())
 
@@ -169,8 +169,8 @@ def test_humaneval_completions_are_judged_as_prompt_plus_completion(tmp_path: Pa
              "--out", str(out), "--no-progress", "--no-report")
     store = Store(out / "results.db")
     try:
-        verdicts = {r["case_id"]: (r["verdict"], r["rationale"]) for r in store.latest_results()
-                    if r["status"] == "ok"}
+        verdicts = {r.case_id: (r.verdict, r.rationale) for r in store.latest_results()
+                    if r.status == "ok"}
     finally:
         store.close()
     assert {k: v[0] for k, v in verdicts.items()} == {
@@ -186,10 +186,10 @@ def test_completion_record_shapes_and_errors(tmp_path: Path):
         ])
         b = create(f"replay/{path}")
         assert b.completions == {"HumanEval/1"} and b.has("c2")
-        assert (await b.generate_for("c2", [], SETTINGS)).text == "whole answer"
+        assert (await b.answer("c2", [], SETTINGS)).text == "whole answer"
         # a body without a HumanEval prompt to complete is an error, not a silent bad answer
         with pytest.raises(PermanentError, match="body-only completion"):
-            await b.generate_for("HumanEval/1", [], SETTINGS)
+            await b.answer("HumanEval/1", [], SETTINGS)
     asyncio.run(go())
     bad = _write(tmp_path / "bad.jsonl", [
         {"task_id": "a", "id": "a", "completion": "x"},  # which id?

@@ -23,6 +23,7 @@ from conftest import require_chromium
 from fourfold.cases.schema import Reference
 from fourfold.report import EMPTY, ReportFiles, build_context, build_report, reference_summary, render, scores_json
 from fourfold.score import compute_scores, wilson
+from fourfold.score.precedence import EffectiveResult, effective_results
 from fourfold.store import ResultRow, Store, StoredCase
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -186,7 +187,7 @@ def test_markdown_cases_and_verdict_summary(report: tuple[Store, ReportFiles]) -
 def test_scores_json_matches_compute_scores(report: tuple[Store, ReportFiles]) -> None:
     store, _ = report
     data = scores_json(store)
-    assert data == compute_scores(store.latest_results()).to_json()
+    assert data == compute_scores(effective_results(store)).to_json()
     assert data["scores"]["alpha"]["text/generalizability"]["absolute"] == pytest.approx(250 / 3)
     assert data["scores"]["alpha"]["video/causality"]["absolute"] is None
 
@@ -244,9 +245,8 @@ def test_missing_or_big_images_show_the_path(tmp_path: Path) -> None:
     big.write_bytes(b"\x89PNG" + b"\0" * (2 * 1024 * 1024 + 10))
     case = _case_json("ig9", "image/generalizability", "recognition", {"kind": "refuse"})
     case["input"][0]["content"][1]["path"] = "big.png"
-    row = {"model": "m", "case_id": "ig9", "case_hash": "h", "cell": "image/generalizability",
-           "category": "recognition", "status": "ok", "verdict": "good", "response": "ok", "rationale": "",
-           "judge": "", "error": None, "served_model": None, "latency_s": None}
+    row = EffectiveResult(key="k", model="m", case_id="ig9", case_hash="h", cell="image/generalizability",
+                          category="recognition", status="ok", verdict="good", response="ok", rationale="", judge="")
     _, html = render(build_context([row], {"h": _stored(case, str(tmp_path))}))
     assert "data:image" not in html and "[image: big.png]" in html
 
@@ -256,17 +256,17 @@ def test_render_2000_cases() -> None:
     measured by bench/render.py, not here: a busy machine is not a bug.)"""
     cells = ["text/generalizability", "code/trustworthiness", "image/causality", "video/generalizability"]
     cases: dict[str, StoredCase] = {}
-    rows: list[dict[str, Any]] = []
+    rows: list[EffectiveResult] = []
     verdicts = ["good", "bad", "unclear", "unjudged", "error"]
     for i in range(2000):
         cell = cells[i % len(cells)]
         cases[f"h{i}"] = _stored(_case_json(f"c{i:04d}", cell, "other", {"kind": "numeric", "answer": i}),
                                  "/nonexistent", f"h{i}")
         for j, m in enumerate(("m1", "m2", "m3")):
-            rows.append({"model": m, "case_id": f"c{i:04d}", "case_hash": f"h{i}", "cell": cell, "category": "other",
-                         "status": "ok", "verdict": verdicts[(i + j) % 5], "rationale": "r", "judge": "rule",
-                         "response": "Answer:\n```python\nprint(1)\n```\n" * 4, "error": None,
-                         "served_model": m, "latency_s": 1.0})
+            rows.append(EffectiveResult(
+                key=f"k{i}-{m}", model=m, case_id=f"c{i:04d}", case_hash=f"h{i}", cell=cell, category="other",
+                status="ok", verdict=verdicts[(i + j) % 5], rationale="r", judge="rule",
+                response="Answer:\n```python\nprint(1)\n```\n" * 4, served_model=m, latency_s=1.0))
     md, html = render(build_context(rows, cases))
     assert html.count('class="case"') == 2000
     assert all(f"c{i:04d}" in md for i in (0, 999, 1999))

@@ -6,11 +6,16 @@ from __future__ import annotations
 import pytest
 
 from fourfold.score import compute_scores, relative_scores, wilson
+from fourfold.score.precedence import EffectiveResult
 
 
-def _rows(verdicts: dict[str, list[str]], cell: str = "code/generalizability") -> list[dict]:
-    return [{"model": m, "case_id": f"c{i}", "cell": cell, "verdict": v}
-            for m, vs in verdicts.items() for i, v in enumerate(vs)]
+def _row(model: str, case_id: str, cell: str, verdict: str, source: str = "rule") -> EffectiveResult:
+    return EffectiveResult(key=f"{model}-{case_id}", model=model, case_id=case_id, case_hash="", cell=cell,
+                           verdict=verdict, verdict_source=source)
+
+
+def _rows(verdicts: dict[str, list[str]], cell: str = "code/generalizability") -> list[EffectiveResult]:
+    return [_row(m, f"c{i}", cell, v) for m, vs in verdicts.items() for i, v in enumerate(vs)]
 
 
 def test_relative_score_formula_with_ties():
@@ -113,8 +118,7 @@ def test_rankings_override_verdict_ranks_when_complete():
 
 
 def test_sources_counted_per_cell():
-    rows = [{"model": "A", "case_id": "1", "cell": "text/causality", "verdict": "good", "verdict_source": "human"},
-            {"model": "A", "case_id": "2", "cell": "text/causality", "verdict": "bad", "verdict_source": "rule"},
-            {"model": "A", "case_id": "3", "cell": "text/causality", "verdict": "unjudged", "verdict_source": "none"}]
+    rows = [_row("A", "1", "text/causality", "good", "human"), _row("A", "2", "text/causality", "bad", "rule"),
+            _row("A", "3", "text/causality", "unjudged", "none")]
     cs = compute_scores(rows).table["A"]["text/causality"]
     assert cs.sources == {"human": 1, "rule": 1}

@@ -73,9 +73,9 @@ def test_video_as_frames_grid_or_not_evaluated(tmp_path: Path, monkeypatch):
     assert "16 images are frames sampled uniformly" in json.dumps(by_model["multi"])
     grid = _images(by_model["single"])
     assert len(grid) == 1 and grid[0].size == (4 * 224, 4 * 224)
-    rows = {r["model"].split("@")[0]: r for r in store.latest_results()}
-    assert rows["openai/textonly"]["status"] == "not_evaluated"
-    assert rows["openai/multi"]["verdict"] == "good" and rows["openai/single"]["verdict"] == "good"
+    rows = {r.model.split("@")[0]: r for r in store.latest_results()}
+    assert rows["openai/textonly"].status == "not_evaluated"
+    assert rows["openai/multi"].verdict == "good" and rows["openai/single"].verdict == "good"
     assert len(decodes) == 1, "the clip is decoded once and shared by every model"
     assert list((tmp_path / "cache" / "fourfold" / "frames").iterdir())
 

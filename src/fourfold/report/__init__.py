@@ -23,7 +23,7 @@ import os
 import re
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,7 +44,7 @@ from ..cases.schema import (
 from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
 from ..judge.verdict import ALL, JUDGED, VALUE, Verdict
 from ..score import CellScore, Scores, compute_scores
-from ..score.precedence import effective_rankings, effective_results
+from ..score.precedence import EffectiveResult, effective_rankings, effective_results
 from ..secrets import redact
 
 if TYPE_CHECKING:  # jinja2 is imported lazily: CLI start-up time matters
@@ -543,46 +543,46 @@ def _messages(stored: StoredCase | None, media: _Media, answered: bool = False
     return msgs, _Md("\n>\n".join(md_lines))
 
 
-def _result_view(r: dict[str, Any], code_cell: bool) -> ResultView:
-    v = r.get("verdict") or Verdict.UNJUDGED
-    response = r.get("response")
+def _result_view(r: EffectiveResult, code_cell: bool) -> ResultView:
+    v = r.verdict or Verdict.UNJUDGED
+    response = r.response
     # the store redacts responses and errors, not rationales (a judge model may quote a key)
-    rationale = redact(r["rationale"]) if r.get("rationale") else ""
-    error = r.get("error") or ""
+    rationale = redact(r.rationale) if r.rationale else ""
+    error = r.error or ""
     meta = []
-    if r.get("served_model"):  # the server's words: redacted (the store does too) and kept short
-        meta.append(f"served: {redact(str(r['served_model']))[:200]}")
-    if r.get("latency_s") is not None:
-        meta.append(f"{r['latency_s']:.1f} s")
-    if r.get("status") and r["status"] != "ok":
-        meta.append(f"status: {r['status']}")
+    if r.served_model:  # the server's words: redacted (the store does too) and kept short
+        meta.append(f"served: {redact(str(r.served_model))[:200]}")
+    if r.latency_s is not None:
+        meta.append(f"{r.latency_s:.1f} s")
+    if r.status and r.status != "ok":
+        meta.append(f"status: {r.status}")
     return ResultView(
-        model=r["model"], verdict=v, label=VERDICT_LABEL.get(v, v), emoji=VERDICT_EMOJI.get(v, OTHER_EMOJI),
+        model=r.model, verdict=v, label=VERDICT_LABEL.get(v, v), emoji=VERDICT_EMOJI.get(v, OTHER_EMOJI),
         css=f"v-{v}" if v in VERDICT_EMOJI else "v-other",
-        rationale=rationale, rationale_md=_md_inline(rationale), judge=r.get("verdict_by") or r.get("judge") or "",
+        rationale=rationale, rationale_md=_md_inline(rationale), judge=r.verdict_by or r.judge or "",
         response=response, segments=_segments(response, code_cell) if response else [],
         fence=_fence_for(response) if response else "```", error=error, meta=" · ".join(meta),
     )
 
 
-def _case_groups(rows: list[dict[str, Any]], cases: dict[str, StoredCase],
+def _case_groups(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase],
                  models: list[str]) -> list[CellGroup]:
-    by_case: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    by_case: dict[tuple[str, str], list[EffectiveResult]] = defaultdict(list)
     for r in rows:
-        by_case[(r["cell"], r["case_id"])].append(r)
+        by_case[(r.cell, r.case_id)].append(r)
     order = {m: i for i, m in enumerate(models)}
     media = _Media()
     groups = {c: CellGroup(c, "cell-" + c.replace("/", "-")) for c in CELLS}
     extra: dict[str, CellGroup] = {}
     n = 0
     for (cell, case_id), rs in sorted(by_case.items()):
-        rs.sort(key=lambda r: order.get(r["model"], len(order)))
-        case = next((cases[r["case_hash"]] for r in rs if r.get("case_hash") in cases), None)
-        msgs, prompt_md = _messages(case, media, answered=any(r.get("status") == "ok" for r in rs))
+        rs.sort(key=lambda r: order.get(r.model, len(order)))
+        case = next((cases[r.case_hash] for r in rs if r.case_hash in cases), None)
+        msgs, prompt_md = _messages(case, media, answered=any(r.status == "ok" for r in rs))
         code_cell = cell.startswith("code/")
         n += 1
         view = CaseView(
-            anchor=f"case-{n}", case_id=case_id, cell=cell, category=rs[0].get("category", ""),
+            anchor=f"case-{n}", case_id=case_id, cell=cell, category=rs[0].category,
             messages=msgs, prompt_md=prompt_md,
             reference=reference_summary(valid.reference if case and (valid := case.valid_case()) else None),
             results=[_result_view(r, code_cell) for r in rs],
@@ -610,14 +610,14 @@ class ProvenanceRow:
     agreement: str  # judge/rule vs people where people judged: "acc 0.80, kappa 0.55 (n=10)" or ""
 
 
-def _provenance(rows: list[dict[str, Any]], scores: Scores) -> list[ProvenanceRow]:
+def _provenance(rows: Sequence[EffectiveResult], scores: Scores) -> list[ProvenanceRow]:
     """Where each cell's verdicts came from, and how far the automatic verdicts
     agree with people wherever people judged a sample of them."""
     pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for r in rows:
-        auto = r.get("judge_verdict") or r.get("rule_verdict")
-        if r.get("human_verdict") and auto in JUDGED:
-            pairs[(r["model"], r["cell"])].append((auto, r["human_verdict"]))
+        auto = r.judge_verdict or r.rule_verdict
+        if r.human_verdict and auto in JUDGED:
+            pairs[(r.model, r.cell)].append((auto, r.human_verdict))
     out = []
     for m in scores.models:
         for c in CELLS:
@@ -652,22 +652,22 @@ class RobustnessRow:
     worse: bool
 
 
-def _robustness(rows: list[dict[str, Any]], cases: dict[str, StoredCase]) -> list[RobustnessRow]:
+def _robustness(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase]) -> list[RobustnessRow]:
     """What each perturbation costs each model: absolute score on perturbed
     variants against the same model's score on their unperturbed originals."""
-    by_id = {(r["model"], r["case_id"]): r for r in rows}
+    by_id = {(r.model, r.case_id): r for r in rows}
     acc: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
     for r in rows:
-        stored = cases.get(r.get("case_hash") or "")
+        stored = cases.get(r.case_hash or "")
         case = stored.valid_case() if stored is not None else None
         extra = (case.metadata.model_extra or {}) if case else {}
         pert, orig = extra.get("perturbation"), extra.get("original")
         if not pert or not orig:
             continue
-        o = by_id.get((r["model"], orig))
-        if o is None or r["verdict"] not in VALUE or o["verdict"] not in VALUE:
+        o = by_id.get((r.model, orig))
+        if o is None or r.verdict not in VALUE or o.verdict not in VALUE:
             continue
-        acc[(r["model"], str(pert))].append((VALUE[o["verdict"]], VALUE[r["verdict"]]))
+        acc[(r.model, str(pert))].append((VALUE[o.verdict], VALUE[r.verdict]))
     out = []
     for (m, pert), vals in sorted(acc.items()):
         o = 100 * sum(a for a, _ in vals) / len(vals)
@@ -676,7 +676,7 @@ def _robustness(rows: list[dict[str, Any]], cases: dict[str, StoredCase]) -> lis
     return out
 
 
-def build_context(rows: list[dict[str, Any]], cases: dict[str, StoredCase], *,
+def build_context(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase], *,
                   title: str = "fourfold report", source: str = "",
                   rankings: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
     """Everything both templates show, computed once (public so the web UI or
@@ -779,8 +779,8 @@ def render(context: dict[str, Any]) -> tuple[str, str]:
     return markdown, html
 
 
-def _case_hashes(rows: Iterable[dict[str, Any]]) -> set[str]:
-    return {r["case_hash"] for r in rows if r.get("case_hash")}
+def _case_hashes(rows: Iterable[EffectiveResult]) -> set[str]:
+    return {r.case_hash for r in rows if r.case_hash}
 
 
 def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report") -> ReportFiles:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..cases import Case
 from ..models import GenerationSettings, ModelBackend, PermanentError, TransientError
-from ..store import Store
+from ..store import Store, StoredResult
 
 #: 160 tokens: a verdict object with its one-sentence rationale needs under 80. Decoding is
 #: constrained to the object where the backend can, so the cap only bounds a rationale that
@@ -64,21 +64,21 @@ async def judge_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | No
                       progress: Callable[[int, int], None] | None = None) -> JudgingSummary:
     from ..judge import llm
 
-    rows = [r for r in store.latest_results() if r["status"] == "ok" and (cells is None or r["cell"] in cells)]
+    rows = [r for r in store.latest_results() if r.status == "ok" and (cells is None or r.cell in cells)]
     if not cfg.judge_all:
         from ..judge import needs_judge_model  # unjudged, or a rule's unclear or weak verdict
 
-        rows = [r for r in rows if needs_judge_model(r["verdict"], r["judge"] or "", r["rationale"] or "")]
-    cases = store.cases({r["case_hash"] for r in rows})
+        rows = [r for r in rows if needs_judge_model(r.verdict, r.judge or "", r.rationale or "")]
+    cases = store.cases({r.case_hash for r in rows})
     summary = JudgingSummary()
     sem = asyncio.Semaphore(cfg.concurrency)
     templates: dict[str, Any] = {}
     identities: dict[int, dict[str, Any]] = {}
     done = 0
 
-    async def one(row: dict[str, Any]) -> None:
+    async def one(row: StoredResult) -> None:
         nonlocal done
-        stored = cases.get(row["case_hash"])
+        stored = cases.get(row.case_hash)
         if stored is None:
             return
         case = stored.case
@@ -87,22 +87,22 @@ async def judge_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | No
         template = templates.setdefault(tname, llm.load_template(tname))
         ident = identities.get(id(judges)) or await _identity(judges, cfg.settings)
         identities[id(judges)] = ident
-        key = llm.judge_cache_key(ident, template.id, row["case_hash"], row["response"] or "", cfg.samples)
+        key = llm.judge_cache_key(ident, template.id, row.case_hash, row.response or "", cfg.samples)
         if store.has_judgement(key):
             summary.cached += 1
         else:
             async with sem:
                 try:
                     if len(judges) > 1:
-                        out = await llm.judge_majority(judges, case, row["response"] or "", template=template,
+                        out = await llm.judge_majority(judges, case, row.response or "", template=template,
                                                        settings=cfg.settings, samples=cfg.samples)
                     else:
-                        out = await llm.judge_response(judges[0], case, row["response"] or "", template=template,
+                        out = await llm.judge_response(judges[0], case, row.response or "", template=template,
                                                        settings=cfg.settings, samples=cfg.samples)
                 except (TransientError, PermanentError):
                     summary.failed += 1  # not stored: the next run asks again
                     return
-            store.put_judgement(cache_key=key, result_key=row["key"], judge=",".join(j.label for j in judges),
+            store.put_judgement(cache_key=key, result_key=row.key, judge=",".join(j.label for j in judges),
                                 judge_identity=json.dumps(ident, sort_keys=True), template=out.template_id, verdict=out.verdict,
                                 rationale=out.rationale, raw=list(out.raw), votes=dict(out.votes))
             summary.judged += 1
@@ -122,10 +122,10 @@ async def rank_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | Non
     shuffled, asked in both orders (``judge.llm.rank_responses``)."""
     from ..judge import llm
 
-    by_case: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    by_case: dict[str, dict[str, StoredResult]] = defaultdict(dict)
     for r in store.latest_results():
-        if r["status"] == "ok" and (cells is None or r["cell"] in cells):
-            by_case[r["case_hash"]][r["model"]] = r
+        if r.status == "ok" and (cells is None or r.cell in cells):
+            by_case[r.case_hash][r.model] = r
     cases = store.cases(by_case)
     template = llm.load_template("rank")
     judge = cfg.judges[0]
@@ -133,11 +133,11 @@ async def rank_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | Non
     sem = asyncio.Semaphore(cfg.concurrency)
     count = 0
 
-    async def one(case_hash: str, per_model: dict[str, dict[str, Any]]) -> None:
+    async def one(case_hash: str, per_model: dict[str, StoredResult]) -> None:
         nonlocal count
         if len(per_model) < 2 or case_hash not in cases:
             return
-        responses = {m: r["response"] or "" for m, r in sorted(per_model.items())}
+        responses = {m: r.response or "" for m, r in sorted(per_model.items())}
         blob = json.dumps([ident, template.id, case_hash, responses], sort_keys=True)
         key = hashlib.sha256(blob.encode()).hexdigest()
         if store.has_ranking(key):
@@ -163,10 +163,10 @@ async def compare_models(store: Store, judge: ModelBackend, model_a: str, model_
     from ..judge import llm
 
     rows = store.latest_results([model_a, model_b])
-    pairs: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    pairs: dict[str, dict[str, StoredResult]] = defaultdict(dict)
     for r in rows:
-        if r["status"] == "ok" and (cells is None or r["cell"] in cells):
-            pairs[r["case_hash"]][r["model"]] = r
+        if r.status == "ok" and (cells is None or r.cell in cells):
+            pairs[r.case_hash][r.model] = r
     cases = store.cases(pairs)
     template = llm.load_template("pair")
     outcomes: dict[str, list[Any]] = defaultdict(list)
@@ -175,8 +175,8 @@ async def compare_models(store: Store, judge: ModelBackend, model_a: str, model_
             if len(both) < 2 or case_hash not in cases:
                 continue
             case = cases[case_hash].case
-            out = await llm.compare_pair(judge, case, (model_a, both[model_a]["response"] or ""),
-                                         (model_b, both[model_b]["response"] or ""), template=template,
+            out = await llm.compare_pair(judge, case, (model_a, both[model_a].response or ""),
+                                         (model_b, both[model_b].response or ""), template=template,
                                          settings=settings)
             outcomes[case.cell].append(out)
     finally:

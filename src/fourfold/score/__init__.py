@@ -14,10 +14,15 @@ import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
 from ..judge.verdict import ALL, JUDGED, VALUE, Verdict
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from .precedence import EffectiveResult
 
 
 @dataclass
@@ -90,19 +95,19 @@ def relative_scores(verdicts: dict[str, dict[str, str]],
     return {m: (n - total[m] / len(shared)) / (n - 1) * 100 for m in models}, len(shared), basis
 
 
-def compute_scores(rows: list[dict[str, Any]], rankings: dict[str, dict[str, float]] | None = None) -> Scores:
-    """``rows`` are the store's effective results (one per model and case);
+def compute_scores(rows: Sequence[EffectiveResult], rankings: dict[str, dict[str, float]] | None = None) -> Scores:
+    """``rows`` are the effective results (one per model and case, ``precedence.effective_results``);
     ``rankings`` optional per-case ranks keyed by case hash."""
-    models = sorted({r["model"] for r in rows})
+    models = sorted({r.model for r in rows})
     table: dict[str, dict[str, CellScore]] = {m: {c: CellScore() for c in CELLS} for m in models}
     judged: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows:
-        cs = table[r["model"]][r["cell"]]
-        v = r["verdict"]
+        cs = table[r.model][r.cell]
+        v = r.verdict
         cs.counts[v] = cs.counts.get(v, 0) + 1
         if v in JUDGED:
-            judged[r["cell"]][r["model"]][r.get("case_hash") or r["case_id"]] = v
-            src = r.get("verdict_source") or "rule"
+            judged[r.cell][r.model][r.case_hash or r.case_id] = v
+            src = r.verdict_source or "rule"
             cs.sources[src] = cs.sources.get(src, 0) + 1
     for m in models:
         for c in CELLS:

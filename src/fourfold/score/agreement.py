@@ -41,6 +41,7 @@ from ..judge.verdict import JUDGED
 
 if TYPE_CHECKING:
     from ..store import Store
+    from ..store.records import StoredResult
 
 JUDGE_PREFIXES: tuple[str, ...] = ("judge", "rule")
 
@@ -192,15 +193,14 @@ def is_automatic(judge: str | None) -> bool:
     return bool(judge) and str(judge).startswith(JUDGE_PREFIXES)
 
 
-def judge_vs_human_by_cell(results: Iterable[Mapping[str, Any]],
+def judge_vs_human_by_cell(results: Iterable[StoredResult],
                            effective: Mapping[str, tuple[str, Any]]) -> dict[str, dict[str, Any]]:
-    """``judge_vs_human`` per cell over result rows (``key, cell, verdict, judge``)
-    that an automatic judge decided and people settled (``effective`` as
-    ``effective_human_verdicts`` returns it)."""
+    """``judge_vs_human`` per cell over stored results that an automatic judge
+    decided and people settled (``effective`` as ``effective_human_verdicts`` returns it)."""
     pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for r in results:
-        if is_automatic(r.get("judge")) and r.get("verdict") in JUDGED and r.get("key") in effective:
-            pairs[r["cell"]].append((r["verdict"], effective[r["key"]][0]))
+        if is_automatic(r.judge) and r.verdict in JUDGED and r.key in effective:
+            pairs[r.cell].append((r.verdict, effective[r.key][0]))
     return {cell: judge_vs_human(ps) for cell, ps in sorted(pairs.items())}
 
 

@@ -9,16 +9,36 @@ verdict came from, for the report's provenance table.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
+
+from ..store.records import StoredResult
 
 if TYPE_CHECKING:
     from ..store import Store
 
 
+@dataclass(frozen=True, slots=True)
+class EffectiveResult(StoredResult):
+    """A stored result whose ``verdict`` (and ``rationale``) is the one that counts,
+    with where it came from: ``verdict_source`` (rule, judge, human or none) and
+    ``verdict_by`` (who: the rule, the judge model and template, the people), and
+    each source's own verdict where it gave one (for the provenance table)."""
+
+    verdict_source: str = "rule"
+    verdict_by: str = ""
+    rule_verdict: str | None = None
+    judge_verdict: str | None = None
+    human_verdict: str | None = None
+
+
+_STORED = tuple(f.name for f in fields(StoredResult))
+
+
 def effective_rankings(store: Store) -> dict[str, dict[str, float]]:
     """Per-case ranks of the models' responses (case hash -> model -> rank):
     people's rankings over a judge model's."""
-    ranks = {h: r["ranks"] for h, r in store.judge_rankings().items()}
+    ranks = {h: r.ranks for h, r in store.judge_rankings().items()}
     if store.has_table("human_rankings"):
         from .votes import human_case_ranks
 
@@ -26,28 +46,27 @@ def effective_rankings(store: Store) -> dict[str, dict[str, float]]:
     return ranks
 
 
-def effective_results(store: Store, models: list[str] | None = None) -> list[dict[str, Any]]:
+def effective_results(store: Store, models: list[str] | None = None) -> list[EffectiveResult]:
     """``store.latest_results`` with each verdict taken from the most trusted source:
     a person over a judge model over a rule. ``verdict_source`` and
     ``verdict_by`` record where it came from."""
-    rows = store.latest_results(models)
     judged = store.latest_judgements()
     humans = _human_verdicts(store)
-    for r in rows:
-        r["verdict_source"] = "rule" if r["judge"] not in ("none", "error", "") else "none"
-        r["verdict_by"] = r["judge"]
-        r["rule_verdict"] = r["verdict"]
-        j = judged.get(r["key"])
-        if j is not None and r["status"] == "ok":
-            r["judge_verdict"] = j["verdict"]
-            r["verdict"], r["rationale"] = j["verdict"], j["rationale"]
-            r["verdict_source"], r["verdict_by"] = "judge", f"{j['judge']} ({j['template']})"
-        h = humans.get(r["key"])
-        if h is not None and r["status"] == "ok":
+    out = []
+    for r in store.latest_results(models):
+        row = {name: getattr(r, name) for name in _STORED}
+        row.update(verdict_source="rule" if r.judge not in ("none", "error", "") else "none",
+                   verdict_by=r.judge or "", rule_verdict=r.verdict)
+        j = judged.get(r.key)
+        if j is not None and r.status == "ok":
+            row.update(judge_verdict=j.verdict, verdict=j.verdict, rationale=j.rationale, verdict_source="judge",
+                       verdict_by=f"{j.judge} ({j.template})")
+        h = humans.get(r.key)
+        if h is not None and r.status == "ok":
             verdict, provenance = h
-            r["human_verdict"] = verdict
-            r["verdict"], r["verdict_source"], r["verdict_by"] = verdict, "human", provenance
-    return rows
+            row.update(human_verdict=verdict, verdict=verdict, verdict_source="human", verdict_by=provenance)
+        out.append(EffectiveResult(**row))
+    return out
 
 
 def _human_verdicts(store: Store) -> dict[str, tuple[str, str]]:
@@ -65,4 +84,4 @@ def _human_verdicts(store: Store) -> dict[str, tuple[str, str]]:
     return out
 
 
-__all__ = ["effective_rankings", "effective_results"]
+__all__ = ["EffectiveResult", "effective_rankings", "effective_results"]

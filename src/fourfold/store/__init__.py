@@ -21,7 +21,7 @@ from typing import Any
 
 from ..secrets import redact
 from .claims import Claims, delete_claims
-from .records import StoredCase
+from .records import RESULT_COLUMNS, StoredCase, StoredJudgement, StoredRanking, StoredResult
 
 SCHEMA_VERSION = 1
 FLUSH_INTERVAL_S = 0.05
@@ -63,6 +63,9 @@ CREATE TABLE IF NOT EXISTS claims (key TEXT PRIMARY KEY, owner TEXT NOT NULL, ex
 
 @dataclass
 class ResultRow:
+    """A result on its way in (the runner builds it; ``put_results`` redacts it in
+    place); what comes out is a frozen ``StoredResult``."""
+
     key: str
     model: str
     model_identity: str
@@ -87,6 +90,12 @@ class ResultRow:
 
 
 _COLUMNS = list(ResultRow.__dataclass_fields__)
+#: Every result with its rank among the same model's results for the same case id,
+#: newest first: ``rn = 1`` is the latest result, the one reports, scores and people judge.
+LATEST_RESULTS = """
+    SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.model, r.case_id ORDER BY r.created_at DESC) AS rn
+    FROM results r
+"""
 _REDACTED = ("response", "rationale", "error", "served_model")
 _INSERT = f"INSERT OR REPLACE INTO results ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 
@@ -253,22 +262,15 @@ class Store:
         cur = self.db.execute("SELECT key FROM results WHERE model=? AND status != 'error'", (model,))
         return {k for (k,) in cur}
 
-    def latest_results(self, models: list[str] | None = None) -> list[dict[str, Any]]:
+    def latest_results(self, models: list[str] | None = None) -> list[StoredResult]:
         """The newest result per (model, case id), what reports and scores use."""
-        sql = """
-            SELECT * FROM (
-                SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.model, r.case_id ORDER BY r.created_at DESC) AS rn
-                FROM results r
-            ) WHERE rn = 1
-        """
+        sql = f"SELECT {', '.join(RESULT_COLUMNS)} FROM ({LATEST_RESULTS}) WHERE rn = 1"
         args: list[Any] = []
         if models:
             sql += f" AND model IN ({', '.join('?' * len(models))})"
             args.extend(models)
         sql += " ORDER BY cell, case_id, model"
-        cur = self.db.execute(sql, args)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur]
+        return [StoredResult(*row) for row in self.db.execute(sql, args)]
 
     def cases(self, hashes: Iterable[str] | None = None) -> dict[str, StoredCase]:
         """The stored cases (all, or those with these hashes) by case hash."""
@@ -288,13 +290,14 @@ class Store:
             (cache_key, result_key, judge, judge_identity, template, verdict, redact(rationale),
              redact(json.dumps(raw)), json.dumps(votes), time.time()))
 
-    def latest_judgements(self) -> dict[str, dict[str, Any]]:
-        """Newest judge-model verdict per result."""
+    def latest_judgements(self) -> dict[str, StoredJudgement]:
+        """Newest judge-model verdict per result (by result key)."""
         cur = self.db.execute(
-            "SELECT * FROM judgements j WHERE created_at = "
+            "SELECT result_key, verdict, rationale, judge, template, judge_identity, created_at, votes, raw "
+            "FROM judgements j WHERE created_at = "
             "(SELECT MAX(created_at) FROM judgements WHERE result_key = j.result_key)")
-        names = [d[0] for d in cur.description]
-        return {row[1]: dict(zip(names, row, strict=True)) for row in cur}
+        return {row[0]: StoredJudgement(*row[:7], votes=json.loads(row[7] or "{}"), raw=json.loads(row[8] or "[]"))
+                for row in cur}
 
     def has_ranking(self, cache_key: str) -> bool:
         return self.db.execute("SELECT 1 FROM rankings WHERE cache_key=?", (cache_key,)).fetchone() is not None
@@ -305,12 +308,11 @@ class Store:
                         (cache_key, case_hash, case_id, cell, judge, template, json.dumps(ranks),
                          redact(json.dumps(raw)), time.time()))
 
-    def judge_rankings(self) -> dict[str, dict[str, Any]]:
+    def judge_rankings(self) -> dict[str, StoredRanking]:
         """Newest judge ranking per case (by case hash)."""
         cur = self.db.execute("SELECT case_hash, case_id, cell, judge, template, ranks, created_at FROM rankings "
                               "ORDER BY created_at")
-        return {h: {"case_id": cid, "cell": cell, "judge": j, "template": t, "ranks": json.loads(r), "created_at": c}
-                for h, cid, cell, j, t, r, c in cur}
+        return {h: StoredRanking(h, cid, cell, j, t, json.loads(r), c) for h, cid, cell, j, t, r, c in cur}
 
     def has_table(self, name: str) -> bool:
         """Whether an optional stage's tables exist (reading must not create them)."""
@@ -394,5 +396,6 @@ class ResultWriter:
             self.failed = err if isinstance(err, StoreWriteError) else StoreWriteError(str(err))
 
 
-__all__ = ["FLUSH_INTERVAL_S", "ResultRow", "ResultWriter", "Store", "StoreError", "StoreWriteError", "StoredCase",
+__all__ = ["FLUSH_INTERVAL_S", "LATEST_RESULTS", "ResultRow", "ResultWriter", "Store", "StoreError", "StoreWriteError",
+           "StoredCase", "StoredJudgement", "StoredRanking", "StoredResult",
            "describe_error", "recover_hint"]

@@ -40,6 +40,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..judge.verdict import JUDGED
 from ..secrets import redact  # a comment may quote the response it is about, key included
+from . import LATEST_RESULTS
+from .records import RESULT_COLUMNS, StoredResult
 
 if TYPE_CHECKING:
     from . import Store
@@ -79,13 +81,8 @@ CREATE TABLE IF NOT EXISTS human_sessions (
 CREATE TABLE IF NOT EXISTS human_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-# The newest result per (model, case id), as ``Store.latest_results`` defines it.
-_LATEST = """
-    SELECT * FROM (
-        SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.model, r.case_id ORDER BY r.created_at DESC) AS rn
-        FROM results r
-    ) WHERE rn = 1 AND status = 'ok'
-"""
+# The newest answered result per (model, case id), as ``Store.latest_results`` defines it.
+_LATEST = f"SELECT {', '.join(RESULT_COLUMNS)} FROM ({LATEST_RESULTS}) WHERE rn = 1 AND status = 'ok'"
 
 _ready: weakref.WeakSet[Any] = weakref.WeakSet()
 
@@ -287,10 +284,10 @@ def is_assigned(store: Store, annotator: str, case_hash: str) -> bool:
                             (annotator, case_hash)).fetchone() is not None
 
 
-def case_responses(store: Store, case_hashes: Iterable[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+def case_responses(store: Store, case_hashes: Iterable[str] | None = None) -> dict[str, list[StoredResult]]:
     """The answered latest result of every model per case (what a person judges),
-    ``{case_hash: [result row, ...]}`` sorted by model."""
-    out: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    ``{case_hash: [result, ...]}`` sorted by model."""
+    out: dict[str, list[StoredResult]] = defaultdict(list)
     wanted = sorted(set(case_hashes)) if case_hashes is not None else None
     if wanted == []:
         return {}
@@ -299,10 +296,10 @@ def case_responses(store: Store, case_hashes: Iterable[str] | None = None) -> di
         sql += f" AND case_hash IN ({', '.join('?' * len(wanted))})"
         args = wanted
     keep = set(wanted) if wanted is not None else None
-    for r in _rows(store.db.execute(sql + " ORDER BY case_hash, model", args)):
-        if keep is None or r["case_hash"] in keep:
-            r.pop("rn", None)
-            out[r["case_hash"]].append(r)
+    for row in store.db.execute(sql + " ORDER BY case_hash, model", args):
+        r = StoredResult(*row)
+        if keep is None or r.case_hash in keep:
+            out[r.case_hash].append(r)
     return dict(out)
 
 
@@ -322,7 +319,7 @@ def assignments_for(store: Store, annotator: str) -> list[dict[str, Any]]:
     ranked = {h for (h,) in store.db.execute("SELECT case_hash FROM human_rankings WHERE annotator=?",
                                               (annotator,))}
     for r in rows:
-        keys = [x["key"] for x in responses.get(r["case_hash"], [])]
+        keys = [x.key for x in responses.get(r["case_hash"], [])]
         r["n_responses"] = len(keys)
         r["n_judged"] = sum(k in judged for k in keys)
         r["ranked"] = r["case_hash"] in ranked

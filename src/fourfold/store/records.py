@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pydantic and the case schema load when a case is first read, not with the store
@@ -58,4 +58,67 @@ class StoredCase:
         return json.loads(self.data)
 
 
-__all__ = ["StoredCase"]
+@dataclass(frozen=True, slots=True)
+class StoredResult:
+    """One model's answer to one case, as stored: the rule's verdict (a ``Verdict``
+    value) with its rationale, and everything about the call. Fields without a
+    default are what every reader needs; the rest default so tests and tools can
+    build one by name."""
+
+    key: str
+    model: str
+    case_id: str
+    case_hash: str
+    cell: str
+    verdict: str
+    category: str = ""
+    status: str = "ok"  # ok | error | not_evaluated
+    response: str | None = None
+    rationale: str | None = ""
+    judge: str | None = ""
+    error: str | None = None
+    served_model: str | None = None
+    latency_s: float | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    attempts: int | None = 0
+    model_identity: str = ""
+    settings: str = ""
+    created_at: float = 0.0
+    run_id: str | None = None
+
+
+#: The results table's columns in ``StoredResult`` field order (for ``SELECT``).
+RESULT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(StoredResult))
+
+
+@dataclass(frozen=True, slots=True)
+class StoredJudgement:
+    """A judge model's verdict on a stored result (the newest one is what counts)."""
+
+    result_key: str
+    verdict: str
+    rationale: str | None
+    judge: str
+    template: str
+    judge_identity: str = ""
+    created_at: float = 0.0
+    votes: dict[str, int] = field(default_factory=dict)
+    raw: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRanking:
+    """A judge model's ranking of the models' responses to one case: ``ranks`` is
+    ``{model: rank}``, 1 = best."""
+
+    case_hash: str
+    case_id: str
+    cell: str
+    judge: str
+    template: str
+    ranks: dict[str, float]
+    created_at: float = 0.0
+
+
+__all__ = ["RESULT_COLUMNS", "StoredCase", "StoredJudgement", "StoredRanking", "StoredResult"]

@@ -51,7 +51,7 @@ def api_verdict(body: VerdictIn, s: Annotated[Session, Depends(need_csrf)],
     row = next((r for rid, r in anonymised(store, s.annotator, body.case_hash) if rid == body.response), None)
     if row is None:
         raise HTTPException(409, "this response is no longer part of the case: reload the page")
-    saved = H.save_verdict(store, s.annotator, row["key"], body.verdict, body.comment)
+    saved = H.save_verdict(store, s.annotator, row.key, body.verdict, body.comment)
     return {"ok": True, "saved_at": saved, "progress": _progress(store, s, body.case_hash)}
 
 
@@ -63,7 +63,7 @@ def api_ranking(body: RankingIn, s: Annotated[Session, Depends(need_csrf)],
     by_rid = dict(anonymised(store, s.annotator, body.case_hash))
     if len(body.order) != len(set(body.order)) or set(body.order) != set(by_rid):
         raise HTTPException(409, "the responses of this case changed: reload the page")
-    saved = H.save_ranking(store, s.annotator, body.case_hash, [by_rid[rid]["model"] for rid in body.order])
+    saved = H.save_ranking(store, s.annotator, body.case_hash, [by_rid[rid].model for rid in body.order])
     return {"ok": True, "saved_at": saved, "progress": _progress(store, s, body.case_hash)}
 
 

@@ -36,10 +36,10 @@ def _responses(store: Store, s: Session, case_hash: str) -> tuple[list[ResponseV
     order, whether they saved a ranking)."""
     mine = {r["result_key"]: r for r in H.human_verdicts(store, s.annotator) if r["case_hash"] == case_hash}
     anon = anonymised(store, s.annotator, case_hash)
-    model_of = {r["key"]: r["model"] for _, r in anon}
+    model_of = {r.key: r.model for _, r in anon}
     responses = [
-        ResponseView(rid, label(i), redact(r.get("response") or ""), mine.get(r["key"], {}).get("verdict", ""),
-                     mine.get(r["key"], {}).get("comment", ""), r["key"])
+        ResponseView(rid, label(i), redact(r.response or ""), mine.get(r.key, {}).get("verdict", ""),
+                     mine.get(r.key, {}).get("comment", ""), r.key)
         for i, (rid, r) in enumerate(anon)
     ]
     ranking = next((x["ranking"] for x in H.human_rankings(store)

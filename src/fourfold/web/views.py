@@ -16,7 +16,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import HTTPException
 
@@ -24,7 +24,7 @@ from ..cases.media.video import FrameCache
 from ..cases.schema import Case, ImagePart, TextPart, VideoPart
 from ..store import Store
 from ..store import human as H
-from ..store.records import StoredCase
+from ..store.records import StoredCase, StoredResult
 
 if TYPE_CHECKING:
     from .auth import Session
@@ -117,11 +117,11 @@ def _shuffle_digest(salt: str, annotator: str, case_hash: str, key: str) -> str:
     return hashlib.sha256(f"{salt}\x00{annotator}\x00{case_hash}\x00{key}".encode()).hexdigest()
 
 
-def anonymised(store: Store, annotator: str, case_hash: str) -> list[tuple[str, dict[str, Any]]]:
-    """``[(response id, result row)]`` in this annotator's shuffled order for the case."""
+def anonymised(store: Store, annotator: str, case_hash: str) -> list[tuple[str, StoredResult]]:
+    """``[(response id, result)]`` in this annotator's shuffled order for the case."""
     salt = anon_salt(store)
     rows = H.case_responses(store, [case_hash]).get(case_hash, [])
-    tagged = sorted(((_shuffle_digest(salt, annotator, case_hash, r["key"]), r) for r in rows), key=lambda t: t[0])
+    tagged = sorted(((_shuffle_digest(salt, annotator, case_hash, r.key), r) for r in rows), key=lambda t: t[0])
     return [(d[:16], r) for d, r in tagged]
 
 
