@@ -3,6 +3,7 @@ single wording of an unknown name."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -129,3 +130,34 @@ def test_plugins_env_imports_modules_before_first_lookup(tmp_path: Path) -> None
     bad = subprocess.run([sys.executable, "-c", "import fourfold.registry as r; r.load_plugins()"],
                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", reg.PLUGINS_ENV: "nope_not_here"})
     assert bad.returncode != 0 and "FOURFOLD_PLUGINS: cannot import plugin module 'nope_not_here'" in bad.stderr
+
+
+# ------------------------------------------------------------- model backends
+
+
+def test_each_backend_parses_its_own_spec(tmp_path: Path) -> None:
+    from fourfold.models import BACKENDS, ModelSpecError, create_backend
+    from fourfold.models.openai import OpenAIBackend
+    from fourfold.models.replay import ReplayBackend
+
+    b = create_backend("openai/gpt@http://127.0.0.1:9/v1#image")
+    assert isinstance(b, OpenAIBackend) and (b.name, b.base_url) == ("gpt", "http://127.0.0.1:9/v1")
+    assert b.capabilities.image and not b.capabilities.multi_image
+    (tmp_path / "a.jsonl").write_text('{"id": "c1", "response": "x", "model": "gpt-4"}\n')
+    r = create_backend(f"replay/{tmp_path / 'a.jsonl'}#gpt-4")  # here '#' picks a model, not capabilities
+    assert isinstance(r, ReplayBackend) and r.model == "gpt-4"
+    for spec, message in [("openai", "has no model name (openai/NAME[@BASE_URL][#CAPS])"),
+                          ("llamacpp/", "has no file (llamacpp/PATH.gguf)"),
+                          ("smollm2/x", "takes no name"),
+                          ("openai/x#imag", "unknown capability 'imag'"),
+                          ("opnai/x", "unknown model spec 'opnai/x'; did you mean 'openai/NAME[@BASE_URL][#CAPS]'?")]:
+        with pytest.raises(ModelSpecError, match=re.escape(message)):
+            create_backend(spec)
+    assert BACKENDS.names() == ["smollm2", "llamacpp", "replay", "openai"]
+
+
+def test_an_openai_run_imports_no_other_backend() -> None:
+    code = ("import sys; from fourfold.models import create_backend; create_backend('openai/m@http://127.0.0.1:9/v1'); "
+            "print(sorted(m for m in sys.modules if m.startswith(('fourfold.models.', 'llama_cpp', 'aiohttp'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['fourfold.models.base', 'fourfold.models.openai']"

