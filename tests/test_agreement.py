@@ -24,6 +24,7 @@ from fourfold.score.agreement import (
     verdict_table,
 )
 from fourfold.store import StoredResult
+from fourfold.store.records import HumanRanking, HumanVerdict
 
 # Fleiss (1971) as worked on Wikipedia ("Fleiss' kappa", worked example): 10 subjects,
 # 14 raters, 5 categories; P-bar = 0.378, P-bar-e = 0.213, kappa = 0.210.
@@ -56,9 +57,9 @@ def test_fleiss_kappa_by_cell_on_verdicts() -> None:
     # r5 has two verdicts only: left out (Fleiss needs the same number of raters everywhere).
     votes = {"r1": "ggg", "r2": "ggb", "r3": "bbb", "r4": "uug", "r5": "gb"}
     name = {"g": "good", "u": "unclear", "b": "bad"}
-    rows = [{"cell": "text/generalizability", "result_key": k, "verdict": name[v], "annotator": f"p{i}"}
+    rows = [HumanVerdict(f"p{i}", k, name[v], "", 0.0, cell="text/generalizability")
             for k, vs in votes.items() for i, v in enumerate(vs)]
-    rows.append({"cell": "code/causality", "result_key": "c1", "verdict": "good", "annotator": "p0"})
+    rows.append(HumanVerdict("p0", "c1", "good", "", 0.0, cell="code/causality"))
     out = fleiss_kappa_by_cell(rows)
     assert out["text/generalizability"] == {"kappa": pytest.approx(5 / 11), "n_items": 4, "n_raters": 3,
                                             "n_excluded": 1}
@@ -104,11 +105,11 @@ def test_kendalls_w_with_ties_matches_the_tie_corrected_formula() -> None:
 
 def test_kendalls_w_by_cell_averages_cases() -> None:
     rows = [
-        {"cell": "image/causality", "case_hash": "h1", "annotator": "a", "ranking": {"x": 1, "y": 2, "z": 3}},
-        {"cell": "image/causality", "case_hash": "h1", "annotator": "b", "ranking": {"x": 1, "y": 2, "z": 3}},
-        {"cell": "image/causality", "case_hash": "h2", "annotator": "a", "ranking": {"x": 1, "y": 2}},
-        {"cell": "image/causality", "case_hash": "h2", "annotator": "b", "ranking": {"x": 2, "y": 1}},
-        {"cell": "image/causality", "case_hash": "h3", "annotator": "a", "ranking": {"x": 1, "y": 2}},  # one rater
+        HumanRanking("a", "h1", "image/causality", {"x": 1, "y": 2, "z": 3}, 0.0),
+        HumanRanking("b", "h1", "image/causality", {"x": 1, "y": 2, "z": 3}, 0.0),
+        HumanRanking("a", "h2", "image/causality", {"x": 1, "y": 2}, 0.0),
+        HumanRanking("b", "h2", "image/causality", {"x": 2, "y": 1}, 0.0),
+        HumanRanking("a", "h3", "image/causality", {"x": 1, "y": 2}, 0.0),  # one rater
     ]
     out = kendalls_w_by_cell(rows)["image/causality"]
     assert out["n_cases"] == 2 and out["w"] == pytest.approx(0.5)  # (1 + 0) / 2

@@ -381,7 +381,7 @@ def test_two_annotators_and_a_lead_in_a_real_browser(env: Env, browser: Any) -> 
     _queue_empty(page, "ann_a")
     store = env.store()
     try:
-        assert {(r["model"], r["verdict"]) for r in H.human_verdicts(store, "ann_a") if r["case_id"] == "c1"} == {
+        assert {(r.model, r.verdict) for r in H.human_verdicts(store, "ann_a") if r.case_id == "c1"} == {
             ("beta", "bad")}
     finally:
         store.close()
@@ -424,14 +424,14 @@ def test_two_annotators_and_a_lead_in_a_real_browser(env: Env, browser: Any) -> 
     # ---- the store and the statistics, against values worked out by hand
     store = env.store()
     try:
-        t1_rows = [r for r in H.human_verdicts(store) if r["case_id"] == "t1"]
-        assert {(r["annotator"], r["model"], r["verdict"]) for r in t1_rows} == {
+        t1_rows = [r for r in H.human_verdicts(store) if r.case_id == "t1"]
+        assert {(r.annotator, r.model, r.verdict) for r in t1_rows} == {
             ("ann_a", "alpha", "good"), ("ann_a", "beta", "bad"), ("ann_a", "gamma", "unclear"),
             ("ann_b", "alpha", "good"), ("ann_b", "beta", "bad"), ("ann_b", "gamma", "good")}
-        assert next(r["comment"] for r in t1_rows if r["annotator"] == "ann_a" and r["model"] == "beta") == \
+        assert next(r.comment for r in t1_rows if r.annotator == "ann_a" and r.model == "beta") == \
             "arithmetic is wrong"
-        assert all(r["updated_at"] > 0 for r in t1_rows)
-        rankings = {r["annotator"]: r["ranking"] for r in H.human_rankings(store) if r["case_hash"] == t1}
+        assert all(r.updated_at > 0 for r in t1_rows)
+        rankings = {r.annotator: r.ranking for r in H.human_rankings(store) if r.case_hash == t1}
         assert rankings == {"ann_a": {"alpha": 1, "gamma": 2, "beta": 3}, "ann_b": {"alpha": 1, "beta": 2, "gamma": 3}}
         assert human_case_ranks(store)[t1] == {"alpha": 1.0, "beta": 2.5, "gamma": 2.5}
 
@@ -532,7 +532,7 @@ def test_posts_need_session_csrf_and_same_origin(env: Env) -> None:
     assert _post_verdict(env, a, "t2", rid, origin=None, extra={"Sec-Fetch-Site": "cross-site"}) == 403
     store = env.store()
     try:
-        assert not [r for r in H.human_verdicts(store, "ann_a") if r["case_id"] == "t2"]  # nothing got through
+        assert not [r for r in H.human_verdicts(store, "ann_a") if r.case_id == "t2"]  # nothing got through
     finally:
         store.close()
     assert _post_verdict(env, a, "t2", rid) == 200  # the same request, done right
@@ -681,7 +681,7 @@ def test_assign_is_balanced_and_resumable(tmp_path: Path) -> None:
     for name in ("p1", "p2", "p3", "p4"):
         H.add_annotator(store, name)
     assert H.assign(store, k=3) == 18
-    counts = {a["name"]: a["assignments"] for a in H.annotators(store)}
+    counts = {a.name: a.assignments for a in H.annotators(store)}
     assert sorted(counts.values()) == [4, 4, 5, 5]
     per_case = dict(store.db.execute("SELECT case_hash, COUNT(*) FROM assignments GROUP BY case_hash"))
     assert per_case == dict.fromkeys(hashes, 3)
@@ -694,7 +694,7 @@ def test_assign_is_balanced_and_resumable(tmp_path: Path) -> None:
     new_case = [h for (h,) in store.db.execute("SELECT case_hash FROM assignments WHERE annotator='p5'")]
     assert len(new_case) == 1  # the newcomer, with fewest assignments, got the new case
     assert H.assign(store, k=4, cells=["image"]) == 0  # no image cases
-    assert H.assignments_for(store, "p5")[0]["n_responses"] == 1
+    assert H.assignments_for(store, "p5")[0].n_responses == 1
     with pytest.raises(H.AnnotationError):
         H.add_annotator(store, "../evil")
 
@@ -735,7 +735,7 @@ def test_effective_verdicts_majority_ties_and_lead(tmp_path: Path) -> None:
     H.save_ranking(store, "p2", hashes[0], ["m2", "m1"])
     assert human_case_ranks(store)[hashes[0]] == {"m1": pytest.approx(1.75), "m2": pytest.approx(1.25)}
     rows = H.human_verdicts(store)
-    assert {r["annotator"] for r in rows} == {"p1", "p2", "p3"} and all(r["updated_at"] for r in rows)
+    assert {r.annotator for r in rows} == {"p1", "p2", "p3"} and all(r.updated_at for r in rows)
 
 
 def test_login_url_format() -> None:

@@ -41,7 +41,7 @@ from ..judge.verdict import JUDGED
 
 if TYPE_CHECKING:
     from ..store import Store
-    from ..store.records import StoredResult
+    from ..store.records import HumanRanking, HumanVerdict, StoredResult
 
 JUDGE_PREFIXES: tuple[str, ...] = ("judge", "rule")
 
@@ -75,18 +75,17 @@ def verdict_table(items: Mapping[str, Sequence[str]]) -> np.ndarray:
     return np.asarray(rows, dtype=float).reshape(len(rows), len(JUDGED))
 
 
-def fleiss_kappa_by_cell(verdicts: Iterable[Mapping[str, Any]], raters: int | None = None
+def fleiss_kappa_by_cell(verdicts: Iterable[HumanVerdict], raters: int | None = None
                          ) -> dict[str, dict[str, Any]]:
-    """Fleiss' kappa per cell from human verdict rows (``cell, result_key, verdict``,
-    as ``store.human.human_verdicts`` returns them).
+    """Fleiss' kappa per cell from people's verdicts (``store.human.human_verdicts``).
 
     ``raters``: use results with exactly this many verdicts; by default the most
     common count of at least two per cell (the larger one on a tie). Returns
     ``{cell: {"kappa", "n_items", "n_raters", "n_excluded"}}``."""
     per_cell: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for r in verdicts:
-        if r.get("verdict") in JUDGED and r.get("cell"):
-            per_cell[r["cell"]][r["result_key"]].append(r["verdict"])
+        if r.verdict in JUDGED and r.cell:
+            per_cell[r.cell][r.result_key].append(r.verdict)
     out: dict[str, dict[str, Any]] = {}
     for cell, items in sorted(per_cell.items()):
         counts = Counter(len(v) for v in items.values() if len(v) >= 2)
@@ -137,17 +136,16 @@ def kendalls_w(rank_matrix: Sequence[Sequence[float]] | np.ndarray) -> float | N
     return None if w is None else min(1.0, max(0.0, w))
 
 
-def kendalls_w_by_cell(rankings: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Mean per-case Kendall's W per cell from ranking rows (``case_hash, cell,
-    annotator, ranking={model: rank}``, as ``store.human.human_rankings`` returns).
+def kendalls_w_by_cell(rankings: Iterable[HumanRanking]) -> dict[str, dict[str, Any]]:
+    """Mean per-case Kendall's W per cell from people's rankings (``store.human.human_rankings``).
 
     A case counts when two or more annotators ranked two or more common models
     (only the models every one of them ranked are used). Returns
     ``{cell: {"w", "n_cases", "per_case": {case_hash: W}}}``."""
     per_case: dict[tuple[str, str], list[Mapping[str, float]]] = defaultdict(list)
     for r in rankings:
-        if r.get("cell"):
-            per_case[(r["cell"], r["case_hash"])].append(r["ranking"])
+        if r.cell:
+            per_case[(r.cell, r.case_hash)].append(r.ranking)
     cells: dict[str, dict[str, float]] = defaultdict(dict)
     for (cell, h), rs in per_case.items():
         common = sorted(set.intersection(*(set(x) for x in rs)))

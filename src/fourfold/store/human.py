@@ -30,7 +30,6 @@ import hashlib
 import json
 import re
 import secrets
-import sqlite3
 import time
 import weakref
 from collections import Counter, defaultdict
@@ -41,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from ..judge.verdict import JUDGED
 from ..secrets import redact  # a comment may quote the response it is about, key included
 from . import LATEST_RESULTS
-from .records import RESULT_COLUMNS, StoredResult
+from .records import RESULT_COLUMNS, Annotator, Assignment, HumanRanking, HumanVerdict, LeadDecision, StoredResult
 
 if TYPE_CHECKING:
     from . import Store
@@ -107,11 +106,6 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _rows(cur: sqlite3.Cursor) -> list[dict[str, Any]]:
-    names = [d[0] for d in cur.description]
-    return [dict(zip(names, row, strict=True)) for row in cur]
-
-
 def _check_verdict(verdict: str) -> None:
     if verdict not in JUDGED:
         raise AnnotationError(f"verdict must be one of {', '.join(JUDGED)}, got {verdict!r}")
@@ -143,13 +137,13 @@ def add_annotator(store: Store, name: str, lead: bool | None = None, *, rotate: 
     return token
 
 
-def annotators(store: Store) -> list[dict[str, Any]]:
+def annotators(store: Store) -> list[Annotator]:
     """Name, lead flag, creation time and assignment count of every annotator (never a token hash)."""
     ensure_tables(store)
-    return _rows(store.db.execute("""
+    return [Annotator(name, bool(lead), at, n) for name, lead, at, n in store.db.execute("""
         SELECT a.name, a.is_lead, a.created_at, COUNT(s.case_hash) AS assignments
         FROM annotators a LEFT JOIN assignments s ON s.annotator = a.name
-        GROUP BY a.name ORDER BY a.name"""))
+        GROUP BY a.name ORDER BY a.name""")]
 
 
 def is_lead(store: Store, name: str) -> bool:
@@ -244,7 +238,7 @@ def assign(store: Store, k: int = 3, cells: Sequence[str] | None = None,
     ensure_tables(store)
     if k < 1:
         raise AnnotationError(f"k must be at least 1, got {k}")
-    people = [a["name"] for a in annotators(store)]
+    people = [a.name for a in annotators(store)]
     if names is not None:
         unknown = sorted(set(names) - set(people))
         if unknown:
@@ -303,28 +297,26 @@ def case_responses(store: Store, case_hashes: Iterable[str] | None = None) -> di
     return dict(out)
 
 
-def assignments_for(store: Store, annotator: str) -> list[dict[str, Any]]:
-    """The annotator's cases in a stable order (cell, case id) with progress:
-    ``case_hash, case_id, cell, category, assigned_at, n_responses, n_judged,
-    ranked, done``. A case is done when every response has this person's verdict
-    and, with two or more responses, a ranking was saved."""
+def assignments_for(store: Store, annotator: str) -> list[Assignment]:
+    """The annotator's cases in a stable order (cell, case id) with their progress
+    (see ``Assignment``)."""
     ensure_tables(store)
-    rows = _rows(store.db.execute("""
+    rows = store.db.execute("""
         SELECT s.case_hash, c.case_id, c.cell, c.category, s.assigned_at
         FROM assignments s JOIN cases c ON c.case_hash = s.case_hash
-        WHERE s.annotator = ? ORDER BY c.cell, c.case_id, s.case_hash""", (annotator,)))
-    responses = case_responses(store, [r["case_hash"] for r in rows])
+        WHERE s.annotator = ? ORDER BY c.cell, c.case_id, s.case_hash""", (annotator,)).fetchall()
+    responses = case_responses(store, [r[0] for r in rows])
     judged = {k for (k,) in store.db.execute("SELECT result_key FROM human_verdicts WHERE annotator=?",
                                               (annotator,))}
     ranked = {h for (h,) in store.db.execute("SELECT case_hash FROM human_rankings WHERE annotator=?",
                                               (annotator,))}
-    for r in rows:
-        keys = [x.key for x in responses.get(r["case_hash"], [])]
-        r["n_responses"] = len(keys)
-        r["n_judged"] = sum(k in judged for k in keys)
-        r["ranked"] = r["case_hash"] in ranked
-        r["done"] = bool(keys) and r["n_judged"] == len(keys) and (len(keys) < 2 or r["ranked"])
-    return rows
+    out = []
+    for h, case_id, cell, category, assigned_at in rows:
+        keys = [x.key for x in responses.get(h, [])]
+        n_judged = sum(k in judged for k in keys)
+        done = bool(keys) and n_judged == len(keys) and (len(keys) < 2 or h in ranked)
+        out.append(Assignment(h, case_id, cell, category, assigned_at, len(keys), n_judged, h in ranked, done))
+    return out
 
 
 def result_exists(store: Store, result_key: str) -> bool:
@@ -405,7 +397,7 @@ def decide(store: Store, result_key: str, verdict: str, lead: str, comment: str 
 # ---------------------------------------------------------------- reading
 
 
-def human_verdicts(store: Store, annotator: str | None = None) -> list[dict[str, Any]]:
+def human_verdicts(store: Store, annotator: str | None = None) -> list[HumanVerdict]:
     """Every stored human verdict with provenance: ``annotator, result_key, verdict,
     comment, updated_at`` plus the result's ``model, case_id, case_hash, cell``."""
     ensure_tables(store)
@@ -417,24 +409,24 @@ def human_verdicts(store: Store, annotator: str | None = None) -> list[dict[str,
     if annotator is not None:
         sql += " WHERE h.annotator = ?"
         args = (annotator,)
-    return _rows(store.db.execute(sql + " ORDER BY r.cell, r.case_id, r.model, h.annotator", args))
+    return [HumanVerdict(*row) for row in store.db.execute(sql + " ORDER BY r.cell, r.case_id, r.model, h.annotator",
+                                                           args)]
 
 
-def human_rankings(store: Store) -> list[dict[str, Any]]:
-    """``annotator, case_hash, cell, ranking ({model: rank}), updated_at`` for every saved ranking."""
+def human_rankings(store: Store) -> list[HumanRanking]:
+    """Every saved ranking, by case and then person."""
     ensure_tables(store)
-    rows = _rows(store.db.execute("""
+    return [HumanRanking(who, h, cell, json.loads(ranking), at) for who, h, cell, ranking, at in store.db.execute("""
         SELECT h.annotator, h.case_hash, c.cell, h.ranking, h.updated_at
         FROM human_rankings h LEFT JOIN cases c ON c.case_hash = h.case_hash
-        ORDER BY h.case_hash, h.annotator"""))
-    for r in rows:
-        r["ranking"] = json.loads(r["ranking"])
-    return rows
+        ORDER BY h.case_hash, h.annotator""")]
 
 
-def lead_decisions(store: Store) -> dict[str, dict[str, Any]]:
+def lead_decisions(store: Store) -> dict[str, LeadDecision]:
+    """Every lead decision, by result key."""
     ensure_tables(store)
-    return {r["result_key"]: r for r in _rows(store.db.execute("SELECT * FROM lead_decisions"))}
+    cur = store.db.execute("SELECT result_key, verdict, lead, comment, decided_at FROM lead_decisions")
+    return {row[0]: LeadDecision(*row) for row in cur}
 
 
 __all__ = [

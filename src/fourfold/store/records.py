@@ -121,4 +121,72 @@ class StoredRanking:
     created_at: float = 0.0
 
 
-__all__ = ["RESULT_COLUMNS", "StoredCase", "StoredJudgement", "StoredRanking", "StoredResult"]
+# ---------------------------------------------------------------- annotation (store.human)
+
+
+@dataclass(frozen=True, slots=True)
+class Annotator:
+    """A person who may judge (never their token or its hash)."""
+
+    name: str
+    is_lead: bool
+    created_at: float
+    assignments: int
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """One of a person's cases with their progress on it. ``done``: every response
+    has their verdict and, with two or more responses, they saved a ranking."""
+
+    case_hash: str
+    case_id: str
+    cell: str
+    category: str
+    assigned_at: float
+    n_responses: int
+    n_judged: int
+    ranked: bool
+    done: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HumanVerdict:
+    """One person's verdict on one result, with the result's model, case and cell
+    (None when the result is no longer stored)."""
+
+    annotator: str
+    result_key: str
+    verdict: str
+    comment: str
+    updated_at: float
+    model: str | None = None
+    case_id: str | None = None
+    case_hash: str | None = None
+    cell: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HumanRanking:
+    """One person's ranking of the models' responses to a case: ``{model: rank}``, 1 = best."""
+
+    annotator: str
+    case_hash: str
+    cell: str | None
+    ranking: dict[str, float]
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class LeadDecision:
+    """A lead's verdict on a result, which beats every vote."""
+
+    result_key: str
+    verdict: str
+    lead: str
+    comment: str
+    decided_at: float
+
+
+__all__ = ["RESULT_COLUMNS", "Annotator", "Assignment", "HumanRanking", "HumanVerdict", "LeadDecision", "StoredCase",
+           "StoredJudgement", "StoredRanking", "StoredResult"]

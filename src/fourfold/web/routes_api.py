@@ -36,9 +36,9 @@ class RankingIn(BaseModel):
 
 def _progress(store: Store, s: Session, case_hash: str) -> dict[str, Any]:
     items = H.assignments_for(store, s.annotator)
-    this = next((a for a in items if a["case_hash"] == case_hash), None)
-    return {"done": sum(a["done"] for a in items), "total": len(items),
-            "case": {k: this[k] for k in ("n_judged", "n_responses", "ranked", "done")} if this else None}
+    this = next((a for a in items if a.case_hash == case_hash), None)
+    return {"done": sum(a.done for a in items), "total": len(items),
+            "case": {k: getattr(this, k) for k in ("n_judged", "n_responses", "ranked", "done")} if this else None}
 
 
 @router.post("/api/verdict")
