@@ -13,9 +13,13 @@ import mimetypes
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+if TYPE_CHECKING:
+    from ..cases import LoadedCase
+    from ..cases.media.video import FrameCache
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,16 @@ class ModelBackend(ABC):
     @abstractmethod
     async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
         """An answer to ``messages`` (judges call this: their prompts are no case)."""
+
+    async def prepare(self, case: LoadedCase, settings: GenerationSettings, frames: FrameCache | None = None
+                      ) -> list[ChatMessage]:
+        """The case as the chat messages this backend is sent: by default, video
+        as the file, frames or one grid, as ``capabilities.video_mode()`` says
+        (see ``models.messages``). ``frames`` is the shared frame cache. A
+        backend that wants its media otherwise overrides this."""
+        from .messages import prepare_messages
+
+        return await prepare_messages(case, self.capabilities.video_mode(), settings.video_frames, frames)
 
     async def answer(self, case_id: str, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
         """The answer to case ``case_id``, asked as ``messages``: what the runner

@@ -21,13 +21,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cases import ImagePart, LoadedCase, TextPart
+from ..cases import LoadedCase
 from ..judge import Judgement, Verdict, judge, judge_now
 from ..models import (
     DEFAULT_MAX_ANSWER_CHARS,
     BackendUnusable,
-    ChatMessage,
-    ChatPart,
     Generation,
     GenerationSettings,
     ModelBackend,
@@ -83,61 +81,6 @@ class NotEvaluated(str):
 
 def result_key(identity_json: str, settings_json: str, case_hash: str) -> str:
     return hashlib.sha256(f"{identity_json}\x00{settings_json}\x00{case_hash}".encode()).hexdigest()
-
-
-def to_chat(lc: LoadedCase) -> list[ChatMessage]:
-    """Case input -> chat messages, media as local files, video untouched."""
-    out = []
-    for m in lc.case.input:
-        parts = []
-        for p in m.content:
-            if isinstance(p, TextPart):
-                parts.append(ChatPart("text", text=p.text))
-            elif isinstance(p, ImagePart):
-                parts.append(ChatPart("image", path=lc.media_path(p)))
-            else:
-                parts.append(ChatPart("video", path=lc.media_path(p)))
-        out.append(ChatMessage(m.role, tuple(parts)))
-    return out
-
-
-FRAMES_NOTE = "The following {n} images are frames sampled uniformly from a video, in order."
-GRID_NOTE = ("The following image is a grid of {n} frames sampled uniformly from a video, "
-             "in reading order (left to right, top to bottom).")
-
-
-async def prepare_messages(lc: LoadedCase, mode: str | None, n_frames: int, cache: Any = None
-                           ) -> list[ChatMessage]:
-    """Chat messages for one backend: a video part becomes what the backend takes
-    (the file, a list of frames, or one grid image). Frames are decoded once per
-    clip content and cached on disk, so every model and every run shares them."""
-    msgs = to_chat(lc)
-    if mode in (None, "native") or not lc.case.media():
-        return msgs
-    if cache is None:
-        from ..cases.media.video import FrameCache
-
-        cache = FrameCache()
-    fc = cache
-    shas = {lc.media_path(p): p.sha256 for m in lc.case.input for p in m.content if not isinstance(p, TextPart)}
-    out = []
-    for m in msgs:
-        parts: list[ChatPart] = []
-        for part in m.parts:
-            if part.type != "video" or part.path is None:
-                parts.append(part)
-                continue
-            sha = shas.get(part.path) or ""
-            if mode == "frames":
-                frames = await asyncio.to_thread(fc.frames, part.path, sha, n_frames)
-                parts.append(ChatPart("text", text=FRAMES_NOTE.format(n=len(frames))))
-                parts.extend(ChatPart("image", path=f) for f in frames)
-            else:
-                grid = await asyncio.to_thread(fc.grid, part.path, sha, n_frames)
-                parts.append(ChatPart("text", text=GRID_NOTE.format(n=n_frames)))
-                parts.append(ChatPart("image", path=grid))
-        out.append(ChatMessage(m.role, tuple(parts)))
-    return out
 
 
 def _backoff(cfg: RunConfig, attempt: int, retry_after: float | None) -> float:
@@ -199,8 +142,7 @@ class Runner:
                 from ..cases.media.video import FrameCache
 
                 self._frame_cache = FrameCache()
-            msgs = await prepare_messages(lc, backend.capabilities.video_mode(), cfg.settings.video_frames,
-                                          self._frame_cache)
+            msgs = await backend.prepare(lc, cfg.settings, self._frame_cache)
         except (OSError, ValueError) as e:  # an unreadable clip is the case's fault, not the model's
             return f"cannot prepare media: {e}", 0, 0.0
         last = ""
@@ -431,4 +373,4 @@ class Runner:
             self.writer.fail(e)
 
 
-__all__ = ["ModelSummary", "RunConfig", "RunSummary", "Runner", "prepare_messages", "result_key", "to_chat"]
+__all__ = ["ModelSummary", "RunConfig", "RunSummary", "Runner", "result_key"]
