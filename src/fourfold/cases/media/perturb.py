@@ -12,7 +12,9 @@ suites can be rebuilt byte for byte and a case's hash stays put.
 
 Perturbations are built by factories (``rain(density=0.03)``), combined with
 :func:`compose`, or parsed from a spec string such as
-``"noise:sigma=30+rain:density=0.03"`` (the form the CLI takes).
+``"noise:sigma=30+rain:density=0.03"`` (the form the CLI takes). The factories
+are looked up by name in ``PERTURBATIONS`` (the one registry); a new one is a
+factory plus one line, ``PERTURBATIONS.register("sepia", "my_module:sepia")``.
 """
 
 from __future__ import annotations
@@ -27,12 +29,13 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
+
+from ...registry import Registry, with_hint
 
 __all__ = [
     "PERTURBATIONS", "Perturbation", "PerturbationError", "apply_image", "apply_video", "backlight", "blank",
@@ -319,21 +322,17 @@ def compose(*ps: Perturbation | Callable[[np.ndarray, np.random.Generator], np.n
     return Perturbation("+".join(s.name for s in stages), {}, fn, stages)
 
 
-PERTURBATIONS: dict[str, Callable[..., Perturbation]] = {
-    "noise": gaussian_noise,
-    "rain": rain,
-    "fog": fog,
-    "overexpose": overexpose,
-    "backlight": backlight,
-    "text": text_noise,
-    "blank": blank,
-}
-
-
-# Other names people reach for (the report's wording among them); specs and
-# metadata always use the canonical name.
-_ALIASES = {"gaussian_noise": "noise", "gaussian": "noise", "text_noise": "text", "strong_light": "overexpose",
-            "light": "overexpose", "haze": "fog", "white": "blank"}
+#: Factories by name; a factory's keyword parameters are what a spec may set.
+#: Aliases are other names people reach for (the report's wording among them);
+#: specs and metadata always use the canonical name.
+PERTURBATIONS: Registry[Callable[..., Perturbation]] = Registry("perturbation", error=PerturbationError)
+PERTURBATIONS.register("noise", gaussian_noise, aliases=("gaussian_noise", "gaussian"))
+PERTURBATIONS.register("rain", rain)
+PERTURBATIONS.register("fog", fog, aliases=("haze",))
+PERTURBATIONS.register("overexpose", overexpose, aliases=("strong_light", "light"))
+PERTURBATIONS.register("backlight", backlight)
+PERTURBATIONS.register("text", text_noise, aliases=("text_noise",))
+PERTURBATIONS.register("blank", blank, aliases=("white",))
 
 # ------------------------------------------------------------------ parsing
 
@@ -399,12 +398,8 @@ def parse_perturbation(spec: str) -> Perturbation:
             raise PerturbationError(f"empty perturbation in {spec!r} (two '+' in a row, or one at an end?)")
         name, _, rest = chunk.partition(":")
         name = name.strip().lower()
-        name = _ALIASES.get(name, name)
         factory = PERTURBATIONS.get(name)
-        if factory is None:
-            near = get_close_matches(name, [*PERTURBATIONS, *_ALIASES], n=1)
-            hint = f"; did you mean {_ALIASES.get(near[0], near[0])!r}?" if near else ""
-            raise PerturbationError(f"unknown perturbation {name!r}{hint} (known: {', '.join(PERTURBATIONS)})")
+        name = PERTURBATIONS.canonical(name)
         params = inspect.signature(factory).parameters
         kwargs: dict[str, Any] = {}
         for item in filter(None, (s.strip() for s in rest.split(","))):
@@ -413,9 +408,7 @@ def parse_perturbation(spec: str) -> Perturbation:
             if not eq or not key:
                 raise PerturbationError(f"{name}: expected key=value, got {item!r}")
             if key not in params:
-                near = get_close_matches(key, list(params), n=1)
-                hint = f"; did you mean {near[0]!r}?" if near else ""
-                raise PerturbationError(f"{name}: unknown parameter {key!r}{hint} "
+                raise PerturbationError(f"{with_hint(f'{name}: unknown parameter {key!r}', key, params)} "
                                         f"(parameters: {', '.join(params) or 'none'})")
             if key in kwargs:
                 raise PerturbationError(f"{name}: parameter {key!r} given twice")
