@@ -122,3 +122,42 @@ def test_sources_counted_per_cell():
             _row("A", "3", "text/causality", "unjudged", "none")]
     cs = compute_scores(rows).table["A"]["text/causality"]
     assert cs.sources == {"human": 1, "rule": 1}
+
+
+def test_provenance_counts_sources_and_agreement_with_people():
+    from fourfold.score.provenance import verdict_provenance
+
+    def row(case_id: str, verdict: str, rule: str, judge: str | None, human: str) -> EffectiveResult:
+        return EffectiveResult(key=case_id, model="A", case_id=case_id, case_hash=case_id, cell="text/causality",
+                               verdict=verdict, verdict_source="human", rule_verdict=rule, judge_verdict=judge,
+                               human_verdict=human)
+
+    rows = [row("1", "good", "good", None, "good"), row("2", "good", "bad", None, "good"),
+            row("3", "bad", "unclear", "bad", "bad")]  # the judge model's verdict is the automatic one here
+    (p,) = verdict_provenance(rows, compute_scores(rows))
+    assert (p.model, p.cell, p.rule, p.judge, p.human, p.n_pairs) == ("A", "text/causality", 0, 0, 3, 3)
+    # pairs (auto, human): (good, good), (bad, good), (bad, bad): p_o = 2/3; marginals human (2 good, 1 bad),
+    # auto (1 good, 2 bad): p_e = (2 * 1 + 1 * 2) / 9 = 4/9; kappa = (2/3 - 4/9) / (5/9) = 0.4
+    assert p.accuracy == pytest.approx(2 / 3) and p.kappa == pytest.approx(0.4)
+
+
+def test_robustness_cost_pairs_variants_with_their_originals():
+    import json
+
+    from fourfold.score.robustness import robustness_costs
+    from fourfold.store import StoredCase
+
+    def stored(case_id: str, **meta: str) -> StoredCase:
+        data = {"id": case_id, "cell": "image/generalizability", "category": "other", "input": "what is it?",
+                "reference": {"kind": "exact", "answer": "cat"}, "metadata": meta}
+        return StoredCase(case_id, case_id, data["cell"], "other", None, None, json.dumps(data))
+
+    cases = {"o1": stored("o1"), "o1:noise": stored("o1:noise", perturbation="noise", original="o1"),
+             "o2": stored("o2"), "o2:noise": stored("o2:noise", perturbation="noise", original="o2")}
+    verdicts = {"o1": "good", "o1:noise": "bad", "o2": "unclear", "o2:noise": "unclear"}
+    rows = [EffectiveResult(key=c, model="A", case_id=c, case_hash=c, cell="image/generalizability", verdict=v)
+            for c, v in verdicts.items()]
+    (cost,) = robustness_costs(rows, cases)
+    # originals: good 1 + unclear 0.5 -> 75; variants: bad 0 + unclear 0.5 -> 25
+    assert (cost.model, cost.perturbation, cost.n) == ("A", "noise", 2)
+    assert (cost.original, cost.perturbed, cost.delta) == (75.0, 25.0, -50.0)

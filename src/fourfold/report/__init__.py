@@ -42,9 +42,11 @@ from ..cases.schema import (
     UnitTestsRef,
 )
 from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
-from ..judge.verdict import ALL, JUDGED, VALUE, Verdict
+from ..judge.verdict import ALL, JUDGED, Verdict
 from ..score import CellScore, Scores, compute_scores
 from ..score.precedence import EffectiveResult, effective_rankings, effective_results
+from ..score.provenance import verdict_provenance
+from ..score.robustness import robustness_costs
 from ..secrets import redact
 
 if TYPE_CHECKING:  # jinja2 is imported lazily: CLI start-up time matters
@@ -611,33 +613,14 @@ class ProvenanceRow:
 
 
 def _provenance(rows: Sequence[EffectiveResult], scores: Scores) -> list[ProvenanceRow]:
-    """Where each cell's verdicts came from, and how far the automatic verdicts
-    agree with people wherever people judged a sample of them."""
-    pairs: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for r in rows:
-        auto = r.judge_verdict or r.rule_verdict
-        if r.human_verdict and auto in JUDGED:
-            pairs[(r.model, r.cell)].append((auto, r.human_verdict))
+    """``score.provenance`` as the table shows it."""
     out = []
-    for m in scores.models:
-        for c in CELLS:
-            src = scores.table[m][c].sources
-            if not src:
-                continue
-            agreement = ""
-            p = pairs.get((m, c))
-            if p:
-                agree = sum(a == h for a, h in p) / len(p)
-                agreement = f"acc {agree:.2f} (n={len(p)})"
-                try:
-                    from ..score.agreement import judge_vs_human
-
-                    k = judge_vs_human(p).get("cohen_kappa")
-                    if isinstance(k, float) and k == k:
-                        agreement = f"acc {agree:.2f}, κ {k:.2f} (n={len(p)})"
-                except (ImportError, ValueError, ZeroDivisionError):
-                    pass
-            out.append(ProvenanceRow(m, c, src.get("rule", 0), src.get("judge", 0), src.get("human", 0), agreement))
+    for p in verdict_provenance(rows, scores):
+        agreement = ""
+        if p.n_pairs and p.accuracy is not None:
+            kappa = f", κ {p.kappa:.2f}" if p.kappa is not None else ""
+            agreement = f"acc {p.accuracy:.2f}{kappa} (n={p.n_pairs})"
+        out.append(ProvenanceRow(p.model, p.cell, p.rule, p.judge, p.human, agreement))
     return out
 
 
@@ -653,27 +636,10 @@ class RobustnessRow:
 
 
 def _robustness(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase]) -> list[RobustnessRow]:
-    """What each perturbation costs each model: absolute score on perturbed
-    variants against the same model's score on their unperturbed originals."""
-    by_id = {(r.model, r.case_id): r for r in rows}
-    acc: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
-    for r in rows:
-        stored = cases.get(r.case_hash or "")
-        case = stored.valid_case() if stored is not None else None
-        extra = (case.metadata.model_extra or {}) if case else {}
-        pert, orig = extra.get("perturbation"), extra.get("original")
-        if not pert or not orig:
-            continue
-        o = by_id.get((r.model, orig))
-        if o is None or r.verdict not in VALUE or o.verdict not in VALUE:
-            continue
-        acc[(r.model, str(pert))].append((VALUE[o.verdict], VALUE[r.verdict]))
-    out = []
-    for (m, pert), vals in sorted(acc.items()):
-        o = 100 * sum(a for a, _ in vals) / len(vals)
-        p = 100 * sum(b for _, b in vals) / len(vals)
-        out.append(RobustnessRow(m, pert, len(vals), f"{o:.1f}", f"{p:.1f}", f"{p - o:+.1f}", p < o))
-    return out
+    """``score.robustness`` as the table shows it."""
+    return [RobustnessRow(c.model, c.perturbation, c.n, f"{c.original:.1f}", f"{c.perturbed:.1f}", f"{c.delta:+.1f}",
+                          c.perturbed < c.original)
+            for c in robustness_costs(rows, cases)]
 
 
 def build_context(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase], *,

@@ -1,0 +1,58 @@
+"""What each perturbation costs each model: its absolute score on perturbed
+variants against its score on the same variants' unperturbed originals.
+
+A perturbed case (``fourfold cases perturb``) keeps its original's question and
+reference and records ``perturbation`` and ``original`` (the original's id) in its
+metadata, so the two verdicts can be paired per model. Only pairs where both
+verdicts judge the answer count: a variant nobody judged says nothing about noise.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..judge.verdict import VALUE
+from ..store.records import StoredCase
+from .precedence import EffectiveResult
+
+
+@dataclass(frozen=True, slots=True)
+class RobustnessCost:
+    """A model's absolute scores (0-100) on ``n`` perturbed variants and on their originals."""
+
+    model: str
+    perturbation: str
+    n: int
+    original: float
+    perturbed: float
+
+    @property
+    def delta(self) -> float:
+        """Perturbed minus original: negative when the perturbation hurt."""
+        return self.perturbed - self.original
+
+
+def robustness_costs(rows: Sequence[EffectiveResult], cases: Mapping[str, StoredCase]) -> list[RobustnessCost]:
+    """One ``RobustnessCost`` per (model, perturbation), sorted, over the effective
+    results ``rows`` and the stored cases they answer (for the variants' metadata)."""
+    by_id = {(r.model, r.case_id): r for r in rows}
+    acc: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for r in rows:
+        stored = cases.get(r.case_hash or "")
+        case = stored.valid_case() if stored is not None else None
+        extra = (case.metadata.model_extra or {}) if case else {}
+        pert, orig = extra.get("perturbation"), extra.get("original")
+        if not pert or not orig:
+            continue
+        o = by_id.get((r.model, orig))
+        if o is None or r.verdict not in VALUE or o.verdict not in VALUE:
+            continue
+        acc[(r.model, str(pert))].append((VALUE[o.verdict], VALUE[r.verdict]))
+    return [RobustnessCost(m, pert, len(vals), 100 * sum(a for a, _ in vals) / len(vals),
+                           100 * sum(b for _, b in vals) / len(vals))
+            for (m, pert), vals in sorted(acc.items())]
+
+
+__all__ = ["RobustnessCost", "robustness_costs"]
