@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ...registry import Registry, load_plugins
 from ..taxonomy import CELLS
 
 
@@ -50,32 +51,34 @@ class Generator:
     verify: VerifyFn | None = None
 
 
+#: Every generator by name (the one registry); ``REGISTRY`` keeps each cell's in registration order.
+GENERATORS: Registry[Generator] = Registry("generator", base=Generator)
 REGISTRY: dict[str, list[Generator]] = {c: [] for c in CELLS}
-_BY_NAME: dict[str, Generator] = {}
+_BY_NAME = GENERATORS  # the name the generator packages use
 
 
 def register(cell: str, name: str, verify: VerifyFn | None = None) -> Callable[[GeneratorFn], GeneratorFn]:
+    """Decorator: ``fn`` generates cases of ``cell`` as ``name`` (``verify`` re-derives their answers)."""
     if cell not in REGISTRY:
         raise ValueError(f"unknown cell {cell!r}")
 
     def deco(fn: GeneratorFn) -> GeneratorFn:
-        if name in _BY_NAME:
-            raise ValueError(f"generator {name!r} registered twice")
         g = Generator(name, cell, fn, verify)
+        GENERATORS.register(name, g)
         REGISTRY[cell].append(g)
-        _BY_NAME[name] = g
         return fn
     return deco
 
 
 def _load_all() -> None:
-    """Import the generator modules (they register themselves)."""
+    """Import the generator modules (they register themselves), and any plugins."""
     import importlib
     import pkgutil
 
     for mod in pkgutil.iter_modules(__path__):
         if not mod.name.startswith("_"):
             importlib.import_module(f"{__name__}.{mod.name}")
+    load_plugins()
 
 
 def generators(cell: str | None = None) -> list[Generator]:
@@ -136,9 +139,9 @@ def verify_case(case: dict[str, Any], base: Path) -> list[str]:
     if not name:
         return []
     _load_all()
-    g = _BY_NAME.get(name)
-    if g is None:
+    if name not in GENERATORS:
         return [f"unknown generator {name!r}"]
+    g = GENERATORS.get(name)
     if not g.verify:
         return []
     if "perturbation" in meta:
@@ -190,4 +193,4 @@ def _as_original(case: dict[str, Any], base: Path) -> tuple[dict[str, Any], list
     return data, []
 
 
-__all__ = ["REGISTRY", "GeneratedCase", "Generator", "generate", "generators", "register", "verify_case"]
+__all__ = ["GENERATORS", "REGISTRY", "GeneratedCase", "Generator", "generate", "generators", "register", "verify_case"]
