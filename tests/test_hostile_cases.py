@@ -162,11 +162,11 @@ def _stored_case(base: str, kind: str, path: str) -> Any:
 def test_report_and_app_never_read_outside(suite: Path, tmp_path: Path) -> None:
     """The report and the annotation app take media paths from the store, not from
     a validated file: the shared resolver still keeps them in the case's folder."""
-    from fourfold.report import _Media
+    from fourfold.report.media import MediaEmbedder
     from fourfold.web.media import media_file as _media_file
 
     base = str(suite)
-    media = _Media()
+    media = MediaEmbedder()
     assert media.src(base, "media/ok.png", ) is not None  # a control: the good image is embedded
     for bad in ("../outside/secret.png", str(tmp_path / "outside" / "secret.png"), "media/link-out.png",
                 "pkg:skimage/../../../../../../../../etc/passwd", "media/bomb.png", "media/truncated.png"):
