@@ -82,6 +82,11 @@ def test_decorator_duplicates_and_replace() -> None:
     assert r.get("square") is Square
     # the lazy path of the very object registered is the same entry, not a duplicate
     r.register("square", f"{Square.__module__}:Square")
+    r.register("cube", Square, aliases=["box"])
+    r.unregister("cube")
+    assert "cube" not in r and "box" not in r and r.names() == ["square"]
+    with pytest.raises(RegistryError, match="unknown shape 'cube'"):
+        r.unregister("cube")
 
 
 def test_unknown_name_suggests_and_lists_in_one_wording() -> None:

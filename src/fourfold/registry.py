@@ -143,6 +143,15 @@ class Registry(Generic[T]):
                 self._aliases[alias] = name
         return target
 
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` and its aliases (a test's temporary plugin, say)."""
+        with self._lock:
+            if self._frozen:
+                raise RegistryError(f"the {self.kind} registry is frozen: {name!r} cannot be removed")
+            if self._entries.pop(name, None) is None:
+                raise self.unknown(name)
+            self._aliases = {a: n for a, n in self._aliases.items() if n != name}
+
     def freeze(self) -> None:
         """No more registrations (entries still resolve lazily)."""
         with self._lock:
