@@ -506,21 +506,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _reference_summary(ref: Any) -> str:
-    kind = ref.kind
-    if kind == "exact":
-        return f"exact: {ref.answer!r}"
-    if kind == "choice":
-        return f"choice: {ref.letter} of {len(ref.options)}"
-    if kind == "numeric":
-        return f"numeric: {ref.answer:g}"
-    if kind == "regex":
-        return f"regex: /{ref.pattern}/"
-    if kind == "unit_tests":
-        return f"unit tests ({ref.entry_point or 'script'})"
-    return kind
-
-
 def cmd_cases(args: argparse.Namespace) -> int:
     action = args.cases_command
     if action == "schema":
@@ -545,7 +530,7 @@ def cmd_cases(args: argparse.Namespace) -> int:
         for lc in cases:
             text = " ".join(lc.case.prompt_text().split())
             sys.stdout.write(f"{lc.case.id}\t{lc.case.cell}\t{lc.case.category}\t"
-                             f"{_reference_summary(lc.case.reference)}\t{text[:70]}\n")
+                             f"{lc.case.reference.summary()}\t{text[:70]}\n")
         return 0
     if action == "show":
         for lc in cases:

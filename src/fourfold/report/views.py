@@ -17,17 +17,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..cases.schema import (
-    AcknowledgeAbsentRef,
-    ChoiceRef,
-    ComplyRef,
-    ExactRef,
     ImagePart,
-    NumericRef,
     Reference,
-    RegexRef,
-    RubricRef,
     TextPart,
-    UnitTestsRef,
 )
 from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
 from ..judge.verdict import ALL, JUDGED, Verdict
@@ -304,28 +296,8 @@ def _mean_note(cells: list[str], shared: list[str], judged: list[str], kind: str
 
 
 def reference_summary(ref: Reference | None) -> str:
-    """A one-line description of what counts as a good answer."""
-    if ref is None:
-        return "(no reference)"
-    if isinstance(ref, ExactRef):
-        return f"exact: {ref.answer}" + (f" (or {', '.join(ref.aliases)})" if ref.aliases else "")
-    if isinstance(ref, ChoiceRef):
-        return f"choice: {ref.letter} ({ref.options[ref.index]})"
-    if isinstance(ref, NumericRef):
-        extra = (f" ± {ref.rel_tolerance:g} relative" if ref.rel_tolerance
-                 else (f" ± {ref.tolerance:g}" if ref.tolerance > 1e-6 else ""))
-        return f"numeric: {ref.answer:g}{extra}"
-    if isinstance(ref, RegexRef):
-        return f"regex: /{ref.pattern}/" + (f", not /{ref.must_not_match}/" if ref.must_not_match else "")
-    if isinstance(ref, UnitTestsRef):
-        return f"unit tests (entry point {ref.entry_point})" if ref.entry_point else "unit tests"
-    if isinstance(ref, ComplyRef):
-        return "comply" + (f" (matching /{ref.pattern}/)" if ref.pattern else "")
-    if isinstance(ref, AcknowledgeAbsentRef):
-        return "acknowledge absence" + (f" (e.g. {', '.join(ref.keywords)})" if ref.keywords else "")
-    if isinstance(ref, RubricRef):
-        return f"rubric: {ref.criteria}"
-    return ref.kind  # refuse
+    """A one-line description of what counts as a good answer (the kind's ``summary()``)."""
+    return "(no reference)" if ref is None else ref.summary()
 
 
 def _messages(stored: StoredCase | None, media: MediaEmbedder, answered: bool = False
