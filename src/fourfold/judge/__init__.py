@@ -32,6 +32,15 @@ from .verdict import Judgement, Verdict
 if TYPE_CHECKING:
     from .base import normalise
     from .behaviour import is_refusal
+    from .panel import (
+        compare_by_judge,
+        judge_by_panel,
+        pair_summary,
+        panel_identity,
+        rank_by_judge,
+        ranking_key,
+        verdict_key,
+    )
 
 
 @functools.cache
@@ -45,12 +54,22 @@ def _rules() -> dict[type, Callable[..., Judgement]]:
             RefuseRef: judge_refuse, AcknowledgeAbsentRef: judge_absent}
 
 
+#: The judge-model surface (``judge.panel``): what the judging pass calls, imported on first use.
+_PANEL = ("compare_by_judge", "judge_by_panel", "pair_summary", "panel_identity", "rank_by_judge", "ranking_key",
+          "verdict_key")
+
+
 def __getattr__(name: str) -> Any:
-    """``is_refusal`` and ``normalise``, re-exported lazily (see ``_rules``)."""
+    """``is_refusal`` and ``normalise`` (see ``_rules``) and the judge-model surface,
+    re-exported lazily: judge models need the model backends, rules need their patterns."""
     if name in ("is_refusal", "normalise"):
         from . import rules
 
         return getattr(rules, name)
+    if name in _PANEL:
+        from . import panel
+
+        return getattr(panel, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -125,5 +144,6 @@ async def judge_unit_tests(ref: UnitTestsRef, response: str) -> Judgement:
     return Judgement(Verdict.BAD, f"tests {result.status}: {result.detail}{where}", "sandbox")
 
 
-__all__ = ["INLINE_CHARS", "Judgement", "Verdict", "is_refusal", "judge", "judge_now", "judge_rule", "judge_unit_tests",
-           "needs_judge_model", "normalise"]
+__all__ = ["INLINE_CHARS", "Judgement", "Verdict", "compare_by_judge", "is_refusal", "judge", "judge_by_panel",
+           "judge_now", "judge_rule", "judge_unit_tests", "needs_judge_model", "normalise", "pair_summary",
+           "panel_identity", "rank_by_judge", "ranking_key", "verdict_key"]

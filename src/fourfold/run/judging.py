@@ -10,14 +10,12 @@ running the same command again resumes, and changing the template re-judges.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..cases import Case
 from ..models import GenerationSettings, ModelBackend, PermanentError, TransientError
 from ..store import Store, StoredResult
 
@@ -47,32 +45,16 @@ class JudgingSummary:
     verdicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
-def _template_for(case: Case) -> str:
-    if case.cell == "code/trustworthiness" and case.reference.kind == "rubric":
-        return "code-trust"
-    return "verdict"
-
-
-async def _identity(judges: list[ModelBackend], settings: GenerationSettings) -> dict[str, Any]:
-    """Backend identity plus decoding settings: a different judge setting is a different judge."""
-    from ..judge.llm import describe_judge
-
-    return {"judges": [await describe_judge(j, settings) for j in judges]}
-
-
 async def judge_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | None = None,
                       progress: Callable[[int, int], None] | None = None) -> JudgingSummary:
-    from ..judge import llm
+    from ..judge import judge_by_panel, needs_judge_model, panel_identity, verdict_key
 
     rows = [r for r in store.latest_results() if r.status == "ok" and (cells is None or r.cell in cells)]
-    if not cfg.judge_all:
-        from ..judge import needs_judge_model  # unjudged, or a rule's unclear or weak verdict
-
+    if not cfg.judge_all:  # else only: unjudged, or a rule's unclear or weak verdict
         rows = [r for r in rows if needs_judge_model(r.verdict, r.judge or "", r.rationale or "")]
     cases = store.cases({r.case_hash for r in rows})
     summary = JudgingSummary()
     sem = asyncio.Semaphore(cfg.concurrency)
-    templates: dict[str, Any] = {}
     identities: dict[int, dict[str, Any]] = {}
     done = 0
 
@@ -83,22 +65,16 @@ async def judge_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | No
             return
         case = stored.case
         judges = cfg.cell_judges.get(case.cell) or cfg.judges
-        tname = _template_for(case)
-        template = templates.setdefault(tname, llm.load_template(tname))
-        ident = identities.get(id(judges)) or await _identity(judges, cfg.settings)
+        ident = identities.get(id(judges)) or await panel_identity(judges, cfg.settings)
         identities[id(judges)] = ident
-        key = llm.judge_cache_key(ident, template.id, row.case_hash, row.response or "", cfg.samples)
+        key = verdict_key(ident, case, row.case_hash, row.response or "", cfg.samples)
         if store.has_judgement(key):
             summary.cached += 1
         else:
             async with sem:
                 try:
-                    if len(judges) > 1:
-                        out = await llm.judge_majority(judges, case, row.response or "", template=template,
-                                                       settings=cfg.settings, samples=cfg.samples)
-                    else:
-                        out = await llm.judge_response(judges[0], case, row.response or "", template=template,
-                                                       settings=cfg.settings, samples=cfg.samples)
+                    out = await judge_by_panel(judges, case, row.response or "", settings=cfg.settings,
+                                               samples=cfg.samples)
                 except (TransientError, PermanentError):
                     summary.failed += 1  # not stored: the next run asks again
                     return
@@ -119,17 +95,16 @@ async def judge_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | No
 
 async def rank_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | None = None) -> int:
     """Listwise ranking of every case two or more models answered: anonymised,
-    shuffled, asked in both orders (``judge.llm.rank_responses``)."""
-    from ..judge import llm
+    shuffled, asked in both orders (``judge.rank_by_judge``)."""
+    from ..judge import panel_identity, rank_by_judge, ranking_key
 
     by_case: dict[str, dict[str, StoredResult]] = defaultdict(dict)
     for r in store.latest_results():
         if r.status == "ok" and (cells is None or r.cell in cells):
             by_case[r.case_hash][r.model] = r
     cases = store.cases(by_case)
-    template = llm.load_template("rank")
     judge = cfg.judges[0]
-    ident = json.dumps(await _identity([judge], cfg.settings), sort_keys=True)
+    ident = json.dumps(await panel_identity([judge], cfg.settings), sort_keys=True)
     sem = asyncio.Semaphore(cfg.concurrency)
     count = 0
 
@@ -138,15 +113,13 @@ async def rank_store(store: Store, cfg: JudgingConfig, *, cells: list[str] | Non
         if len(per_model) < 2 or case_hash not in cases:
             return
         responses = {m: r.response or "" for m, r in sorted(per_model.items())}
-        blob = json.dumps([ident, template.id, case_hash, responses], sort_keys=True)
-        key = hashlib.sha256(blob.encode()).hexdigest()
+        key = ranking_key(ident, case_hash, responses)
         if store.has_ranking(key):
             return
         case = cases[case_hash].case
         seed = int(key[:8], 16)
         async with sem:
-            out = await llm.rank_responses(judge, case, responses, template=template, settings=cfg.settings,
-                                           rng_seed=seed)
+            out = await rank_by_judge(judge, case, responses, settings=cfg.settings, rng_seed=seed)
         store.put_ranking(cache_key=key, case_hash=case_hash, case_id=case.id, cell=case.cell, judge=judge.label,
                           template=out.template_id, ranks=dict(out.ranks), raw=list(out.raw))
         count += 1
@@ -160,7 +133,7 @@ async def compare_models(store: Store, judge: ModelBackend, model_a: str, model_
                          ) -> dict[str, dict[str, float]]:
     """The report's GPT-4 vs Gemini figure: per cell, the shares of cases model A
     wins, ties and loses against B, by a judge asked in both orders."""
-    from ..judge import llm
+    from ..judge import compare_by_judge, pair_summary
 
     rows = store.latest_results([model_a, model_b])
     pairs: dict[str, dict[str, StoredResult]] = defaultdict(dict)
@@ -168,17 +141,15 @@ async def compare_models(store: Store, judge: ModelBackend, model_a: str, model_
         if r.status == "ok" and (cells is None or r.cell in cells):
             pairs[r.case_hash][r.model] = r
     cases = store.cases(pairs)
-    template = llm.load_template("pair")
     outcomes: dict[str, list[Any]] = defaultdict(list)
     try:
         for case_hash, both in pairs.items():
             if len(both) < 2 or case_hash not in cases:
                 continue
             case = cases[case_hash].case
-            out = await llm.compare_pair(judge, case, (model_a, both[model_a].response or ""),
-                                         (model_b, both[model_b].response or ""), template=template,
-                                         settings=settings)
+            out = await compare_by_judge(judge, case, (model_a, both[model_a].response or ""),
+                                         (model_b, both[model_b].response or ""), settings=settings)
             outcomes[case.cell].append(out)
     finally:
         await judge.aclose()
-    return {cell: llm.pair_summary(outs) for cell, outs in sorted(outcomes.items())}
+    return {cell: pair_summary(outs) for cell, outs in sorted(outcomes.items())}
