@@ -1,0 +1,41 @@
+"""``fourfold report``: report.md and report.html (or the scores as JSON) from a store."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .common import DEFAULT_OUT, UsageError, print_json, store_path, write_report
+from .judging import add_judge_arguments, judge
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    rep = sub.add_parser("report", help="write report.md and report.html from a store")
+    rep.add_argument("--store", metavar="PATH", help=f"default {DEFAULT_OUT}/results.db")
+    rep.add_argument("--out", metavar="DIR", default=DEFAULT_OUT)
+    rep.add_argument("--json", action="store_true", help="print the scores as JSON to stdout")
+    add_judge_arguments(rep)
+    return rep
+
+
+def handle(args: argparse.Namespace) -> int:
+    from ..store import Store, StoreError
+
+    path = store_path(args)
+    if not path.exists():
+        raise UsageError(f"{path}: no such store (run `fourfold run` first, or pass --store)")
+    try:  # judging writes verdicts; a plain report only reads (a read-only store is fine)
+        store = Store(path, readonly=not args.judge, check=True)
+    except StoreError as e:
+        raise UsageError(str(e)) from None
+    if args.judge:
+        judge(store, args)
+    if args.json:
+        from ..report import scores_json
+
+        print_json(scores_json(store))
+    else:
+        write_report(store, Path(args.out))
+    store.close()
+    return 0

@@ -1,0 +1,181 @@
+"""``fourfold run``: models answer cases, rules (and judge models) judge, the store keeps it, the report is written."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from .common import (
+    DEFAULT_OUT,
+    DEFAULT_SUITE,
+    UsageError,
+    check_out_dir,
+    console,
+    create_backend,
+    err,
+    load,
+    run_async,
+    store_path,
+    write_report,
+)
+from .judging import add_judge_arguments, judge
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    r = sub.add_parser("run", help="run models on cases, judge, store, and write the report")
+    r.add_argument("--model", action="append", metavar="SPEC",
+                   help="model spec, repeatable (default: smollm2, the embedded model); see `fourfold models`")
+    r.add_argument("--cases", action="append", metavar="PATH|SUITE",
+                   help=f"case file, folder or built-in suite, repeatable (default: {DEFAULT_SUITE})")
+    r.add_argument("--cell", metavar="CELL", help="cell for generic {id,input,target} JSONL, e.g. text/generalizability")
+    r.add_argument("--cells", metavar="LIST", help="only these cells: e.g. text/causality,code (a modality or property selects a row or column)")
+    r.add_argument("--concurrency", type=int, default=8, metavar="N", help="requests in flight per model (default 8)")
+    r.add_argument("--limit", type=int, metavar="N", help="at most N cases per cell")
+    r.add_argument("--store", metavar="PATH", help=f"SQLite results store (default {DEFAULT_OUT}/results.db)")
+    r.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"report folder (default {DEFAULT_OUT})")
+    r.add_argument("--max-tokens", type=int, default=256, help="generation limit per answer (default 256)")
+    r.add_argument("--temperature", type=float, default=0.0, help="default 0: greedy, as the report used")
+    r.add_argument("--seed", type=int, default=1234)
+    r.add_argument("--frames", type=int, default=16, help="frames sampled from a video for image models (default 16)")
+    r.add_argument("--retries", type=int, default=5, metavar="N",
+                   help="retries of a failed call (timeout, 429, 5xx) before the case is stored as error; "
+                        "0: one attempt (default 5)")
+    r.add_argument("--timeout", type=float, default=300.0, help="seconds per model call")
+    r.add_argument("--max-answer-chars", type=int, default=100_000, metavar="N",
+                   help="answers are stored and judged up to N characters, the rest cut and marked (default 100000)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bar")
+    r.add_argument("--no-report", action="store_true", help="skip writing report.md/report.html")
+    r.add_argument("--allow-weak-sandbox", action="store_true",
+                   help="where bubblewrap does not work, run unit tests in the weak sandbox instead of leaving "
+                        "them unjudged")
+    add_judge_arguments(r)
+    return r
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    if args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1")
+    if args.limit is not None and args.limit < 1:
+        raise UsageError("--limit must be at least 1")
+    if args.retries < 0:
+        raise UsageError("--retries must be 0 or more")
+    if args.max_answer_chars < 1:
+        raise UsageError("--max-answer-chars must be at least 1")
+    if not args.timeout > 0:
+        raise UsageError("--timeout must be more than 0 seconds")
+
+
+def _prepare(args: argparse.Namespace) -> tuple[list[Any], list[Any], Any]:
+    """Everything checked before the store is opened: the backends, the cases, the settings."""
+    from ..models import DEFAULT_MODEL, GenerationSettings
+
+    _check_numbers(args)
+    specs = args.model or [DEFAULT_MODEL]
+    if len(set(specs)) != len(specs):
+        raise UsageError("the same --model is given twice")
+    backends = [create_backend(s) for s in specs]
+    cases = load(args.cases, args.cell, args.cells, args.limit)
+    if not cases:
+        raise UsageError("no cases selected")
+    if any(lc.case.reference.kind == "unit_tests" for lc in cases):
+        from ..judge.sandbox import allow_weak_sandbox, sandbox_description
+
+        allow_weak_sandbox(args.allow_weak_sandbox)
+        print(f"unit-test sandbox: {sandbox_description()}", file=sys.stderr, flush=True)
+    try:
+        settings = GenerationSettings(temperature=args.temperature, max_tokens=args.max_tokens, seed=args.seed,
+                                      video_frames=args.frames)
+    except ValueError as e:
+        raise UsageError(f"generation settings: {e}") from None
+    return backends, cases, settings
+
+
+def handle(args: argparse.Namespace) -> int:
+    from ..models import PermanentError
+
+    backends, cases, settings = _prepare(args)
+
+    from ..run import RunConfig, Runner
+    from ..store import Store, StoreError, StoreWriteError
+
+    if not args.no_report:
+        check_out_dir(Path(args.out))  # before any request is paid for
+    try:
+        store = Store(store_path(args), check=True)
+    except StoreError as e:
+        raise UsageError(str(e)) from None
+    cfg = RunConfig(concurrency=args.concurrency, retries=args.retries, timeout_s=args.timeout, settings=settings,
+                    progress=not args.no_progress, max_answer_chars=args.max_answer_chars)
+    runner = Runner(store, cfg)
+    # The loaded cases live for the whole run: keep the cyclic GC from rescanning them on every collection.
+    import gc
+
+    gc.freeze()
+    gc.enable()
+    summary = None
+    interrupted = False
+    try:
+        summary = run_async(runner.run(cases, backends, argv=sys.argv[1:]))
+    except KeyboardInterrupt:
+        interrupted = True
+    except PermanentError as e:
+        raise UsageError(str(e)) from None
+    except StoreWriteError as e:  # disk full, I/O error: what was committed stays
+        store.close()
+        err(str(e))
+        return 1
+    if interrupted or summary is None:
+        store.close()
+        sys.stderr.write("\ninterrupted: finished results are saved; run the same command again to resume\n")
+        return 130
+    return _finish(args, store, summary)
+
+
+def _finish(args: argparse.Namespace, store: Any, summary: Any) -> int:
+    """After the answers: the summary, the judge pass, the report; 1 if a model was stopped."""
+    import gc
+
+    _print_summary(summary)
+    stopped = [ms for ms in summary.models if ms.stopped]
+    for ms in stopped:
+        err(f"{ms.model}: stopped, no case can succeed: {ms.stopped}")
+    if args.judge:
+        gc.enable()
+        judge(store, args)
+    gc.disable()  # what follows (the report) runs once and exits: collecting would only cost time
+    if not args.no_report:
+        write_report(store, Path(args.out))
+    store.close()
+    return 1 if stopped else 0
+
+
+def _print_summary(summary: Any) -> None:
+    from rich.table import Table
+
+    from ..cases import CELLS
+
+    out = console(stderr=True)
+    t = Table(title=f"run {summary.run_id}: {summary.wall_s:.1f} s")
+    for col in ("model", "cell", "new", "good", "unclear", "bad", "unjudged", "not eval.", "error"):
+        t.add_column(col, justify="left" if col in ("model", "cell") else "right")
+    for ms in summary.models:
+        for cell in CELLS:
+            c = ms.by_cell.get(cell)
+            if not c:
+                continue
+            t.add_row(ms.model, cell, str(sum(c.values())), str(c["good"]), str(c["unclear"]), str(c["bad"]),
+                      str(c["unjudged"]), str(c["not_evaluated"]), str(c["error"]))
+    if t.row_count:
+        out.print(t)
+    for ms in summary.models:
+        if ms.skipped:
+            out.print(f"{ms.model}: {ms.skipped} case(s) already in the store, not sent again")
+        if ms.elsewhere:
+            out.print(f"{ms.model}: {ms.elsewhere} case(s) answered by another run on the same store, "
+                      "not sent by this one")
+    errors = sum(ms.errors for ms in summary.models)
+    if errors:
+        out.print(f"[yellow]{errors} case(s) failed after retries and are stored as error; "
+                  "run the same command again to retry them[/yellow]")
