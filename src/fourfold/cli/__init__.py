@@ -22,10 +22,18 @@ __all__ = ["COMMANDS", "DEFAULT_OUT", "DEFAULT_SUITE", "EXIT_BAD_INPUT", "UsageE
 COMMANDS = (run, report, compare, cases, annotate, judges, models)
 
 
+class _Version(argparse._VersionAction):
+    """``--version``, looked up only when asked for: importlib.metadata costs ``--help`` 10+ ms."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kw: object) -> None:
+        self.version = f"fourfold {version()}"
+        super().__call__(parser, *args, **kw)  # type: ignore[arg-type]
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="fourfold", description=(
         "Evaluate LLMs and MLLMs on 4 modalities x 3 properties: 12 scores, a leaderboard, every verdict shown."))
-    p.add_argument("--version", action="version", version=f"fourfold {version()}")
+    p.add_argument("--version", action=_Version)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:
         command.add_parser(sub).set_defaults(handle=command.handle)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -181,6 +180,8 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _perturb(args: argparse.Namespace) -> int:
+    import json
+
     from ..cases.media.perturb import derive_variants, parse_perturbation
 
     specs = args.perturbation or ["noise", "rain", "fog", "overexpose", "backlight", "text_noise"]
