@@ -51,9 +51,4 @@ class Judgement:
     weak: bool = False
 
 
-def is_judged(verdict: str | None) -> bool:
-    """Whether ``verdict`` judges the answer (good, unclear or bad), not why there is no judgement."""
-    return verdict in JUDGED
-
-
-__all__ = ["ALL", "JUDGED", "VALUE", "Judgement", "Verdict", "is_judged"]
+__all__ = ["ALL", "JUDGED", "VALUE", "Judgement", "Verdict"]

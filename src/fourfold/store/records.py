@@ -11,9 +11,8 @@ counts, say) makes its own record from them.
 from __future__ import annotations
 
 import functools
-import json
 from dataclasses import dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pydantic and the case schema load when a case is first read, not with the store
     from ..cases.schema import Case
@@ -52,10 +51,6 @@ class StoredCase:
             return self.case
         except ValueError:
             return None
-
-    def json(self) -> dict[str, Any]:
-        """The case-file object as stored (for a caller that writes it back out)."""
-        return json.loads(self.data)
 
 
 @dataclass(frozen=True, slots=True)
