@@ -33,6 +33,7 @@ class EffectiveResult(StoredResult):
 
 
 _STORED = tuple(f.name for f in fields(StoredResult))
+_VERDICT, _RATIONALE = _STORED.index("verdict"), _STORED.index("rationale")
 
 
 def effective_rankings(store: Store) -> dict[str, dict[str, float]]:
@@ -54,18 +55,19 @@ def effective_results(store: Store, models: list[str] | None = None) -> list[Eff
     humans = _human_verdicts(store)
     out = []
     for r in store.latest_results(models):
-        row = {name: getattr(r, name) for name in _STORED}
-        row.update(verdict_source="rule" if r.judge not in ("none", "error", "") else "none",
-                   verdict_by=r.judge or "", rule_verdict=r.verdict)
+        values = [getattr(r, name) for name in _STORED]  # positional: cheaper than by name for 6,000 results
+        source = "rule" if r.judge not in ("none", "error", "") else "none"
+        by, judge_verdict, human_verdict = r.judge or "", None, None
         j = judged.get(r.key)
         if j is not None and r.status == "ok":
-            row.update(judge_verdict=j.verdict, verdict=j.verdict, rationale=j.rationale, verdict_source="judge",
-                       verdict_by=f"{j.judge} ({j.template})")
+            judge_verdict = values[_VERDICT] = j.verdict
+            values[_RATIONALE] = j.rationale
+            source, by = "judge", f"{j.judge} ({j.template})"
         h = humans.get(r.key)
         if h is not None and r.status == "ok":
-            verdict, provenance = h
-            row.update(human_verdict=verdict, verdict=verdict, verdict_source="human", verdict_by=provenance)
-        out.append(EffectiveResult(**row))
+            human_verdict = values[_VERDICT] = h[0]
+            source, by = "human", h[1]
+        out.append(EffectiveResult(*values, source, by, r.verdict, judge_verdict, human_verdict))
     return out
 
 
