@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .boundary import MediaPathError, check_media_file, checked_media, resolve_media
-from .schema import _ID, REFERENCE_KINDS, Case, ExactRef, ImagePart, Message, Metadata, TextPart, VideoPart
+from .schema import _ID, Case, ExactRef, ImagePart, Message, Metadata, TextPart, VideoPart
 from .taxonomy import CATEGORIES, CELLS
 
 SUITES_DIR = Path(__file__).parent / "suites"
@@ -164,13 +164,14 @@ def _loc_to_field(loc: Iterable[Any]) -> str:
     return out
 
 
-_DISCRIMINATED = {"reference": REFERENCE_KINDS, "content": ("text", "image", "video")}
+# (A reference is validated by the schema its kind names, so pydantic inserts no tag there.)
+_DISCRIMINATED = {"content": ("text", "image", "video")}
 _FIELD_PREFIX = re.compile(r"^([a-z_][\w.\[\]]*): (.*)$", re.S)
 
 
 def _field_and_message(err: Any) -> tuple[str, str]:
-    """pydantic's location, minus the union tags it inserts (``reference.numeric.answer``
-    reads better as ``reference.answer``); cross-field checks name their field as
+    """pydantic's location, minus the union tags it inserts (``input[0].content[1].image.path``
+    reads better as ``input[0].content[1].path``); cross-field checks name their field as
     a ``field: message`` prefix because pydantic gives them no location."""
     loc: list[Any] = []
     for item in err["loc"]:

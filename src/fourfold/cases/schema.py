@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..registry import did_you_mean, with_hint
+from .kinds import REFERENCE_KINDS, Reference, ReferenceKind
 from .kinds.acknowledge_absent import AcknowledgeAbsentRef
 from .kinds.choice import ChoiceRef
 from .kinds.comply import ComplyRef
@@ -88,16 +89,9 @@ class Message(_Strict):
 # ----------------------------------------------------------------- references
 #
 # Each kind is one module in ``kinds/``: its schema, the words it uses for
-# people and judge models (``summary()``, ``describe()``).
+# people and judge models (``summary()``, ``describe()``). ``Reference`` validates
+# through the ``REFERENCE_KINDS`` registry, so a plugin's kind is as good as these.
 
-Reference = Annotated[
-    ExactRef | ChoiceRef | NumericRef | RegexRef | UnitTestsRef | RefuseRef | ComplyRef | AcknowledgeAbsentRef | RubricRef,
-    Field(discriminator="kind"),
-]
-REFERENCE_KINDS: tuple[str, ...] = (
-    "exact", "choice", "numeric", "regex", "unit_tests", "refuse", "comply",
-    "acknowledge_absent", "rubric",
-)
 
 
 # ----------------------------------------------------------------- the case
@@ -211,3 +205,10 @@ def _stored(info: ValidationInfo) -> bool:
 
 def case_json_schema() -> dict[str, Any]:
     return Case.model_json_schema()
+
+
+__all__ = [
+    "REFERENCE_KINDS", "STORED", "AcknowledgeAbsentRef", "Case", "ChoiceRef", "ComplyRef", "ExactRef", "ImagePart",
+    "Message", "Metadata", "NumericRef", "Part", "Reference", "ReferenceKind", "RefuseRef", "RegexRef", "RubricRef",
+    "TextPart", "UnitTestsRef", "VideoPart", "case_json_schema",
+]

@@ -1,0 +1,111 @@
+"""Reference kinds come from the REFERENCE_KINDS registry: a case's reference is
+validated by the schema its ``kind`` names when the case is read, so a kind
+registered after ``fourfold.cases`` was imported validates (and is in the JSON
+Schema) like a built-in one, and an unknown kind is a file:line:field error
+with the registry's "did you mean"."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Literal
+
+import pytest
+from pydantic import ValidationError
+
+from conftest import fourfold
+from fourfold.cases import Case, CaseFileError, ExactRef, load_file
+from fourfold.cases.kinds import REFERENCE_KINDS, ReferenceKind
+from fourfold.cases.schema import STORED, case_json_schema
+from fourfold.registry import RegistryError
+
+
+class ShoutRef(ReferenceKind):
+    """An answer in capitals, at least ``min_length`` long."""
+
+    kind: Literal["shout"] = "shout"
+    min_length: int = 1
+
+    def summary(self) -> str:
+        return f"shout (at least {self.min_length})"
+
+    def describe(self) -> str:
+        return "A good answer is written in capitals."
+
+
+def _case(**reference: Any) -> dict[str, Any]:
+    return {"id": "k1", "cell": "text/generalizability", "category": "other", "input": "q", "reference": reference}
+
+
+@pytest.fixture()
+def shout() -> Iterator[type[ShoutRef]]:
+    REFERENCE_KINDS.register("shout", ShoutRef)
+    try:
+        yield ShoutRef
+    finally:
+        REFERENCE_KINDS.unregister("shout")
+
+
+def test_built_in_kinds_are_registered_in_order() -> None:
+    assert REFERENCE_KINDS.names() == ["exact", "choice", "numeric", "regex", "unit_tests", "refuse", "comply",
+                                       "acknowledge_absent", "rubric"]
+    for name, cls in REFERENCE_KINDS.items():
+        assert cls.model_fields["kind"].default == name and issubclass(cls, ReferenceKind)
+
+
+def test_unknown_missing_and_mistyped_kinds_name_the_field(tmp_path: Path) -> None:
+    f = tmp_path / "cases.jsonl"
+    lines = [_case(kind="exct", answer="x"), _case(answer="x"), _case(kind=3), _case(kind="numeric", answer="many", extra=1)]
+    f.write_text("".join(json.dumps({**c, "id": f"k{i}"}) + "\n" for i, c in enumerate(lines, 1)))
+    with pytest.raises(CaseFileError) as e:
+        load_file(f)
+    errors = {err.line: (err.field, err.message) for err in e.value.errors if err.line != 4}
+    assert errors[1] == ("reference.kind", "unknown reference kind 'exct'; did you mean 'exact'? (known: exact, "
+                         "choice, numeric, regex, unit_tests, refuse, comply, acknowledge_absent, rubric)")
+    assert errors[2][0] == "reference.kind" and errors[2][1].startswith("required: the kind of reference (known: exact")
+    assert errors[3][0] == "reference.kind" and errors[3][1].startswith("must be a string")
+    # the kind's own fields are located under reference, without a union tag in between
+    fields = sorted(err.field for err in e.value.errors if err.line == 4)
+    assert fields == ["reference.answer", "reference.extra"]
+    r = fourfold("cases", "validate", str(f), check=False)
+    assert r.returncode == 2 and f"{f}:1: reference.kind: unknown reference kind 'exct'; did you mean 'exact'?" in r.stderr
+
+
+def test_a_kind_registered_later_validates_serialises_and_is_in_the_schema(shout: type[ShoutRef]) -> None:
+    case = Case.model_validate(_case(kind="shout", min_length=3))
+    assert type(case.reference) is ShoutRef and case.reference.min_length == 3
+    assert case.reference.summary() == "shout (at least 3)"
+    assert json.loads(case.model_dump_json())["reference"] == {"kind": "shout", "min_length": 3}
+    assert Case.model_validate_json(case.model_dump_json(), context=STORED) == case
+    with pytest.raises(ValidationError) as e:
+        Case.model_validate(_case(kind="shout", min_length="loud"))
+    assert [err["loc"] for err in e.value.errors()] == [("reference", "min_length")]
+    schema = case_json_schema()
+    ref = schema["properties"]["reference"]
+    assert ref["discriminator"]["mapping"]["shout"] == "#/$defs/ShoutRef"
+    assert {"$ref": "#/$defs/ShoutRef"} == ref["oneOf"][-1] and len(ref["oneOf"]) == 10
+    assert schema["$defs"]["ShoutRef"]["properties"]["min_length"] == {"default": 1, "title": "Min Length",
+                                                                       "type": "integer"}
+
+
+def test_an_unregistered_kind_is_unknown_again(shout: type[ShoutRef]) -> None:
+    REFERENCE_KINDS.unregister("shout")
+    try:
+        with pytest.raises(ValidationError, match="unknown reference kind 'shout'"):
+            Case.model_validate(_case(kind="shout"))
+    finally:
+        REFERENCE_KINDS.register("shout", ShoutRef)
+
+
+def test_only_reference_kinds_register() -> None:
+    with pytest.raises(RegistryError, match="is not a ReferenceKind"):
+        REFERENCE_KINDS.register("plain", dict)
+
+
+def test_a_built_reference_is_taken_as_it_is() -> None:
+    ref = ExactRef(answer="Paris")
+    case = Case(id="c", cell="text/generalizability", category="other", input="Capital of France?", reference=ref)
+    assert case.reference is ref
+    assert case.model_copy(update={"id": "d"}).reference is ref
+    assert Case.model_validate(case.model_dump()) == case
