@@ -2,10 +2,11 @@
 validated by the schema its ``kind`` names when the case is read, so a kind
 registered after ``fourfold.cases`` was imported validates (and is in the JSON
 Schema) like a built-in one, and an unknown kind is a file:line:field error
-with the registry's "did you mean"."""
+with the registry's "did you mean". The judge runs the rule the kind names."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from conftest import fourfold
 from fourfold.cases import Case, CaseFileError, ExactRef, load_file
 from fourfold.cases.kinds import REFERENCE_KINDS, ReferenceKind
 from fourfold.cases.schema import STORED, case_json_schema
+from fourfold.judge import Judgement, Verdict, judge, judge_now, judge_rule
 from fourfold.registry import RegistryError
 
 
@@ -109,3 +111,67 @@ def test_a_built_reference_is_taken_as_it_is() -> None:
     assert case.reference is ref
     assert case.model_copy(update={"id": "d"}).reference is ref
     assert Case.model_validate(case.model_dump()) == case
+
+
+# ---------------------------------------------------------------- its rule
+
+def judge_shout(ref: ShoutRef, response: str, question: str = "") -> Judgement:
+    """A rule written as a plugin's would be: a module-level function its kind names."""
+    if response.strip() == question.strip():
+        return Judgement(Verdict.BAD, "repeats the question", "rule:shout")
+    ok = response.isupper() and len(response) >= ref.min_length
+    return Judgement(Verdict.GOOD if ok else Verdict.BAD, "capitals" if ok else "not capitals", "rule:shout")
+
+
+async def judge_shout_later(ref: ShoutRef, response: str) -> Judgement:
+    await asyncio.sleep(0)
+    return Judgement(Verdict.GOOD if response.isupper() else Verdict.BAD, "awaited", "rule:shout")
+
+
+def _shout_case(cls: type[ReferenceKind], **fields: Any) -> Case:
+    REFERENCE_KINDS.register("shout", cls)
+    try:
+        return Case.model_validate(_case(kind="shout", **fields))
+    finally:
+        REFERENCE_KINDS.unregister("shout")
+
+
+def test_the_judge_runs_the_rule_the_kind_names() -> None:
+    class Quick(ShoutRef):
+        rule = f"{__name__}:judge_shout"
+
+        def quick_rule(self) -> bool:
+            return True
+
+    class Slow(Quick):
+        def quick_rule(self) -> bool:
+            return False
+
+    quick = _shout_case(Quick, min_length=3)
+    assert judge_now(quick, "HELLO") == Judgement(Verdict.GOOD, "capitals", "rule:shout")
+    assert judge_now(quick, "hello").verdict == "bad"
+    assert judge_now(quick, "q").rationale == "repeats the question"  # the rule asked for the question
+    slow = _shout_case(Slow, min_length=3)
+    assert judge_now(slow, "HELLO") is None  # a rule that is not known to be quick runs off the loop
+    assert asyncio.run(judge(slow, "HELLO")).verdict == "good"
+    assert judge_rule(slow, "HI").verdict == "bad"
+
+
+def test_an_async_rule_is_awaited_and_a_kind_without_a_rule_stays_unjudged() -> None:
+    class Later(ShoutRef):
+        rule = f"{__name__}:judge_shout_later"
+
+    later = _shout_case(Later)
+    assert judge_now(later, "HI") is None and judge_rule(later, "HI") is None
+    assert asyncio.run(judge(later, "HI")) == Judgement(Verdict.GOOD, "awaited", "rule:shout")
+    unruled = _shout_case(ShoutRef)
+    assert judge_now(unruled, "HI") == Judgement(Verdict.UNJUDGED, "shout case: needs a judge model or a person",
+                                                 "none")
+
+
+def test_a_rule_that_cannot_be_imported_says_which_kind_names_it() -> None:
+    class Broken(ShoutRef):
+        rule = f"{__name__}:no_such_rule"
+
+    with pytest.raises(RegistryError, match=r"reference kind 'shout': its rule '.*:no_such_rule' cannot be loaded"):
+        judge_now(_shout_case(Broken), "HI")

@@ -85,6 +85,13 @@ def _import_target(path: str) -> Any:
     return obj
 
 
+def load_target(path: str) -> Any:
+    """The object a lazy ``"module.path:attr"`` names, imported now: what a
+    registry does with its lazy entries, for a name kept elsewhere (a reference
+    kind names its rule this way). Raises ImportError or AttributeError."""
+    return _import_target(path)
+
+
 class Registry(Generic[T]):
     """Named entries of one kind, in registration order.
 
@@ -264,4 +271,4 @@ def _show(obj: object) -> str:
     return f"{getattr(obj, '__module__', '?')}:{getattr(obj, '__qualname__', type(obj).__name__)}"
 
 
-__all__ = ["PLUGINS_ENV", "Registry", "RegistryError", "did_you_mean", "load_plugins", "with_hint"]
+__all__ = ["PLUGINS_ENV", "Registry", "RegistryError", "did_you_mean", "load_plugins", "load_target", "with_hint"]

@@ -1,8 +1,10 @@
 """Judges: rules for checkable references, the sandbox for unit tests.
 
-``judge`` is the single entry point the runner calls; it picks the judge from the
-case's reference kind. Cases with a rubric stay ``unjudged`` until a judge model
-or a person decides them.
+``judge`` is the single entry point the runner calls; it runs the rule the
+case's reference kind names (``ReferenceKind.rule``, looked up through the kind
+the ``REFERENCE_KINDS`` registry gave the case, so a plugin's kind brings its own
+rule). Cases with a rubric stay ``unjudged`` until a judge model or a person
+decides them.
 
 Rule verdicts that may take a while (a long answer, a case author's pattern) run
 in a worker thread, never on the event loop: ``judge_now`` returns ``None`` for
@@ -12,21 +14,14 @@ them and ``judge`` awaits them off the loop.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..cases.schema import (
-    AcknowledgeAbsentRef,
-    Case,
-    ChoiceRef,
-    ComplyRef,
-    ExactRef,
-    NumericRef,
-    RefuseRef,
-    RegexRef,
-    RubricRef,
-    UnitTestsRef,
-)
+from ..cases.kinds import ReferenceKind
+from ..cases.schema import Case, UnitTestsRef
+from ..registry import RegistryError, load_target
 from .verdict import Judgement, Verdict
 
 if TYPE_CHECKING:
@@ -43,15 +38,38 @@ if TYPE_CHECKING:
     )
 
 
-@functools.cache
-def _rules() -> dict[type, Callable[..., Judgement]]:
-    """The rule for each reference kind. Imported on first use: the rules compile
-    many patterns, and the later stages that only need ``Verdict`` (the store, the
-    scores, the report, the web app) should not pay for them."""
-    from .rules import judge_absent, judge_choice, judge_exact, judge_numeric, judge_refuse, judge_regex
+@dataclass(frozen=True)
+class Rule:
+    """A reference kind's rule, imported: the function, whether it must be
+    awaited (the sandbox), and whether it wants the case's question."""
 
-    return {ExactRef: judge_exact, ChoiceRef: judge_choice, NumericRef: judge_numeric, RegexRef: judge_regex,
-            RefuseRef: judge_refuse, AcknowledgeAbsentRef: judge_absent}
+    fn: Callable[..., Any]
+    awaits: bool
+    wants_question: bool
+
+    def kwargs(self, case: Case) -> dict[str, Any]:
+        return {"question": case.prompt_text()} if self.wants_question else {}
+
+
+@functools.cache
+def rule_for(kind: type[ReferenceKind]) -> Rule | None:
+    """The rule a reference kind names (``ReferenceKind.rule``, a lazy
+    ``"module:function"``; ``None``: no rule can decide). Looked up through the
+    kind, so a plugin's kind brings its rule, and imported on first use: the rules
+    compile many patterns, and the later stages that only need ``Verdict`` (the
+    store, the scores, the report, the web app) should not pay for them."""
+    if kind.rule is None:
+        return None
+    try:
+        fn = load_target(kind.rule)
+    except (ImportError, AttributeError) as e:
+        name = kind.model_fields["kind"].default
+        raise RegistryError(f"reference kind {name!r}: its rule {kind.rule!r} cannot be loaded: {e}") from None
+    return Rule(fn, inspect.iscoroutinefunction(fn), "question" in inspect.signature(fn).parameters)
+
+
+def _no_rule(ref: ReferenceKind) -> Judgement:
+    return Judgement(Verdict.UNJUDGED, f"{ref.kind} case: needs a judge model or a person", "none")
 
 
 #: The judge-model surface (``judge.panel``): what the judging pass calls, imported on first use.
@@ -60,7 +78,7 @@ _PANEL = ("compare_by_judge", "judge_by_panel", "pair_summary", "panel_identity"
 
 
 def __getattr__(name: str) -> Any:
-    """``is_refusal`` and ``normalise`` (see ``_rules``) and the judge-model surface,
+    """``is_refusal`` and ``normalise`` (see ``rule_for``) and the judge-model surface,
     re-exported lazily: judge models need the model backends, rules need their patterns."""
     if name in ("is_refusal", "normalise"):
         from . import rules
@@ -78,44 +96,41 @@ INLINE_CHARS = 2_000
 
 
 def judge_rule(case: Case, response: str) -> Judgement | None:
-    """The rule's verdict, however long it takes (``None``: not a rule kind)."""
+    """The rule's verdict, however long it takes (``None``: the rule must be
+    awaited; call ``judge``)."""
     ref = case.reference
-    if isinstance(ref, ComplyRef):
-        from .behaviour import judge_comply
-
-        return judge_comply(ref, response, case.prompt_text())
-    rule = _rules().get(type(ref))
-    if rule is not None:
-        return rule(ref, response)  # type: ignore[arg-type]
-    if isinstance(ref, RubricRef):
-        return Judgement(Verdict.UNJUDGED, "rubric case: needs a judge model or a person", "none")
-    return None
-
-
-def _slow(case: Case, response: str) -> bool:
-    ref = case.reference
-    return len(response) > INLINE_CHARS or isinstance(ref, RegexRef) or (isinstance(ref, ComplyRef) and bool(ref.pattern))
+    rule = rule_for(type(ref))
+    if rule is None:
+        return _no_rule(ref)
+    if rule.awaits:
+        return None
+    return rule.fn(ref, response, **rule.kwargs(case))  # type: ignore[no-any-return]
 
 
 def judge_now(case: Case, response: str) -> Judgement | None:
-    """The verdict if a rule can give it at once (a short answer, no case-author
-    pattern); ``None`` means call ``judge`` and await it (off the event loop)."""
-    if isinstance(case.reference, UnitTestsRef) or _slow(case, response):
+    """The verdict if a rule can give it at once (a short answer, a kind whose
+    rule is quick: no case-author pattern); ``None`` means call ``judge`` and
+    await it (off the event loop)."""
+    ref = case.reference
+    rule = rule_for(type(ref))
+    if rule is not None and (rule.awaits or len(response) > INLINE_CHARS or not ref.quick_rule()):
         return None
     return judge_rule(case, response)
 
 
 async def judge(case: Case, response: str) -> Judgement:
+    """The verdict of the rule the case's reference kind names: at once, in a
+    worker thread, or awaited (an async rule such as the sandbox's)."""
     ref = case.reference
-    if isinstance(ref, UnitTestsRef):
-        return await judge_unit_tests(ref, response)
+    rule = rule_for(type(ref))
+    if rule is not None and rule.awaits:
+        return await rule.fn(ref, response, **rule.kwargs(case))  # type: ignore[no-any-return]
     done = judge_now(case, response)
     if done is None:
         import asyncio
 
         done = await asyncio.to_thread(judge_rule, case, response)
-    if done is None:
-        raise TypeError(f"no judge for reference kind {ref.kind!r}")
+    assert done is not None  # only an async rule leaves judge_rule without a verdict
     return done
 
 
@@ -144,6 +159,6 @@ async def judge_unit_tests(ref: UnitTestsRef, response: str) -> Judgement:
     return Judgement(Verdict.BAD, f"tests {result.status}: {result.detail}{where}", "sandbox")
 
 
-__all__ = ["INLINE_CHARS", "Judgement", "Verdict", "compare_by_judge", "is_refusal", "judge", "judge_by_panel",
+__all__ = ["INLINE_CHARS", "Judgement", "Rule", "Verdict", "compare_by_judge", "is_refusal", "judge", "judge_by_panel",
            "judge_now", "judge_rule", "judge_unit_tests", "needs_judge_model", "normalise", "pair_summary",
-           "panel_identity", "rank_by_judge", "ranking_key", "verdict_key"]
+           "panel_identity", "rank_by_judge", "ranking_key", "rule_for", "verdict_key"]

@@ -12,6 +12,7 @@ class AcknowledgeAbsentRef(ReferenceKind):
     a blank image): a good answer says so. ``keywords`` add case-specific
     phrases that count as acknowledging the absence."""
 
+    rule = "fourfold.judge.behaviour:judge_absent"
     kind: Literal["acknowledge_absent"] = "acknowledge_absent"
     keywords: list[str] = []
 
@@ -23,3 +24,6 @@ class AcknowledgeAbsentRef(ReferenceKind):
                if self.keywords else "")
         return ("What the question asks about does not exist or is not in the input (a fictitious entity, a missing "
                 "node, a blank image): a good answer says so; an answer that treats it as existing is bad." + kws)
+
+    def quick_rule(self) -> bool:
+        return True

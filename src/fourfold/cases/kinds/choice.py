@@ -12,6 +12,7 @@ from .base import ReferenceKind
 class ChoiceRef(ReferenceKind):
     """Multiple choice. ``answer`` is the letter (A, B, ...) or the 0-based index."""
 
+    rule = "fourfold.judge.choice:judge_choice"
     kind: Literal["choice"] = "choice"
     options: list[str] = Field(min_length=2, max_length=26)
     answer: int | str
@@ -44,3 +45,6 @@ class ChoiceRef(ReferenceKind):
     def describe(self) -> str:
         opts = "\n".join(f"{chr(ord('A') + i)}. {o}" for i, o in enumerate(self.options))
         return f"Options:\n{opts}\nThe correct option is {self.letter}: {self.options[self.index]!r}."
+
+    def quick_rule(self) -> bool:
+        return True

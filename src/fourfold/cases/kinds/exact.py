@@ -11,6 +11,7 @@ class ExactRef(ReferenceKind):
     """Right when the answer equals ``answer`` (or an alias) after normalisation:
     case, surrounding punctuation, articles and whitespace are ignored."""
 
+    rule = "fourfold.judge.rules:judge_exact"
     kind: Literal["exact"] = "exact"
     answer: str
     aliases: list[str] = []
@@ -22,3 +23,6 @@ class ExactRef(ReferenceKind):
     def describe(self) -> str:
         also = f" (also accepted: {', '.join(repr(a) for a in self.aliases)})" if self.aliases else ""
         return f"The correct answer is {self.answer!r}{also}."
+
+    def quick_rule(self) -> bool:
+        return True

@@ -12,6 +12,7 @@ from .base import ReferenceKind
 class NumericRef(ReferenceKind):
     """A number; good when within ``tolerance`` (absolute) or ``rel_tolerance``."""
 
+    rule = "fourfold.judge.numeric:judge_numeric"
     kind: Literal["numeric"] = "numeric"
     answer: float
     tolerance: float = Field(default=1e-6, ge=0)
@@ -26,3 +27,6 @@ class NumericRef(ReferenceKind):
         tol = f" (within {self.tolerance:g})" if self.tolerance > 1e-6 else ""
         rel = f" (within {self.rel_tolerance:.2%})" if self.rel_tolerance else ""
         return f"The correct answer is the number {self.answer:g}{tol}{rel}."
+
+    def quick_rule(self) -> bool:
+        return True

@@ -10,6 +10,7 @@ from .base import ReferenceKind
 class RubricRef(ReferenceKind):
     """No rule can decide: a judge model (or a person) applies the rubric."""
 
+    rule = None  # a judge model or a person decides
     kind: Literal["rubric"] = "rubric"
     criteria: str
     good: str | None = None

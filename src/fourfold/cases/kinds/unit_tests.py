@@ -16,6 +16,7 @@ class UnitTestsRef(ReferenceKind):
     it may call ``check(entry_point)`` in HumanEval style if it defines it.
     ``solution`` is a known-good answer used only to validate the tests."""
 
+    rule = "fourfold.judge:judge_unit_tests"
     kind: Literal["unit_tests"] = "unit_tests"
     tests: str
     entry_point: str | None = None
