@@ -49,7 +49,7 @@ def install(tmp_path: Path, *names: str) -> dict[str, str]:
 
 
 def test_every_recipe_registers_with_one_line() -> None:
-    for name in ("backend", "perturbation", "generator", "template"):
+    for name in ("backend", "kind", "perturbation", "generator", "template"):
         calls = [ln for ln in recipe(name)["register"].splitlines() if ln.strip() and not ln.startswith("from ")]
         assert len(calls) == 1, f"{name}: {calls}"
 
@@ -79,6 +79,48 @@ def test_backend_recipe(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "has no name (echo/NAME)" in bad.stderr
     typo = fourfold("run", "--model", "ecoh/parrot", "--store", str(store), env=env, check=False)
     assert typo.returncode == 2 and "did you mean 'echo/NAME'?" in typo.stderr
+
+
+def test_reference_kind_recipe(tmp_path: Path) -> None:
+    env = install(tmp_path, "kind")
+    cases = tmp_path / "cases.jsonl"
+    common = {"cell": "text/generalizability", "category": "other"}
+    cases.write_text("".join(json.dumps({"id": cid, **common, "input": "Say a palindrome.", "reference": ref}) + "\n"
+                             for cid, ref in [("p1", {"kind": "palindrome", "min_length": 5}),
+                                              ("p2", {"kind": "palindrome"}), ("p3", {"kind": "palindrome"})]))
+    assert "ok: 3 cases" in fourfold("cases", "validate", str(cases), env=env).stdout
+    listed = fourfold("cases", "list", "--cases", str(cases), env=env).stdout
+    assert "palindrome (at least 5 letters)" in listed
+    schema = json.loads(fourfold("cases", "schema", env=env).stdout)
+    assert schema["properties"]["reference"]["discriminator"]["mapping"]["palindrome"] == "#/$defs/PalindromeRef"
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text('{"id": "p1", "response": "Never odd or even."}\n{"id": "p2", "response": "Paris"}\n'
+                       '{"id": "p3", "response": "Wow"}\n')
+    store = tmp_path / "r.db"
+    fourfold("run", "--model", f"replay/{answers}", "--cases", str(cases), "--store", str(store), "--no-report",
+             "--no-progress", env=env)
+    from fourfold.store import Store
+
+    s = Store(store, readonly=True)
+    try:
+        rows = {r.case_id: r for r in s.latest_results()}
+    finally:
+        s.close()
+    assert {cid: (r.verdict, r.judge) for cid, r in rows.items()} == {
+        "p1": ("good", "rule:palindrome"), "p2": ("bad", "rule:palindrome"), "p3": ("good", "rule:palindrome")}
+    assert rows["p2"].rationale == "does not read the same backwards"
+    # the kind's own fields and a mistyped kind are file:line:field errors
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(json.dumps({"id": cid, **common, "input": "q", "reference": ref}) + "\n"
+                           for cid, ref in [("b1", {"kind": "palindrome", "min_lenght": 5}),
+                                            ("b2", {"kind": "palindrom"})]))
+    r = fourfold("cases", "validate", str(bad), env=env, check=False)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"{bad}:1: reference.min_lenght: Extra inputs are not permitted" in r.stderr
+    assert f"{bad}:2: reference.kind: unknown reference kind 'palindrom'; did you mean 'palindrome'?" in r.stderr
+    # without the plugin the kind is unknown
+    plain = fourfold("cases", "validate", str(cases), check=False)
+    assert plain.returncode == 2 and "unknown reference kind 'palindrome'" in plain.stderr
 
 
 def test_perturbation_recipe(tmp_path: Path) -> None:
