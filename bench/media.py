@@ -28,16 +28,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from fourfold.cases.media import (  # noqa: E402
-    PERTURBATIONS,
-    FrameCache,
-    apply_video,
-    encode_video,
-    parse_perturbation,
-    probe_video,
-    sample_frames,
-    sample_indices,
-)
+from fourfold.cases.media.encode import encode_video  # noqa: E402
+from fourfold.cases.media.perturb import PERTURBATIONS, apply_video, parse_perturbation  # noqa: E402
+from fourfold.cases.media.video import FrameCache, probe_video, sample_frames, sample_indices  # noqa: E402
 
 SIDE, FPS = 448, 24
 

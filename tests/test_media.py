@@ -18,10 +18,10 @@ import pytest
 from PIL import Image
 
 from fourfold.cases import load_file
-from fourfold.cases.media import (
+from fourfold.cases.media import video as video_mod
+from fourfold.cases.media.encode import encode_video
+from fourfold.cases.media.perturb import (
     PERTURBATIONS,
-    FrameCache,
-    MediaError,
     PerturbationError,
     apply_image,
     apply_video,
@@ -29,19 +29,21 @@ from fourfold.cases.media import (
     blank,
     compose,
     derive_variants,
-    encode_video,
     fog,
     gaussian_noise,
     overexpose,
     parse_perturbation,
-    probe_video,
     rain,
+    text_noise,
+)
+from fourfold.cases.media.video import (
+    FrameCache,
+    MediaError,
+    probe_video,
     sample_frames,
     sample_indices,
     stitch_grid,
-    text_noise,
 )
-from fourfold.cases.media import video as video_mod
 
 SIZE = 64
 STEP = 7  # grey levels 10, 17, 24, ...: far enough apart to survive lossy coding
@@ -563,7 +565,7 @@ def test_robustness_suite_is_valid_and_small() -> None:
 
 
 def test_robustness_suite_rebuilds_byte_for_byte(tmp_path: Path) -> None:
-    from fourfold.cases.media import build_robustness_suite
+    from fourfold.cases.media.perturb import build_robustness_suite
 
     out = build_robustness_suite(tmp_path)
     assert out.read_bytes() == (SUITE / "robustness.jsonl").read_bytes()

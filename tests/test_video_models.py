@@ -16,7 +16,7 @@ from aiohttp import web
 from PIL import Image
 
 from fourfold.cases import load_file
-from fourfold.cases.media import encode_video
+from fourfold.cases.media.encode import encode_video
 from fourfold.cases.media.video import FrameCache
 from fourfold.models import create_backend
 from fourfold.run import RunConfig, Runner
