@@ -13,7 +13,7 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..registry import did_you_mean, with_hint
 from .kinds import REFERENCE_KINDS, Reference, ReferenceKind
@@ -63,17 +63,21 @@ class VideoPart(_Strict):
 Part = Annotated[TextPart | ImagePart | VideoPart, Field(discriminator="type")]
 
 
+def _shorthand(key: str, **fixed: str) -> BeforeValidator:
+    """Accept a bare string where a list belongs, as the one-item list ``[{**fixed, key: string}]``.
+
+    ``"content": "hi"`` and ``"input": "hi"`` are the common cases; the shorthand keeps
+    files short to write by hand, and both spellings validate to the same case."""
+
+    def expand(v: Any) -> Any:
+        return [{**fixed, key: v}] if isinstance(v, str) else v
+
+    return BeforeValidator(expand)
+
+
 class Message(_Strict):
     role: Literal["system", "user", "assistant"] = "user"
-    content: list[Part]
-
-    @field_validator("content", mode="before")
-    @classmethod
-    def _text_shorthand(cls, v: Any) -> Any:
-        # "content": "hi" is the common case; keep files short to write by hand.
-        if isinstance(v, str):
-            return [{"type": "text", "text": v}]
-        return v
+    content: Annotated[list[Part], _shorthand("text", type="text")]
 
     @field_validator("content")
     @classmethod
@@ -110,7 +114,7 @@ class Case(_Strict):
     id: str
     cell: str
     category: str
-    input: list[Message]
+    input: Annotated[list[Message], _shorthand("content", role="user")]
     reference: Reference
     metadata: Metadata = Metadata()
 
@@ -126,13 +130,6 @@ class Case(_Strict):
     def _cell_ok(cls, v: str, info: ValidationInfo) -> str:
         if v not in CELLS and not _stored(info):
             raise ValueError(f"{with_hint(f'unknown cell {v!r}', v, CELLS)} (cells are modality/property)")
-        return v
-
-    @field_validator("input", mode="before")
-    @classmethod
-    def _input_shorthand(cls, v: Any) -> Any:
-        if isinstance(v, str):
-            return [{"role": "user", "content": v}]
         return v
 
     @model_validator(mode="after")
