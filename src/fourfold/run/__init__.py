@@ -41,6 +41,10 @@ from .progress import RunProgress
 
 @dataclass
 class RunConfig:
+    """How the runner drives every model: a fixed pool of ``concurrency`` workers per
+    model, ``retries`` with capped exponential backoff for transient errors, and the
+    decoding ``settings``, which are part of every result's key (changing them re-runs)."""
+
     concurrency: int = 8
     #: Retries after the first attempt: 0 is one attempt and no retry.
     retries: int = 5

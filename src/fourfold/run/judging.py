@@ -38,6 +38,10 @@ class JudgingConfig:
 
 @dataclass
 class JudgingSummary:
+    """What one judging pass did, for the ``judge:`` line that ``run``/``report --judge`` write.
+    ``failed`` calls are not stored, so running the command again asks them again;
+    ``cached`` ones were answered by an earlier pass and cost nothing."""
+
     judged: int = 0
     cached: int = 0
     failed: int = 0
