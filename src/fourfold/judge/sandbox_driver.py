@@ -272,7 +272,40 @@ def reply_value(msg, decode_value):
 # --------------------------------------------------------------------------
 # The candidate side
 
+def code_line(exc):
+    """The line of the model's code where ``exc`` was last in it (0: not in the code)."""
+    tb, line = exc.__traceback__, 0
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == CODE_FILE:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def describe_exception(exc, ballast):
+    """The message telling the tests how the code failed: type, first line, code line.
+
+    ``ballast`` is freed first, so that even after a MemoryError there is room to build
+    the answer; a message or exit code that cannot be printed is replaced, never raised."""
+    ballast.clear()
+    try:
+        message = clean(str(exc).split("\n")[0], 150)
+    except BaseException:
+        message = "<unprintable message>"
+    if isinstance(exc, SystemExit):
+        try:
+            message = clean(repr(exc.code), 80)
+        except BaseException:
+            message = "?"
+    return {"t": "exc", "name": clean(type(exc).__name__, 60), "msg": message, "line": code_line(exc),
+            "exit": isinstance(exc, (SystemExit, KeyboardInterrupt))}
+
+
 def candidate_main(sock_fd):
+    """Run the model's code, send the names it defined, then answer requests about them.
+
+    The helpers stay closures: they share the handle table (``objects``/``ids``) and the
+    callbacks, which belong to this one process and its one peer."""
     meta = read_stdin_json()
     sys.dont_write_bytecode = True
     ballast = [bytearray(2 * 1024 * 1024)]  # freed to answer after a MemoryError
@@ -312,33 +345,11 @@ def candidate_main(sock_fd):
             raise ProtocolError("unknown handle")
         return objects[hid]
 
-    def where(exc):
-        tb, line = exc.__traceback__, 0
-        while tb is not None:
-            if tb.tb_frame.f_code.co_filename == CODE_FILE:
-                line = tb.tb_lineno
-            tb = tb.tb_next
-        return line
-
-    def describe(exc):
-        ballast.clear()
-        try:
-            message = clean(str(exc).split("\n")[0], 150)
-        except BaseException:
-            message = "<unprintable message>"
-        if isinstance(exc, SystemExit):
-            try:
-                message = clean(repr(exc.code), 80)
-            except BaseException:
-                message = "?"
-        return {"t": "exc", "name": clean(type(exc).__name__, 60), "msg": message, "line": where(exc),
-                "exit": isinstance(exc, (SystemExit, KeyboardInterrupt))}
-
     def handler(req):
         try:
             return answer(req, resolve, enc)
         except BaseException as exc:  # noqa: BLE001 - the code's exceptions go back to the tests
-            return describe(exc)
+            return describe_exception(exc, ballast)
         finally:
             flush()
 
@@ -353,7 +364,7 @@ def candidate_main(sock_fd):
         exec(program, module.__dict__)
     except BaseException as exc:  # noqa: BLE001 - everything is an answer here
         flush()
-        send(sock_fd, dict(describe(exc), t="load_error"))
+        send(sock_fd, dict(describe_exception(exc, ballast), t="load_error"))
         return
     names = {}
     for name, value in list(module.__dict__.items()):
