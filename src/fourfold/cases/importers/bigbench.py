@@ -56,43 +56,9 @@ def import_bigbench(path: Path, *, cell: str, category: str = "other", id_prefix
     errs = _Collector(path)
     _check_cell_category(errs, cell, category, fmt="a BIG-bench task")
     text = _read_text(path, errs)
-    try:
-        task = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise errs.fail(e.lineno, "", f"invalid JSON: {e.msg} (column {e.colno})") from None
-    if not isinstance(task, dict):
-        raise errs.fail(0, "", f"a BIG-bench task is a JSON object, not {_json_type(task)}")
-    examples = task.get("examples")
-    if not isinstance(examples, list):
-        found = "missing" if examples is None else f"{_json_type(examples)}, not a list"
-        raise errs.fail(0, "examples", f"a BIG-bench JSON task needs a list of examples ({found})")
-
-    name = task.get("name")
-    if name is not None and (not isinstance(name, str) or not name.strip()):
-        errs.add(0, "name", "must be a non-empty string")
-        name = None
-    task_name = name or path.parent.name or path.stem
-    prefix = id_prefix if id_prefix is not None else f"bigbench/{_safe_id(task_name)}"
-    if not _ID.match(f"{prefix}/0"):
-        raise errs.fail(0, "id_prefix" if id_prefix is not None else "name",
-                        f"{prefix!r} does not make valid ids (letters, digits and . _ : / -, at most 200)")
-
-    fmt: dict[str, Any] = {}
-    for key, default in (("task_prefix", ""), ("example_input_prefix", "\nQ: "),
-                         ("example_output_prefix", "\nA: "), ("choice_prefix", "\n  choice: ")):
-        value = task.get(key, default)
-        if not isinstance(value, str):
-            errs.add(0, key, f"must be a string, not {_json_type(value)}")
-            value = default
-        fmt[key] = value
-    append_choices = task.get("append_choices_to_input", True)
-    if not isinstance(append_choices, bool):
-        errs.add(0, "append_choices_to_input", f"must be true or false, not {_json_type(append_choices)}")
-        append_choices = True
-    keywords = task.get("keywords", [])
-    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
-        errs.add(0, "keywords", "must be a list of strings")
-        keywords = []
+    task, examples = _load_task(text, errs)
+    task_name, prefix = _task_ids(task, path, id_prefix, errs)
+    fmt, append_choices, keywords = _task_settings(task, errs)
     license_ = _sibling_license(path.parent) or _DEFAULT_LICENSE_BIGBENCH
     source = f"BIG-bench task {task_name}"
 
@@ -133,6 +99,58 @@ def import_bigbench(path: Path, *, cell: str, category: str = "other", id_prefix
             out.append(case)
     errs.raise_if_any()
     return out
+
+
+def _load_task(text: str, errs: _Collector) -> tuple[dict[str, Any], list[Any]]:
+    """The task object and its examples; anything else stops the import (nothing else can be checked)."""
+    try:
+        task = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise errs.fail(e.lineno, "", f"invalid JSON: {e.msg} (column {e.colno})") from None
+    if not isinstance(task, dict):
+        raise errs.fail(0, "", f"a BIG-bench task is a JSON object, not {_json_type(task)}")
+    examples = task.get("examples")
+    if not isinstance(examples, list):
+        found = "missing" if examples is None else f"{_json_type(examples)}, not a list"
+        raise errs.fail(0, "examples", f"a BIG-bench JSON task needs a list of examples ({found})")
+    return task, examples
+
+
+def _task_ids(task: dict[str, Any], path: Path, id_prefix: str | None, errs: _Collector) -> tuple[str, str]:
+    """``(task name, id prefix)``: the name from the task, else its folder; ids that
+    would be invalid stop the import, since every case would fail the same way."""
+    name = task.get("name")
+    if name is not None and (not isinstance(name, str) or not name.strip()):
+        errs.add(0, "name", "must be a non-empty string")
+        name = None
+    task_name = name or path.parent.name or path.stem
+    prefix = id_prefix if id_prefix is not None else f"bigbench/{_safe_id(task_name)}"
+    if not _ID.match(f"{prefix}/0"):
+        raise errs.fail(0, "id_prefix" if id_prefix is not None else "name",
+                        f"{prefix!r} does not make valid ids (letters, digits and . _ : / -, at most 200)")
+    return task_name, prefix
+
+
+def _task_settings(task: dict[str, Any], errs: _Collector) -> tuple[dict[str, str], bool, list[str]]:
+    """``(prompt prefixes, append_choices_to_input, keywords)`` with BIG-bench's defaults;
+    a mistyped one is reported and its default used, so the examples are still checked."""
+    fmt: dict[str, str] = {}
+    for key, default in (("task_prefix", ""), ("example_input_prefix", "\nQ: "),
+                         ("example_output_prefix", "\nA: "), ("choice_prefix", "\n  choice: ")):
+        value = task.get(key, default)
+        if not isinstance(value, str):
+            errs.add(0, key, f"must be a string, not {_json_type(value)}")
+            value = default
+        fmt[key] = value
+    append_choices = task.get("append_choices_to_input", True)
+    if not isinstance(append_choices, bool):
+        errs.add(0, "append_choices_to_input", f"must be true or false, not {_json_type(append_choices)}")
+        append_choices = True
+    keywords = task.get("keywords", [])
+    if not isinstance(keywords, list) or not all(isinstance(k, str) for k in keywords):
+        errs.add(0, "keywords", "must be a list of strings")
+        keywords = []
+    return fmt, append_choices, keywords
 
 
 def _bigbench_prompt(fmt: dict[str, str], inp: str, options: list[str] | None, *, append: bool, literal: bool) -> str:

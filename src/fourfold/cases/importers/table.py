@@ -7,7 +7,7 @@ import csv
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,11 @@ MAPPING_FIELDS: tuple[str, ...] = ("id", "input", "target", "options", "category
 #: Reference kinds a table can produce; unit_tests and rubric need more than one column can say.
 TABLE_KINDS: tuple[str, ...] = ("exact", "numeric", "choice", "regex", "refuse", "comply", "acknowledge_absent")
 _KINDS_WITH_TARGET = ("exact", "numeric", "choice", "regex")
+
+#: A row's mapped value by fourfold field (None when absent), and how a row reports an
+#: error against the column a field is mapped to.
+Get = Callable[[str], Any]
+Bad = Callable[[str, str], None]
 
 
 
@@ -159,19 +164,7 @@ def import_table(path: Path, *, cell: str, mapping: dict[str, str], reference_ki
         def bad(field: str, message: str, line: int = line) -> None:
             errs.add(line, mapping[field], message)
 
-        raw_id = get("id")
-        if raw_id is None:
-            cid = f"{stem}/{n}"
-            if "id" in mapping:
-                bad("id", "is empty")
-        elif isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
-            bad("id", f"must be a string or an integer, not {_json_type(raw_id)}")
-            cid = ""
-        else:
-            cid = str(raw_id).strip()
-            if not _ID.match(cid):
-                bad("id", f"{cid!r} is not a valid id (1-200 letters, digits and . _ : / -, starting with a "
-                          "letter or digit)")
+        cid = _row_id(get, bad, f"{stem}/{n}", mapped="id" in mapping)
         if cid and cid in seen:
             bad("id", f"duplicate id {cid!r} (first on line {seen[cid]})")
         elif cid:
@@ -193,29 +186,8 @@ def import_table(path: Path, *, cell: str, mapping: dict[str, str], reference_ki
 
         ref = _table_reference(reference_kind, get, bad)
 
-        images: list[str] = []
-        raw_images = get("image")
-        if raw_images is not None:
-            items = raw_images if isinstance(raw_images, list) else _split_list(raw_images)
-            for item in items:
-                if not isinstance(item, str) or not item.strip():
-                    bad("image", "image paths must be non-empty strings")
-                    break
-                try:
-                    found = resolve_media(path.parent, item.strip()).is_file()
-                except ValueError:  # MediaPathError: outside the file's folder (the loader says so in full)
-                    found = False
-                if not found:
-                    bad("image", f"image file not found: {item.strip()} (paths are relative to {path.name})")
-                images.append(item.strip())
-
-        meta: dict[str, Any] = {}
-        for field, default in (("source", f"{path.name} line {line}"), ("license", sibling or _DEFAULT_LICENSE)):
-            v = get(field)
-            if v is not None and not isinstance(v, str):
-                bad(field, f"must be a string, not {_json_type(v)}")
-            meta[field] = v.strip() if isinstance(v, str) else default
-        meta["tags"] = []
+        images = _row_images(get, bad, path)
+        meta = _row_metadata(get, bad, source=f"{path.name} line {line}", license_=sibling or _DEFAULT_LICENSE)
 
         if len(errs.errors) > n_errors or ref is None:
             continue
@@ -228,6 +200,56 @@ def import_table(path: Path, *, cell: str, mapping: dict[str, str], reference_ki
             out.append(case)
     errs.raise_if_any()
     return out
+
+
+def _row_id(get: Get, bad: Bad, default: str, *, mapped: bool) -> str:
+    """The row's id: its id column's value, else ``default`` (``<file stem>/<row number>``);
+    "" after an error (reported through ``bad``), so the row is not checked for duplicates."""
+    raw_id = get("id")
+    if raw_id is None:
+        if mapped:
+            bad("id", "is empty")
+        return default
+    if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)):
+        bad("id", f"must be a string or an integer, not {_json_type(raw_id)}")
+        return ""
+    cid = str(raw_id).strip()
+    if not _ID.match(cid):
+        bad("id", f"{cid!r} is not a valid id (1-200 letters, digits and . _ : / -, starting with a "
+                  "letter or digit)")
+    return cid
+
+
+def _row_images(get: Get, bad: Bad, path: Path) -> list[str]:
+    """The row's image paths (relative to the data file), each checked to exist there."""
+    images: list[str] = []
+    raw_images = get("image")
+    if raw_images is None:
+        return images
+    for item in raw_images if isinstance(raw_images, list) else _split_list(raw_images):
+        if not isinstance(item, str) or not item.strip():
+            bad("image", "image paths must be non-empty strings")
+            break
+        try:
+            found = resolve_media(path.parent, item.strip()).is_file()
+        except ValueError:  # MediaPathError: outside the file's folder (the loader says so in full)
+            found = False
+        if not found:
+            bad("image", f"image file not found: {item.strip()} (paths are relative to {path.name})")
+        images.append(item.strip())
+    return images
+
+
+def _row_metadata(get: Get, bad: Bad, *, source: str, license_: str) -> dict[str, Any]:
+    """``source`` and ``license`` from their columns where mapped and filled, else the defaults given."""
+    meta: dict[str, Any] = {}
+    for field, default in (("source", source), ("license", license_)):
+        v = get(field)
+        if v is not None and not isinstance(v, str):
+            bad(field, f"must be a string, not {_json_type(v)}")
+        meta[field] = v.strip() if isinstance(v, str) else default
+    meta["tags"] = []
+    return meta
 
 
 def _split_list(v: Any) -> list[Any]:
