@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..cases.schema import (
+    Case,
     ImagePart,
     Reference,
     TextPart,
@@ -300,9 +301,10 @@ def reference_summary(ref: Reference | None) -> str:
     return "(no reference)" if ref is None else ref.summary()
 
 
-def _messages(stored: StoredCase | None, media: MediaEmbedder, answered: bool = False
+def _messages(stored: StoredCase | None, case: Case | None, media: MediaEmbedder, answered: bool = False
               ) -> tuple[list[PromptMessage], str]:
-    case = stored.valid_case() if stored is not None else None
+    """The prompt as the HTML and Markdown reports show it; ``case`` is ``stored``
+    already validated (parsed once per case by the caller: it is most of the cost)."""
     if stored is None or case is None:
         return [PromptMessage("user", [PromptPart("text", "(case not in store)")])], "> (case not in store)"
     base = stored.media_base
@@ -365,13 +367,14 @@ def _case_groups(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase],
     for (cell, case_id), rs in sorted(by_case.items()):
         rs.sort(key=lambda r: order.get(r.model, len(order)))
         case = next((cases[r.case_hash] for r in rs if r.case_hash in cases), None)
-        msgs, prompt_md = _messages(case, media, answered=any(r.status == "ok" for r in rs))
+        valid = case.valid_case() if case is not None else None
+        msgs, prompt_md = _messages(case, valid, media, answered=any(r.status == "ok" for r in rs))
         code_cell = cell.startswith("code/")
         n += 1
         view = CaseView(
             anchor=f"case-{n}", case_id=case_id, cell=cell, category=rs[0].category,
             messages=msgs, prompt_md=prompt_md,
-            reference=reference_summary(valid.reference if case and (valid := case.valid_case()) else None),
+            reference=reference_summary(valid.reference if valid is not None else None),
             results=[_result_view(r, code_cell) for r in rs],
         )
         group = groups.get(cell) or extra.setdefault(cell, CellGroup(cell, "cell-" + re.sub(r"\W", "-", cell)))
