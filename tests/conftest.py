@@ -195,3 +195,17 @@ async def start_chat_server(handler: object) -> tuple[object, str]:
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     return runner, f"http://127.0.0.1:{port}/v1"
+
+
+@pytest.fixture
+def canned_judge() -> Iterator[int]:
+    """The canned-response judge server (tests/fixtures/canned_judge_server.py) on a free port."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "fixtures" / "canned_judge_server.py"),
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/stats", proc=proc)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -5,28 +5,11 @@ pairwise comparison, caching, provenance in the report."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import fourfold, free_port, get_json, wait_http
-
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@pytest.fixture
-def canned_judge():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(FIXTURES / "canned_judge_server.py"), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/stats", proc=proc)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
+from conftest import fourfold, get_json
 
 
 def _setup(tmp_path: Path) -> tuple[Path, Path, Path]:

@@ -7,19 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from conftest import fourfold, free_port, get_json, wait_http
+from conftest import fourfold, get_json
 from fourfold.cases.schema import REFERENCE_KINDS
 from fourfold.judge import check
 
 TRIPLES = check.load_corpus()
-FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_corpus_size_and_coverage():
@@ -66,18 +63,6 @@ def test_cli_rules_only():
     assert lines and f"│ {n} " in lines[0].replace("  ", " ").replace("│  ", "│ "), (lines, n)
     assert "confusion per kind" in out and "│ refuse" in out and "│ exact" not in out
 
-
-@pytest.fixture
-def canned_judge():
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(FIXTURES / "canned_judge_server.py"), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/stats", proc=proc)
-        yield port
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 def test_cli_with_a_judge_model(tmp_path: Path, canned_judge: int):
