@@ -67,6 +67,7 @@ def _md_env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)), autoescape=False, finalize=md_finalize,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined,
+        bytecode_cache=_bytecode_cache(jinja2),
     )
     env.filters.update(md_code=md_code, verbatim=md_verbatim)
     return env
