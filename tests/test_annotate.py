@@ -28,7 +28,13 @@ import pytest
 
 from conftest import fourfold, fourfold_popen, free_port, require_chromium
 from fourfold.score.agreement import agreement_report, fleiss_kappa_by_cell, kendalls_w_by_cell
-from fourfold.score.votes import conflicts, disagreements, effective_human_verdicts, human_case_ranks
+from fourfold.score.votes import (
+    HumanProvenance,
+    conflicts,
+    disagreements,
+    effective_human_verdicts,
+    human_case_ranks,
+)
 from fourfold.store import ResultRow, Store
 from fourfold.store import human as H
 
@@ -437,10 +443,10 @@ def test_two_annotators_and_a_lead_in_a_real_browser(env: Env, browser: Any) -> 
 
         eff = effective_human_verdicts(store)
         assert eff["key-t1-alpha"][0] == "good" and eff["key-t1-beta"][0] == "bad"
-        assert eff["key-t1-alpha"][1]["source"] == "majority"
-        assert eff["key-t1-alpha"][1]["by"] == ["ann_a", "ann_b"]
+        assert eff["key-t1-alpha"][1].source == "majority"
+        assert eff["key-t1-alpha"][1].by == ("ann_a", "ann_b")
         assert "key-t1-gamma" not in eff  # 1 good : 1 unclear is a tie
-        assert [c["result_key"] for c in conflicts(store) if c["case_id"] == "t1"] == ["key-t1-gamma"]
+        assert [c.result_key for c in conflicts(store) if c.case_id == "t1"] == ["key-t1-gamma"]
 
         # Fleiss: items (2,0,0), (0,0,2), (1,1,0): P = 1, 1, 0 -> 2/3; p = 3/6, 1/6, 2/6 -> Pe = 14/36;
         # kappa = (2/3 - 7/18) / (11/18) = 5/11
@@ -475,9 +481,9 @@ def test_two_annotators_and_a_lead_in_a_real_browser(env: Env, browser: Any) -> 
     store = env.store()
     try:
         verdict, prov = effective_human_verdicts(store)["key-t1-gamma"]
-        assert verdict == "unclear" and prov["source"] == "lead" and prov["by"] == ["lena"]
-        assert prov["votes"] == {"ann_a": "unclear", "ann_b": "good"} and prov["comment"] == "hedged answer"
-        assert not [c for c in conflicts(store) if c["case_id"] == "t1"]
+        assert verdict == "unclear" and prov.source == "lead" and prov.by == ("lena",)
+        assert prov.votes == {"ann_a": "unclear", "ann_b": "good"} and prov.comment == "hedged answer"
+        assert not [c for c in conflicts(store) if c.case_id == "t1"]
         # now three pairs: (good, good), (good, bad), (unclear, unclear): accuracy 2/3;
         # human marginals 1/3 each, judge 2/3, 1/3, 0 -> pe = 1/3, kappa = (2/3 - 1/3) / (2/3) = 0.5
         jh = agreement_report(store)["text/generalizability"]["judge"]
@@ -715,19 +721,19 @@ def test_effective_verdicts_majority_ties_and_lead(tmp_path: Path) -> None:
     with pytest.raises(H.AnnotationError):
         H.save_verdict(store, "p1", "key-x0-m1", "excellent")
     eff = effective_human_verdicts(store)
-    assert eff["key-x0-m1"][0] == "good" and eff["key-x0-m1"][1]["by"] == ["p1", "p2"]
+    assert eff["key-x0-m1"][0] == "good" and eff["key-x0-m1"][1].by == ("p1", "p2")
     assert "key-x0-m2" not in eff  # one vote each
     assert eff["key-x1-m1"][0] == "bad"
-    assert [c["result_key"] for c in conflicts(store)] == ["key-x0-m2"]
-    assert [d["result_key"] for d in disagreements(store)] == ["key-x0-m2", "key-x0-m1"]
+    assert [c.result_key for c in conflicts(store)] == ["key-x0-m2"]
+    assert [d.result_key for d in disagreements(store)] == ["key-x0-m2", "key-x0-m1"]
     with pytest.raises(H.AnnotationError):
         H.decide(store, "key-x0-m2", "good", "p1")  # not a lead
     H.decide(store, "key-x0-m2", "unclear", "boss", "partly right")
     H.decide(store, "key-x1-m1", "good", "boss")  # a lead also overrides a unanimous vote
     eff = effective_human_verdicts(store)
-    assert eff["key-x0-m2"] == ("unclear", {"source": "lead", "by": ["boss"], "at": pytest.approx(time.time(), abs=60),
-                                            "comment": "partly right",
-                                            "votes": {"p1": "good", "p2": "unclear", "p3": "bad"}})
+    assert eff["key-x0-m2"] == ("unclear", HumanProvenance("lead", ("boss",), pytest.approx(time.time(), abs=60),
+                                                           {"p1": "good", "p2": "unclear", "p3": "bad"},
+                                                           "partly right"))
     assert eff["key-x1-m1"][0] == "good"
     assert conflicts(store) == []
     # rankings: ties share their mean rank, then the mean over annotators

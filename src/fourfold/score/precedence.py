@@ -10,6 +10,7 @@ verdict came from, for the report's provenance table.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from ..store.records import StoredResult
@@ -34,6 +35,7 @@ class EffectiveResult(StoredResult):
 
 _STORED = tuple(f.name for f in fields(StoredResult))
 _VERDICT, _RATIONALE = _STORED.index("verdict"), _STORED.index("rationale")
+_VALUES = attrgetter(*_STORED)  # one C call for all fields: cheaper than a getattr each for 6,000 results
 
 
 def effective_rankings(store: Store) -> dict[str, dict[str, float]]:
@@ -55,7 +57,7 @@ def effective_results(store: Store, models: list[str] | None = None) -> list[Eff
     humans = _human_verdicts(store)
     out = []
     for r in store.latest_results(models):
-        values = [getattr(r, name) for name in _STORED]  # positional: cheaper than by name for 6,000 results
+        values = list(_VALUES(r))  # positional: cheaper than by name
         source = "rule" if r.judge not in ("none", "error", "") else "none"
         by, judge_verdict, human_verdict = r.judge or "", None, None
         j = judged.get(r.key)
@@ -80,8 +82,8 @@ def _human_verdicts(store: Store) -> dict[str, tuple[str, str]]:
     found = effective_human_verdicts(store)
     out = {}
     for key, (verdict, prov) in found.items():
-        who = ", ".join(prov.get("by") or []) if isinstance(prov, dict) else str(prov)
-        how = prov.get("source", "") if isinstance(prov, dict) else ""
+        who = ", ".join(prov.by)
+        how = prov.source
         out[key] = (verdict, f"people: {who} ({how})" if how else f"people: {who}")
     return out
 

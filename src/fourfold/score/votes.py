@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..store.human import human_rankings, human_verdicts, lead_decisions
 from ..store.records import HumanRanking, HumanVerdict, LeadDecision
@@ -26,6 +27,51 @@ if TYPE_CHECKING:
     from ..store import Store
 
 Vote = HumanVerdict  # one person's verdict on one result, as ``store.human.human_verdicts`` gives them
+
+
+@dataclass(frozen=True, slots=True)
+class HumanProvenance:
+    """Where an effective human verdict came from.
+
+    ``source``: "lead" or "majority"; ``by``: who decided (the lead, or the
+    annotators who voted for the winner, sorted); ``at``: latest time among them;
+    ``votes``: {annotator: verdict} on the result; ``comment``: the lead's
+    comment (None for a majority)."""
+
+    source: str
+    by: tuple[str, ...]
+    at: float
+    votes: Mapping[str, str]
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """A result on which annotators gave different verdicts, settled or not.
+
+    ``votes``: every vote on it, in store order; ``tie``: no single verdict has
+    the most votes; ``decision``: the lead's decision, or None."""
+
+    result_key: str
+    case_hash: str | None
+    case_id: str | None
+    cell: str | None
+    model: str | None
+    votes: tuple[Vote, ...]
+    tie: bool
+    decision: LeadDecision | None
+
+    @property
+    def settled(self) -> bool:
+        return self.decision is not None
+
+    @property
+    def conflict(self) -> bool:
+        """A tie no lead has settled: the result has no effective human verdict."""
+        return self.tie and self.decision is None
+
+
+Conflict = Disagreement  # a disagreement whose ``conflict`` is True (see ``conflicts``)
 
 
 def by_result(votes: Iterable[Vote]) -> dict[str, list[Vote]]:
@@ -45,18 +91,15 @@ def plurality(votes: Iterable[Vote]) -> str | None:
 
 
 def effective_verdicts(votes: Iterable[Vote], decisions: Mapping[str, LeadDecision]
-                       ) -> dict[str, tuple[str, dict[str, Any]]]:
-    """``{result_key: (verdict, provenance)}`` for every result people settled.
-
-    provenance: ``source`` ("lead" or "majority"), ``by`` (who decided: the lead,
-    or the annotators who voted for the winner), ``at`` (latest time among them),
-    ``votes`` ({annotator: verdict}) and for a lead ``comment``. Ties (with no lead
-    decision) are left out: see ``find_disagreements``."""
+                       ) -> dict[str, tuple[str, HumanProvenance]]:
+    """``{result_key: (verdict, provenance)}`` for every result people settled
+    (see ``HumanProvenance``). Ties (with no lead decision) are left out: see
+    ``find_disagreements``."""
     grouped = by_result(votes)
-    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    out: dict[str, tuple[str, HumanProvenance]] = {}
     for key, d in decisions.items():
-        out[key] = (d.verdict, {"source": "lead", "by": [d.lead], "at": d.decided_at, "comment": d.comment,
-                                "votes": {v.annotator: v.verdict for v in grouped.get(key, [])}})
+        out[key] = (d.verdict, HumanProvenance("lead", (d.lead,), d.decided_at,
+                                               {v.annotator: v.verdict for v in grouped.get(key, [])}, d.comment))
     for key, vs in grouped.items():
         if key in out:
             continue
@@ -64,27 +107,23 @@ def effective_verdicts(votes: Iterable[Vote], decisions: Mapping[str, LeadDecisi
         if winner is None:
             continue
         by = [v for v in vs if v.verdict == winner]
-        out[key] = (winner, {"source": "majority", "by": sorted(v.annotator for v in by),
-                             "at": max(v.updated_at for v in by),
-                             "votes": {v.annotator: v.verdict for v in vs}})
+        out[key] = (winner, HumanProvenance("majority", tuple(sorted(v.annotator for v in by)),
+                                            max(v.updated_at for v in by),
+                                            {v.annotator: v.verdict for v in vs}))
     return out
 
 
-def find_disagreements(votes: Iterable[Vote], decisions: Mapping[str, LeadDecision]) -> list[dict[str, Any]]:
-    """Results on which annotators gave different verdicts, settled or not:
-    ``result_key, case_hash, case_id, cell, model, votes`` (list of annotator,
-    verdict, comment, updated_at), ``tie`` (no majority), ``decision`` (the lead's
-    row or None). Unsettled ties come first: they block an effective verdict."""
+def find_disagreements(votes: Iterable[Vote], decisions: Mapping[str, LeadDecision]) -> list[Disagreement]:
+    """Results on which annotators gave different verdicts, settled or not (see
+    ``Disagreement``). Unsettled ties come first: they block an effective verdict."""
     out = []
     for key, vs in by_result(votes).items():
         if len({v.verdict for v in vs}) < 2:
             continue
         first = vs[0]
-        out.append({"result_key": key, "case_hash": first.case_hash, "case_id": first.case_id,
-                    "cell": first.cell, "model": first.model, "votes": list(vs),
-                    "tie": plurality(vs) is None, "decision": decisions.get(key)})
-    out.sort(key=lambda d: (d["decision"] is not None, not d["tie"], d["cell"] or "", d["case_id"] or "",
-                            d["result_key"]))
+        out.append(Disagreement(key, first.case_hash, first.case_id, first.cell, first.model, tuple(vs),
+                                plurality(vs) is None, decisions.get(key)))
+    out.sort(key=lambda d: (d.decision is not None, not d.tie, d.cell or "", d.case_id or "", d.result_key))
     return out
 
 
@@ -108,19 +147,19 @@ def mean_ranks(rankings: Iterable[HumanRanking]) -> dict[str, dict[str, float]]:
 # ------------------------------------------------------------------ over a store
 
 
-def effective_human_verdicts(store: Store) -> dict[str, tuple[str, dict[str, Any]]]:
+def effective_human_verdicts(store: Store) -> dict[str, tuple[str, HumanProvenance]]:
     """``effective_verdicts`` of every vote and lead decision in the store."""
     return effective_verdicts(human_verdicts(store), lead_decisions(store))
 
 
-def disagreements(store: Store) -> list[dict[str, Any]]:
+def disagreements(store: Store) -> list[Disagreement]:
     """``find_disagreements`` of every vote and lead decision in the store."""
     return find_disagreements(human_verdicts(store), lead_decisions(store))
 
 
-def conflicts(store: Store) -> list[dict[str, Any]]:
+def conflicts(store: Store) -> list[Conflict]:
     """Disagreements that leave a result without an effective verdict (a tie and no lead decision)."""
-    return [d for d in disagreements(store) if d["tie"] and d["decision"] is None]
+    return [d for d in disagreements(store) if d.conflict]
 
 
 def human_case_ranks(store: Store) -> dict[str, dict[str, float]]:
@@ -128,5 +167,5 @@ def human_case_ranks(store: Store) -> dict[str, dict[str, float]]:
     return mean_ranks(human_rankings(store))
 
 
-__all__ = ["by_result", "conflicts", "disagreements", "effective_human_verdicts", "effective_verdicts",
+__all__ = ["Conflict", "Disagreement", "HumanProvenance", "by_result", "conflicts", "disagreements", "effective_human_verdicts", "effective_verdicts",
            "find_disagreements", "human_case_ranks", "mean_ranks", "plurality"]
