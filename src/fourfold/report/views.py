@@ -16,8 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from markupsafe import Markup, escape
-
 from ..cases.schema import (
     Case,
     ImagePart,
@@ -31,7 +29,7 @@ from ..score.precedence import EffectiveResult
 from ..score.provenance import verdict_provenance
 from ..score.robustness import robustness_costs
 from ..secrets import redact
-from .markdown import Md, fence_for, md_code, md_inline, md_quote, segments
+from .markdown import Md, fence_for, md_inline, md_quote, segments
 from .media import MediaEmbedder
 
 if TYPE_CHECKING:
@@ -142,10 +140,6 @@ class ResultView:
     fence: str
     error: str
     meta: str
-    #: report.md's heading line for this result, every field escaped (built once here, not per template lookup)
-    md_head: str = ""
-    #: report.html's opening of this result (its div and heading), autoescaped fields escaped here once
-    html_head: str = ""
 
 
 @dataclass(slots=True)
@@ -158,8 +152,6 @@ class CaseView:
     prompt_md: str
     reference: str
     results: list[ResultView]
-    #: report.md's case heading, escaped
-    md_head: str = ""
 
 
 @dataclass(slots=True)
@@ -340,45 +332,6 @@ def _messages(stored: StoredCase | None, case: Case | None, media: MediaEmbedder
     return msgs, Md("\n>\n".join(md_lines))
 
 
-def _md_once(seen: dict[str, Md], text: str) -> Md:
-    """``md_inline`` of a string that repeats across results (model, judge, label): escaped once per report."""
-    md = seen.get(text)
-    if md is None:
-        md = seen[text] = md_inline(text)
-    return md
-
-
-def _md_head(view: ResultView, seen: dict[str, Md]) -> Md:
-    """The result's bold heading line in report.md, each field escaped."""
-    head = f"**{_md_once(seen, view.model)}** — {_md_once(seen, view.emoji)} {_md_once(seen, view.label)}"
-    if view.rationale_md:
-        head += f": {view.rationale_md}"
-    if view.judge:
-        head += f" _(judge: {_md_once(seen, view.judge)})_"
-    return Md(head)
-
-
-def _html_once(seen: dict[str, Markup], text: str) -> Markup:
-    """``escape`` (what autoescape does) of a string that repeats across results: escaped once per report."""
-    html = seen.get(text)
-    if html is None:
-        html = seen[text] = escape(text)
-    return html
-
-
-def _html_head(v: ResultView, seen: dict[str, Markup]) -> Markup:
-    """The result's div and heading in report.html, as the template wrote them, each field escaped."""
-    model, css = _html_once(seen, v.model), _html_once(seen, v.css)
-    head = (f'<div class="result {css}" data-model="{model}" data-verdict="{_html_once(seen, v.verdict)}">\n'
-            f'<div class="res-head"><span class="model">{model}</span>'
-            f'<span class="verdict {css}">{_html_once(seen, v.label)}</span>')
-    if v.judge:
-        head += f'<span class="judge">judge: {_html_once(seen, v.judge)}</span>'
-    if v.meta:
-        head += f'<span class="rmeta">{escape(v.meta)}</span>'
-    return Markup(head + "</div>")
-
-
 def _result_view(r: EffectiveResult, code_cell: bool) -> ResultView:
     v = r.verdict or Verdict.UNJUDGED
     response = r.response
@@ -408,8 +361,6 @@ def _case_groups(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase],
         by_case[(r.cell, r.case_id)].append(r)
     order = {m: i for i, m in enumerate(models)}
     media = MediaEmbedder()
-    seen: dict[str, Md] = {}
-    seen_html: dict[str, Markup] = {}
     groups = {c: CellGroup(c, "cell-" + c.replace("/", "-")) for c in CELLS}
     extra: dict[str, CellGroup] = {}
     n = 0
@@ -426,10 +377,6 @@ def _case_groups(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase],
             reference=reference_summary(valid.reference if valid is not None else None),
             results=[_result_view(r, code_cell) for r in rs],
         )
-        view.md_head = Md(f"#### {md_code(case_id)} · {_md_once(seen, view.category)}")
-        for rv in view.results:
-            rv.md_head = _md_head(rv, seen)
-            rv.html_head = _html_head(rv, seen_html)
         group = groups.get(cell) or extra.setdefault(cell, CellGroup(cell, "cell-" + re.sub(r"\W", "-", cell)))
         group.cases.append(view)
     return [g for g in [*groups.values(), *extra.values()] if g.cases]
