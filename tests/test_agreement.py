@@ -13,6 +13,7 @@ from scipy.stats import friedmanchisquare
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
 from fourfold.score.agreement import (
+    FleissStats,
     _kendalls_w_direct,
     fleiss_kappa,
     fleiss_kappa_by_cell,
@@ -61,10 +62,9 @@ def test_fleiss_kappa_by_cell_on_verdicts() -> None:
             for k, vs in votes.items() for i, v in enumerate(vs)]
     rows.append(HumanVerdict("p0", "c1", "good", "", 0.0, cell="code/causality"))
     out = fleiss_kappa_by_cell(rows)
-    assert out["text/generalizability"] == {"kappa": pytest.approx(5 / 11), "n_items": 4, "n_raters": 3,
-                                            "n_excluded": 1}
+    assert out["text/generalizability"] == FleissStats(pytest.approx(5 / 11), n_items=4, n_raters=3, n_excluded=1)
     # one rating only: nothing to agree on
-    assert out["code/causality"] == {"kappa": None, "n_items": 0, "n_raters": 0, "n_excluded": 1}
+    assert out["code/causality"] == FleissStats(kappa=None, n_items=0, n_raters=0, n_excluded=1)
     assert verdict_table({"a": ["good", "bad", "bad"]}).tolist() == [[1.0, 0.0, 2.0]]
     # everyone always says "good": kappa is 0/0, reported as undefined rather than 0 or 1
     assert fleiss_kappa([[3, 0, 0], [3, 0, 0]]) is None
@@ -112,8 +112,8 @@ def test_kendalls_w_by_cell_averages_cases() -> None:
         HumanRanking("a", "h3", "image/causality", {"x": 1, "y": 2}, 0.0),  # one rater
     ]
     out = kendalls_w_by_cell(rows)["image/causality"]
-    assert out["n_cases"] == 2 and out["w"] == pytest.approx(0.5)  # (1 + 0) / 2
-    assert out["per_case"] == {"h1": pytest.approx(1.0), "h2": pytest.approx(0.0)}
+    assert out.n_cases == 2 and out.w == pytest.approx(0.5)  # (1 + 0) / 2
+    assert out.per_case == {"h1": pytest.approx(1.0), "h2": pytest.approx(0.0)}
 
 
 def test_cohens_kappa_and_confusion() -> None:
@@ -121,23 +121,23 @@ def test_cohens_kappa_and_confusion() -> None:
     # no/yes 10, no/no 15): p_o = 0.7, p_e = 0.5, kappa = 0.4. "yes" = good, "no" = bad here.
     pairs = [("good", "good")] * 20 + [("bad", "good")] * 5 + [("good", "bad")] * 10 + [("bad", "bad")] * 15
     out = judge_vs_human(pairs)
-    assert out["n"] == 50 and out["accuracy"] == pytest.approx(0.7) and out["cohen_kappa"] == pytest.approx(0.4)
-    assert out["confusion"]["good"] == {"good": 20, "unclear": 0, "bad": 5}  # rows: human, columns: judge
-    assert out["confusion"]["bad"] == {"good": 10, "unclear": 0, "bad": 15}
+    assert out.n == 50 and out.accuracy == pytest.approx(0.7) and out.cohen_kappa == pytest.approx(0.4)
+    assert out.confusion["good"] == {"good": 20, "unclear": 0, "bad": 5}  # rows: human, columns: judge
+    assert out.confusion["bad"] == {"good": 10, "unclear": 0, "bad": 15}
     # 3x3 by hand, confusion[human][judge]: good (4,1,0), unclear (1,2,1), bad (0,1,5); n = 15, p_o = 11/15;
     # marginals (5,4,6) both ways -> p_e = 77/225; kappa = (165 - 77) / (225 - 77) = 88/148 = 22/37.
     table = {"good": (4, 1, 0), "unclear": (1, 2, 1), "bad": (0, 1, 5)}
     pairs = [(j, h) for h, row in table.items() for j, n in zip(("good", "unclear", "bad"), row, strict=True)
              for _ in range(n)]
     out = judge_vs_human(pairs)
-    assert out["accuracy"] == pytest.approx(11 / 15) and out["cohen_kappa"] == pytest.approx(22 / 37)
-    assert [[out["confusion"][h][j] for j in ("good", "unclear", "bad")] for h in table] == [list(r) for r in
+    assert out.accuracy == pytest.approx(11 / 15) and out.cohen_kappa == pytest.approx(22 / 37)
+    assert [[out.confusion[h][j] for j in ("good", "unclear", "bad")] for h in table] == [list(r) for r in
                                                                                               table.values()]
     # nothing to compare, or one category only: undefined
-    assert judge_vs_human([]) == {"n": 0, "accuracy": None, "cohen_kappa": None,
-                                  "confusion": {h: {"good": 0, "unclear": 0, "bad": 0} for h in table}}
+    assert judge_vs_human([]).to_json() == {"n": 0, "accuracy": None, "cohen_kappa": None,
+                                            "confusion": {h: {"good": 0, "unclear": 0, "bad": 0} for h in table}}
     same = judge_vs_human([("good", "good")] * 3)
-    assert same["accuracy"] == 1.0 and same["cohen_kappa"] is None
+    assert same.accuracy == 1.0 and same.cohen_kappa is None
 
 
 def test_judge_vs_human_by_cell_uses_only_automatic_verdicts() -> None:
@@ -155,5 +155,5 @@ def test_judge_vs_human_by_cell_uses_only_automatic_verdicts() -> None:
     ]
     effective = {"k1": ("good", {}), "k2": ("good", {}), "k3": ("bad", {}), "k4": ("bad", {})}
     out = judge_vs_human_by_cell(results, effective)["text/causality"]
-    assert out["n"] == 2 and out["accuracy"] == pytest.approx(0.5)
-    assert out["confusion"]["good"] == {"good": 1, "unclear": 0, "bad": 1}
+    assert out.n == 2 and out.accuracy == pytest.approx(0.5)
+    assert out.confusion["good"] == {"good": 1, "unclear": 0, "bad": 1}

@@ -451,14 +451,15 @@ def test_two_annotators_and_a_lead_in_a_real_browser(env: Env, browser: Any) -> 
         # Fleiss: items (2,0,0), (0,0,2), (1,1,0): P = 1, 1, 0 -> 2/3; p = 3/6, 1/6, 2/6 -> Pe = 14/36;
         # kappa = (2/3 - 7/18) / (11/18) = 5/11
         fk = fleiss_kappa_by_cell(H.human_verdicts(store))["text/generalizability"]
-        assert fk["n_items"] == 3 and fk["n_raters"] == 2
-        assert fk["kappa"] == pytest.approx(5 / 11)
+        assert fk.n_items == 3 and fk.n_raters == 2
+        assert fk.kappa == pytest.approx(5 / 11)
         # Kendall: rank sums alpha 2, beta 5, gamma 5 -> S = 6; W = 12*6 / (2^2 (27 - 3)) = 0.75
-        assert kendalls_w_by_cell(H.human_rankings(store))["text/generalizability"]["w"] == pytest.approx(0.75)
+        assert kendalls_w_by_cell(H.human_rankings(store))["text/generalizability"].w == pytest.approx(0.75)
         # judge vs human: alpha rule good / human good, beta judge good / human bad (gamma: no human verdict)
-        jh = agreement_report(store)["text/generalizability"]["judge"]
-        assert jh["n"] == 2 and jh["accuracy"] == pytest.approx(0.5) and jh["cohen_kappa"] == pytest.approx(0.0)
-        assert jh["confusion"]["bad"]["good"] == 1 and jh["confusion"]["good"]["good"] == 1
+        jh = agreement_report(store)["text/generalizability"].judge
+        assert jh is not None
+        assert jh.n == 2 and jh.accuracy == pytest.approx(0.5) and jh.cohen_kappa == pytest.approx(0.0)
+        assert jh.confusion["bad"]["good"] == 1 and jh.confusion["good"]["good"] == 1
     finally:
         store.close()
 
@@ -486,8 +487,8 @@ def test_two_annotators_and_a_lead_in_a_real_browser(env: Env, browser: Any) -> 
         assert not [c for c in conflicts(store) if c.case_id == "t1"]
         # now three pairs: (good, good), (good, bad), (unclear, unclear): accuracy 2/3;
         # human marginals 1/3 each, judge 2/3, 1/3, 0 -> pe = 1/3, kappa = (2/3 - 1/3) / (2/3) = 0.5
-        jh = agreement_report(store)["text/generalizability"]["judge"]
-        assert jh["accuracy"] == pytest.approx(2 / 3) and jh["cohen_kappa"] == pytest.approx(0.5)
+        jh = agreement_report(store)["text/generalizability"].judge
+        assert jh is not None and jh.accuracy == pytest.approx(2 / 3) and jh.cohen_kappa == pytest.approx(0.5)
     finally:
         store.close()
     page_l.goto(f"{env.base}/stats")

@@ -74,4 +74,4 @@ def _serve(store: Any, args: argparse.Namespace) -> None:
 def _stats(store: Any, args: argparse.Namespace) -> None:
     from ..score.agreement import agreement_report
 
-    print_json(agreement_report(store), default=str)
+    print_json({cell: s.to_json() for cell, s in agreement_report(store).items()}, default=str)

@@ -33,6 +33,7 @@ import math
 import warnings
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -44,6 +45,50 @@ if TYPE_CHECKING:
     from ..store.records import HumanRanking, HumanVerdict, StoredResult
 
 JUDGE_PREFIXES: tuple[str, ...] = ("judge", "rule")
+
+
+class _Json:
+    def to_json(self) -> dict[str, Any]:
+        """The record as a plain dict (fields in order), for ``--json`` output."""
+        return asdict(self)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True, slots=True)
+class FleissStats(_Json):
+    """Fleiss' kappa of one cell: ``n_items`` results rated by ``n_raters`` each, ``n_excluded`` left out."""
+
+    kappa: float | None
+    n_items: int
+    n_raters: int
+    n_excluded: int
+
+
+@dataclass(frozen=True, slots=True)
+class KendallStats(_Json):
+    """Mean Kendall's W of one cell over ``n_cases`` cases; ``per_case``: {case_hash: W}."""
+
+    w: float | None
+    n_cases: int
+    per_case: Mapping[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeAgreement(_Json):
+    """Automatic verdicts against human ones: ``confusion[human][judge]`` counts."""
+
+    n: int
+    accuracy: float | None
+    cohen_kappa: float | None
+    confusion: Mapping[str, Mapping[str, int]]
+
+
+@dataclass(frozen=True, slots=True)
+class CellAgreement(_Json):
+    """All three statistics of one cell (each None where the cell has no such data)."""
+
+    fleiss: FleissStats | None
+    kendall: KendallStats | None
+    judge: JudgeAgreement | None
 
 
 def _finite(x: float) -> float | None:
@@ -76,24 +121,23 @@ def verdict_table(items: Mapping[str, Sequence[str]]) -> np.ndarray:
 
 
 def fleiss_kappa_by_cell(verdicts: Iterable[HumanVerdict], raters: int | None = None
-                         ) -> dict[str, dict[str, Any]]:
+                         ) -> dict[str, FleissStats]:
     """Fleiss' kappa per cell from people's verdicts (``store.human.human_verdicts``).
 
     ``raters``: use results with exactly this many verdicts; by default the most
     common count of at least two per cell (the larger one on a tie). Returns
-    ``{cell: {"kappa", "n_items", "n_raters", "n_excluded"}}``."""
+    ``{cell: FleissStats}``."""
     per_cell: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for r in verdicts:
         if r.verdict in JUDGED and r.cell:
             per_cell[r.cell][r.result_key].append(r.verdict)
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, FleissStats] = {}
     for cell, items in sorted(per_cell.items()):
         counts = Counter(len(v) for v in items.values() if len(v) >= 2)
         m = raters if raters is not None else (max(counts, key=lambda k: (counts[k], k)) if counts else 0)
         chosen = {k: v for k, v in items.items() if len(v) == m and m >= 2}
-        out[cell] = {"kappa": fleiss_kappa(verdict_table(chosen)) if chosen else None,
-                     "n_items": len(chosen), "n_raters": m if chosen else 0,
-                     "n_excluded": len(items) - len(chosen)}
+        out[cell] = FleissStats(fleiss_kappa(verdict_table(chosen)) if chosen else None,
+                                len(chosen), m if chosen else 0, len(items) - len(chosen))
     return out
 
 
@@ -136,12 +180,12 @@ def kendalls_w(rank_matrix: Sequence[Sequence[float]] | np.ndarray) -> float | N
     return None if w is None else min(1.0, max(0.0, w))
 
 
-def kendalls_w_by_cell(rankings: Iterable[HumanRanking]) -> dict[str, dict[str, Any]]:
+def kendalls_w_by_cell(rankings: Iterable[HumanRanking]) -> dict[str, KendallStats]:
     """Mean per-case Kendall's W per cell from people's rankings (``store.human.human_rankings``).
 
     A case counts when two or more annotators ranked two or more common models
     (only the models every one of them ranked are used). Returns
-    ``{cell: {"w", "n_cases", "per_case": {case_hash: W}}}``."""
+    ``{cell: KendallStats}``."""
     per_case: dict[tuple[str, str], list[Mapping[str, float]]] = defaultdict(list)
     for r in rankings:
         if r.cell:
@@ -155,17 +199,17 @@ def kendalls_w_by_cell(rankings: Iterable[HumanRanking]) -> dict[str, dict[str, 
         if w is not None:
             cells[cell][h] = w
     all_cells = sorted({c for c, _ in per_case})
-    return {c: {"w": (sum(cells[c].values()) / len(cells[c])) if cells[c] else None,
-                "n_cases": len(cells[c]), "per_case": dict(cells[c])} for c in all_cells}
+    return {c: KendallStats((sum(cells[c].values()) / len(cells[c])) if cells[c] else None,
+                            len(cells[c]), dict(cells[c])) for c in all_cells}
 
 
 # ------------------------------------------------------------------ judge vs human
 
 
-def judge_vs_human(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+def judge_vs_human(pairs: Iterable[tuple[str, str]]) -> JudgeAgreement:
     """Agreement of automatic verdicts with human ones; ``pairs`` are (judge, human).
 
-    Returns ``{"n", "accuracy", "cohen_kappa", "confusion"}``; ``confusion[human][judge]``
+    Returns a ``JudgeAgreement``; ``confusion[human][judge]``
     counts (rows: the human verdict taken as truth; columns: what the judge said).
     Cohen's kappa comes from ``statsmodels.stats.inter_rater.cohens_kappa`` (None
     when undefined, e.g. every pair in one category)."""
@@ -178,12 +222,12 @@ def judge_vs_human(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
             confusion[human][judge] += 1
             n += 1
     if n == 0:
-        return {"n": 0, "accuracy": None, "cohen_kappa": None, "confusion": confusion}
+        return JudgeAgreement(0, None, None, confusion)
     table = np.array([[confusion[h][j] for j in JUDGED] for h in JUDGED], dtype=float)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         kappa = _finite(cohens_kappa(table, return_results=False))
-    return {"n": n, "accuracy": float(np.trace(table)) / n, "cohen_kappa": kappa, "confusion": confusion}
+    return JudgeAgreement(n, float(np.trace(table)) / n, kappa, confusion)
 
 
 def is_automatic(judge: str | None) -> bool:
@@ -192,7 +236,7 @@ def is_automatic(judge: str | None) -> bool:
 
 
 def judge_vs_human_by_cell(results: Iterable[StoredResult],
-                           effective: Mapping[str, tuple[str, Any]]) -> dict[str, dict[str, Any]]:
+                           effective: Mapping[str, tuple[str, Any]]) -> dict[str, JudgeAgreement]:
     """``judge_vs_human`` per cell over stored results that an automatic judge
     decided and people settled (``effective`` as ``effective_human_verdicts`` returns it)."""
     pairs: dict[str, list[tuple[str, str]]] = defaultdict(list)
@@ -202,9 +246,8 @@ def judge_vs_human_by_cell(results: Iterable[StoredResult],
     return {cell: judge_vs_human(ps) for cell, ps in sorted(pairs.items())}
 
 
-def agreement_report(store: Store) -> dict[str, dict[str, Any]]:
-    """All three statistics for every cell that has human data:
-    ``{cell: {"fleiss": ..., "kendall": ..., "judge": ...}}`` (each None if absent)."""
+def agreement_report(store: Store) -> dict[str, CellAgreement]:
+    """All three statistics for every cell that has human data: ``{cell: CellAgreement}``."""
     from ..store.human import human_rankings, human_verdicts
     from .votes import effective_human_verdicts
 
@@ -212,10 +255,10 @@ def agreement_report(store: Store) -> dict[str, dict[str, Any]]:
     kendall = kendalls_w_by_cell(human_rankings(store))
     judge = judge_vs_human_by_cell(store.latest_results(), effective_human_verdicts(store))
     cells = sorted(set(fleiss) | set(kendall) | set(judge))
-    return {c: {"fleiss": fleiss.get(c), "kendall": kendall.get(c), "judge": judge.get(c)} for c in cells}
+    return {c: CellAgreement(fleiss.get(c), kendall.get(c), judge.get(c)) for c in cells}
 
 
 __all__ = [
-    "JUDGE_PREFIXES", "agreement_report", "fleiss_kappa", "fleiss_kappa_by_cell", "is_automatic",
+    "JUDGE_PREFIXES", "CellAgreement", "FleissStats", "JudgeAgreement", "KendallStats", "agreement_report", "fleiss_kappa", "fleiss_kappa_by_cell", "is_automatic",
     "judge_vs_human", "judge_vs_human_by_cell", "kendalls_w", "kendalls_w_by_cell", "verdict_table",
 ]

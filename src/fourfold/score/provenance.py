@@ -59,7 +59,7 @@ def _kappa(pairs: list[tuple[str, str]]) -> float | None:
     try:
         from .agreement import judge_vs_human
 
-        k = judge_vs_human(pairs).get("cohen_kappa")
+        k = judge_vs_human(pairs).cohen_kappa
     except (ImportError, ValueError, ZeroDivisionError):
         return None
     return k if isinstance(k, float) and k == k else None
