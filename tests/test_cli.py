@@ -126,3 +126,28 @@ def test_unloadable_model_stops_with_a_clear_message(tmp_path):
                  "text/causality", "--out", str(tmp_path / "out"), "--no-progress", check=False)
     assert r.returncode == 1 and "stopped, no case can succeed: cannot load" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_annotate_stats_prints_agreement_per_cell(tmp_path):
+    """`fourfold annotate stats` on a store where two people judged two answers alike."""
+    from fourfold.store import Store
+    from fourfold.store import human as H
+
+    replay = tmp_path / "a.jsonl"
+    replay.write_text('{"id": "starter/text-gen/001", "response": "Answer: 21"}\n'
+                      '{"id": "starter/text-gen/002", "response": "Answer: 5"}\n')
+    out = tmp_path / "out"
+    fourfold("run", "--model", f"replay/{replay}", "--cases", "starter", "--cells", "text/generalizability",
+             "--out", str(out), "--no-progress", "--no-report")
+    store = Store(out / "results.db")
+    H.add_annotator(store, "alice")
+    H.add_annotator(store, "bob")
+    keys = sorted(r.key for r in store.latest_results() if r.status == "ok")[:2]
+    assert len(keys) == 2
+    for key, verdict in zip(keys, ["good", "bad"], strict=True):
+        for person in ("alice", "bob"):
+            H.save_verdict(store, person, key, verdict, require_assignment=False)
+    store.close()
+    stats = json.loads(fourfold("annotate", "stats", "--store", str(out / "results.db")).stdout)
+    cell = stats["text/generalizability"]
+    assert cell["fleiss"]["n_items"] == 2 and cell["fleiss"]["kappa"] == 1.0, cell
