@@ -150,6 +150,25 @@ def fourfold(*args: str, env: dict[str, str] | None = None, timeout: float = 600
     return proc
 
 
+def red_rectangle_case(directory: Path, height: int, width: int, question: str):  # noqa: ANN201 - an ndarray
+    """A one-case image set in `directory`: red.png (a black height x width
+    picture with a red rectangle over its middle half) and cases.jsonl asking
+    `question` about it, answer "red". Returns (cases path, the picture's pixels)."""
+    import numpy as np
+    from PIL import Image
+
+    img = np.zeros((height, width, 3), np.uint8)
+    img[height // 4:3 * height // 4, width // 4:3 * width // 4] = (200, 30, 30)
+    Image.fromarray(img).save(directory / "red.png")
+    cases = directory / "cases.jsonl"
+    cases.write_text(json.dumps({
+        "id": "img/red", "cell": "image/generalizability", "category": "recognition",
+        "input": [{"role": "user", "content": [{"type": "image", "path": "red.png"},
+                                               {"type": "text", "text": question}]}],
+        "reference": {"kind": "exact", "answer": "red"}}) + "\n")
+    return cases, img
+
+
 def fourfold_popen(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "fourfold.cli", *args], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, env={**os.environ, **(env or {})})

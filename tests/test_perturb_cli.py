@@ -7,22 +7,11 @@ import json
 import shutil
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
-from conftest import fourfold
+from conftest import fourfold, red_rectangle_case
 
 
 def test_perturb_run_and_report_cost(tmp_path: Path):
-    img = np.zeros((64, 96, 3), np.uint8)
-    img[16:48, 24:72] = (200, 30, 30)
-    Image.fromarray(img).save(tmp_path / "red.png")
-    cases = tmp_path / "cases.jsonl"
-    cases.write_text(json.dumps({
-        "id": "img/red", "cell": "image/generalizability", "category": "recognition",
-        "input": [{"role": "user", "content": [{"type": "image", "path": "red.png"},
-                                               {"type": "text", "text": "What colour is the rectangle? One word."}]}],
-        "reference": {"kind": "exact", "answer": "red"}}) + "\n")
+    cases, _ = red_rectangle_case(tmp_path, 64, 96, "What colour is the rectangle? One word.")
     out = tmp_path / "robust"
     r = fourfold("cases", "perturb", "--cases", str(cases), "--perturbation", "noise", "--perturbation", "rain+fog",
                  "--seed", "3", "--out", str(out))

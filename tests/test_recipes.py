@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 from PIL import Image
 
-from conftest import fourfold, start_chat_server
+from conftest import fourfold, red_rectangle_case, start_chat_server
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
 _BLOCK = re.compile(r"<!-- recipe: (?P<recipe>[\w-]+) (?P<part>[\w.-]+) -->\n```\w*\n(?P<code>.*?)```", re.S)
@@ -125,15 +125,7 @@ def test_reference_kind_recipe(tmp_path: Path) -> None:
 
 def test_perturbation_recipe(tmp_path: Path) -> None:
     env = install(tmp_path, "perturbation")
-    img = np.zeros((32, 48, 3), np.uint8)
-    img[8:24, 12:36] = (200, 30, 30)
-    Image.fromarray(img).save(tmp_path / "red.png")
-    cases = tmp_path / "cases.jsonl"
-    cases.write_text(json.dumps({
-        "id": "img/red", "cell": "image/generalizability", "category": "recognition",
-        "input": [{"role": "user", "content": [{"type": "image", "path": "red.png"},
-                                               {"type": "text", "text": "What colour is the rectangle?"}]}],
-        "reference": {"kind": "exact", "answer": "red"}}) + "\n")
+    cases, img = red_rectangle_case(tmp_path, 32, 48, "What colour is the rectangle?")
     out = tmp_path / "robust"
     fourfold("cases", "perturb", "--cases", str(cases), "--perturbation", "invert:amount=1", "--out", str(out), env=env)
     (variant,) = [json.loads(line) for line in (out / "cases.jsonl").read_text().splitlines()]
