@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import DEFAULT_OUT, UsageError, print_json, store_path, write_report
+from .common import DEFAULT_OUT, open_existing_store, print_json, write_report
 from .judging import add_judge_arguments, judge
 
 
@@ -20,15 +20,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from ..store import Store, StoreError
-
-    path = store_path(args)
-    if not path.exists():
-        raise UsageError(f"{path}: no such store (run `fourfold run` first, or pass --store)")
-    try:  # judging writes verdicts; a plain report only reads (a read-only store is fine)
-        store = Store(path, readonly=not args.judge, check=True)
-    except StoreError as e:
-        raise UsageError(str(e)) from None
+    # judging writes verdicts; a plain report only reads (a read-only store is fine)
+    store = open_existing_store(args, readonly=not args.judge, check=True)
     if args.judge:
         judge(store, args)
     if args.json:
