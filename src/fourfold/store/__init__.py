@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..secrets import redact
-from .claims import Claims, delete_claims
+from .claims import Claims, _rollback, delete_claims
 from .records import RESULT_COLUMNS, StoredCase, StoredJudgement, StoredRanking, StoredResult
 
 SCHEMA_VERSION = 1
@@ -342,13 +342,6 @@ class _Tx:
                 _rollback(self.db)  # a failed COMMIT (disk full) can leave the transaction open
                 raise
         _rollback(self.db)
-
-
-def _rollback(db: sqlite3.Connection) -> None:
-    try:
-        db.execute("ROLLBACK")
-    except sqlite3.Error:  # SQLite may have rolled back already
-        pass
 
 
 class ResultWriter:
