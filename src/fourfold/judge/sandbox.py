@@ -33,6 +33,7 @@ bubblewrap and never falls back.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import math
 import os
@@ -600,14 +601,9 @@ async def _spawn(iso: _Isolation, host_dir: str, role_args: list[str], meta: dic
     return _Proc(proc, out, err)
 
 
-_driver_text: str | None = None
-
-
+@functools.cache
 def _driver_source() -> str:
-    global _driver_text
-    if _driver_text is None:
-        _driver_text = _DRIVER.read_text(encoding="utf-8")
-    return _driver_text
+    return _DRIVER.read_text(encoding="utf-8")
 
 
 async def _run_case(iso: _Isolation, host_dirs: list[str], code: str, tests: str, entry_point: str | None,
