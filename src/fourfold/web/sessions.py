@@ -16,20 +16,16 @@ and how long a session lives is decided here.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import time
 
 from ..store import Store
 from ..store import human as H
+from ..store.human import _sha256  # the digest add_annotator stores: one function, so the two always match
 
 SESSION_MAX_AGE_S = 30 * 24 * 3600
 _MAX_CREDENTIAL = 512  # longer than anything we issue: not worth hashing
-
-
-def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def annotator_for_token(store: Store, token: str) -> str | None:
