@@ -226,3 +226,13 @@ def test_report_md_keeps_fenced_code_and_media_readable(tmp_path: Path) -> None:
     assert "````text\na < b\n```\nx\n```\n````" in md
     html = MarkdownIt("commonmark", {"html": True}).render(md)
     assert "<pre><code>if a &lt; b and c &gt; d:" in html and "[image: shot.png]" in html
+
+
+def test_a_key_rotated_in_place_is_redacted(monkeypatch):
+    """Same environment size, new value: the old snapshot must not be trusted."""
+    from fourfold.secrets import redact
+
+    monkeypatch.setenv("MY_SERVICE_TOKEN", "first-value-abc123")
+    assert redact("x first-value-abc123 y") == "x *** y"
+    monkeypatch.setenv("MY_SERVICE_TOKEN", "second-value-xyz789")
+    assert redact("x second-value-xyz789 y") == "x *** y"
