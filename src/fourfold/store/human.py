@@ -102,7 +102,8 @@ def ensure_tables(store: Store) -> None:
     _ready.add(store)
 
 
-def _sha256(text: str) -> str:
+def token_digest(text: str) -> str:
+    """The sha256 hex digest under which login tokens and session ids are stored (never the secret itself)."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -124,7 +125,7 @@ def add_annotator(store: Store, name: str, lead: bool | None = None, *, rotate: 
     if not _NAME.match(name):
         raise AnnotationError(f"annotator name must be 1-64 characters of letters, digits and . _ -, got {name!r}")
     token = secrets.token_urlsafe(32)
-    digest = _sha256(token)
+    digest = token_digest(token)
     now = time.time()
     row = store.db.execute("SELECT is_lead FROM annotators WHERE name=?", (name,)).fetchone()
     if row is None:
@@ -261,7 +262,7 @@ def assign(store: Store, k: int = 3, cells: Sequence[str] | None = None,
         if need <= 0:
             continue
         free = [p for p in people if p not in have[h]]
-        free.sort(key=lambda p: (load[p], _sha256(f"{h}\x00{p}")))
+        free.sort(key=lambda p: (load[p], token_digest(f"{h}\x00{p}")))
         for p in free[:need]:
             new.append((p, h, now))
             load[p] += 1

@@ -22,7 +22,7 @@ import time
 
 from ..store import Store
 from ..store import human as H
-from ..store.human import _sha256  # the digest add_annotator stores: one function, so the two always match
+from ..store.human import token_digest  # the digest add_annotator stores: one function, so the two always match
 
 SESSION_MAX_AGE_S = 30 * 24 * 3600
 _MAX_CREDENTIAL = 512  # longer than anything we issue: not worth hashing
@@ -32,7 +32,7 @@ def annotator_for_token(store: Store, token: str) -> str | None:
     """The name whose login token this is, or None (constant time over all annotators)."""
     if not token or len(token) > _MAX_CREDENTIAL:
         return None
-    digest = _sha256(token)
+    digest = token_digest(token)
     found = None
     for name, stored in H.token_hashes(store):
         if hmac.compare_digest(stored, digest):
@@ -45,7 +45,7 @@ def create_session(store: Store, annotator: str) -> tuple[str, str]:
     sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = time.time()
     H.delete_sessions_before(store, now - SESSION_MAX_AGE_S)
-    if not H.put_session(store, _sha256(sid), annotator, csrf, now):
+    if not H.put_session(store, token_digest(sid), annotator, csrf, now):
         raise H.AnnotationError(f"no annotator {annotator!r}")
     return sid, csrf
 
@@ -54,11 +54,11 @@ def session_for(store: Store, sid: str | None) -> H.SessionRow | None:
     """The live session with this id, or None (unknown, expired, token rotated)."""
     if not sid or len(sid) > _MAX_CREDENTIAL:
         return None
-    return H.session_row(store, _sha256(sid), time.time() - SESSION_MAX_AGE_S)
+    return H.session_row(store, token_digest(sid), time.time() - SESSION_MAX_AGE_S)
 
 
 def end_session(store: Store, sid: str) -> None:
-    H.delete_session(store, _sha256(sid))
+    H.delete_session(store, token_digest(sid))
 
 
 __all__ = ["SESSION_MAX_AGE_S", "annotator_for_token", "create_session", "end_session", "session_for"]
