@@ -44,6 +44,7 @@ BACKENDS.register("smollm2", "fourfold.models.llamacpp:EmbeddedBackend")
 BACKENDS.register("llamacpp", "fourfold.models.llamacpp:LlamaCppBackend")
 BACKENDS.register("replay", "fourfold.models.replay:ReplayBackend")
 BACKENDS.register("openai", "fourfold.models.openai:OpenAIBackend")
+BACKENDS.register("hf", "fourfold.models.hf:HFBackend")
 
 
 def create_backend(spec: str) -> ModelBackend:
