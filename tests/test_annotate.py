@@ -28,6 +28,7 @@ import pytest
 
 from conftest import fourfold, fourfold_popen, free_port, require_chromium
 from fourfold.score.agreement import agreement_report, fleiss_kappa_by_cell, kendalls_w_by_cell
+from fourfold.score.assignment import assign, assignments_for
 from fourfold.score.votes import (
     HumanProvenance,
     conflicts,
@@ -160,12 +161,12 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     hashes = {spec[0]: _put(store, media, spec) for spec in CASES}
     tokens = {"ann_a": H.add_annotator(store, "ann_a"), "ann_b": H.add_annotator(store, "ann_b"),
               "lena": H.add_annotator(store, "lena", lead=True)}
-    assert H.assign(store, k=2, names=["ann_a", "ann_b"]) == 8
-    assert H.assign(store, k=2, names=["ann_a", "ann_b"]) == 0  # idempotent
+    assert assign(store, k=2, names=["ann_a", "ann_b"]) == 8
+    assert assign(store, k=2, names=["ann_a", "ann_b"]) == 0  # idempotent
     hashes["i2"] = _put(store, media, EXTRA)
     clip_sha = _clip(media / "clip.mp4", tmp / "frames")
     hashes["v1"] = _put(store, media, VIDEO, sha256=clip_sha)
-    assert H.assign(store, k=1, names=["ann_b"]) == 2  # only the new cases are missing someone
+    assert assign(store, k=1, names=["ann_b"]) == 2  # only the new cases are missing someone
     store.close()
 
     lines: list[str] = []
@@ -687,21 +688,21 @@ def test_assign_is_balanced_and_resumable(tmp_path: Path) -> None:
                                  status="error", verdict="error")])
     for name in ("p1", "p2", "p3", "p4"):
         H.add_annotator(store, name)
-    assert H.assign(store, k=3) == 18
+    assert assign(store, k=3) == 18
     counts = {a.name: a.assignments for a in H.annotators(store)}
     assert sorted(counts.values()) == [4, 4, 5, 5]
     per_case = dict(store.db.execute("SELECT case_hash, COUNT(*) FROM assignments GROUP BY case_hash"))
     assert per_case == dict.fromkeys(hashes, 3)
-    assert H.assign(store, k=3) == 0
+    assert assign(store, k=3) == 0
     H.add_annotator(store, "p5")
-    assert H.assign(store, k=3) == 0  # every case has its three people
+    assert assign(store, k=3) == 0  # every case has its three people
     _put(store, tmp_path, ("x6", "text/generalizability", "math", "q6", None,
                            {"m1": ("good", "rule", "a")}))
-    assert H.assign(store, k=3) == 3
+    assert assign(store, k=3) == 3
     new_case = [h for (h,) in store.db.execute("SELECT case_hash FROM assignments WHERE annotator='p5'")]
     assert len(new_case) == 1  # the newcomer, with fewest assignments, got the new case
-    assert H.assign(store, k=4, cells=["image"]) == 0  # no image cases
-    assert H.assignments_for(store, "p5")[0].n_responses == 1
+    assert assign(store, k=4, cells=["image"]) == 0  # no image cases
+    assert assignments_for(store, "p5")[0].n_responses == 1
     with pytest.raises(H.AnnotationError):
         H.add_annotator(store, "../evil")
 
@@ -711,7 +712,7 @@ def test_effective_verdicts_majority_ties_and_lead(tmp_path: Path) -> None:
     for name in ("p1", "p2", "p3"):
         H.add_annotator(store, name)
     H.add_annotator(store, "boss", lead=True)
-    H.assign(store, k=3, names=["p1", "p2", "p3"])
+    assign(store, k=3, names=["p1", "p2", "p3"])
     votes = {"key-x0-m1": ("good", "good", "bad"), "key-x0-m2": ("good", "unclear", "bad"),
              "key-x1-m1": ("bad", "bad", "bad")}
     for key, vs in votes.items():

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from fourfold.report import build_report, scores_json
+from fourfold.score.assignment import assign
 from fourfold.score.precedence import effective_results
 from fourfold.store import ResultRow, Store, human
 
@@ -39,7 +40,7 @@ def test_human_over_judge_over_rule(tmp_path: Path):
 
     human.add_annotator(store, "alice")
     human.add_annotator(store, "bob")
-    human.assign(store, k=2)
+    assign(store, k=2)
     human.save_verdict(store, "alice", ka, "good")
     human.save_verdict(store, "bob", ka, "good")
     s2 = scores_json(store)["scores"]

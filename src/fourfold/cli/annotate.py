@@ -56,10 +56,10 @@ def _add_annotator(store: Any, args: argparse.Namespace) -> None:
 
 def _assign(store: Any, args: argparse.Namespace) -> None:
     from ..cases import select_cells
-    from ..store import human
+    from ..score.assignment import assign
 
     cells = select_cells(args.cells) if args.cells else None
-    added = human.assign(store, k=args.k, cells=cells)
+    added = assign(store, k=args.k, cells=cells)
     sys.stderr.write(f"{added} assignment(s) added\n")
 
 

@@ -9,9 +9,8 @@ What is stored, and why so:
 
 - ``annotators``: only the SHA-256 of each login token. The token is the whole
   credential (a link printed once); a leaked database must not log anyone in.
-- ``assignments``: which person judges which case. Every case with at least one
-  answered response goes to ``k`` people, always to those with the fewest
-  assignments so far, so work stays balanced when people or cases are added.
+- ``assignments``: which person judges which case (who gets which is decided
+  by ``score.assignment``; this module only stores and reads the pairs).
 - ``human_verdicts`` / ``human_rankings``: one row per (person, result) and per
   (person, case); saving again overwrites, so the latest click is what counts.
 - ``lead_decisions``: a lead's verdict on a result, which beats every vote.
@@ -32,7 +31,7 @@ import re
 import secrets
 import time
 import weakref
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -40,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 from ..judge.verdict import JUDGED
 from ..secrets import redact  # a comment may quote the response it is about, key included
 from . import LATEST_RESULTS
-from .records import RESULT_COLUMNS, Annotator, Assignment, HumanRanking, HumanVerdict, LeadDecision, StoredResult
+from .records import RESULT_COLUMNS, Annotator, AssignedCase, HumanRanking, HumanVerdict, LeadDecision, StoredResult
 
 if TYPE_CHECKING:
     from . import Store
@@ -226,51 +225,24 @@ def annotatable_cases(store: Store, cells: Sequence[str] | None = None) -> dict[
     return out
 
 
-def assign(store: Store, k: int = 3, cells: Sequence[str] | None = None,
-           names: Sequence[str] | None = None) -> int:
-    """Give every annotatable case to ``k`` annotators; returns how many assignments were added.
-
-    Greedy and balanced: each case that still lacks people gets those with the
-    fewest assignments so far (ties broken by a hash of case and name, so pairs of
-    annotators vary from case to case, which the agreement statistics need).
-    Existing assignments are kept, so running it again after new cases or new
-    people only fills what is missing. ``cells`` restricts to cells or whole
-    modalities (``"image"``); ``names`` to some annotators (default: all)."""
+def assignment_holders(store: Store) -> dict[str, set[str]]:
+    """``{case_hash: names}``: who already has which case."""
     ensure_tables(store)
-    if k < 1:
-        raise AnnotationError(f"k must be at least 1, got {k}")
-    people = [a.name for a in annotators(store)]
-    if names is not None:
-        unknown = sorted(set(names) - set(people))
-        if unknown:
-            raise AnnotationError(f"unknown annotators: {', '.join(unknown)}")
-        people = [p for p in people if p in set(names)]
-    if not people:
-        return 0
-    load = Counter({p: 0 for p in people})
-    for name, n in store.db.execute("SELECT annotator, COUNT(*) FROM assignments GROUP BY annotator"):
-        if name in load:
-            load[name] = n
     have: dict[str, set[str]] = defaultdict(set)
     for name, h in store.db.execute("SELECT annotator, case_hash FROM assignments"):
         have[h].add(name)
-    todo = annotatable_cases(store, cells)
-    now = time.time()
-    new: list[tuple[str, str, float]] = []
-    for h in sorted(todo, key=lambda h: (todo[h], h)):
-        need = k - len(have[h])
-        if need <= 0:
-            continue
-        free = [p for p in people if p not in have[h]]
-        free.sort(key=lambda p: (load[p], token_digest(f"{h}\x00{p}")))
-        for p in free[:need]:
-            new.append((p, h, now))
-            load[p] += 1
-            have[h].add(p)
-    if new:
+    return dict(have)
+
+
+def add_assignments(store: Store, pairs: Sequence[tuple[str, str]]) -> None:
+    """Store ``(annotator, case_hash)`` assignments (decided by ``score.assignment``);
+    ones already stored are kept as they were."""
+    ensure_tables(store)
+    if pairs:
+        now = time.time()
         with store._tx():
-            store.db.executemany("INSERT OR IGNORE INTO assignments VALUES (?, ?, ?)", new)
-    return len(new)
+            store.db.executemany("INSERT OR IGNORE INTO assignments VALUES (?, ?, ?)",
+                                 [(name, h, now) for name, h in pairs])
 
 
 def is_assigned(store: Store, annotator: str, case_hash: str) -> bool:
@@ -298,26 +270,24 @@ def case_responses(store: Store, case_hashes: Iterable[str] | None = None) -> di
     return dict(out)
 
 
-def assignments_for(store: Store, annotator: str) -> list[Assignment]:
-    """The annotator's cases in a stable order (cell, case id) with their progress
-    (see ``Assignment``)."""
+def assigned_cases(store: Store, annotator: str) -> list[AssignedCase]:
+    """The annotator's assigned cases in a stable order (cell, case id)."""
     ensure_tables(store)
     rows = store.db.execute("""
         SELECT s.case_hash, c.case_id, c.cell, c.category, s.assigned_at
         FROM assignments s JOIN cases c ON c.case_hash = s.case_hash
-        WHERE s.annotator = ? ORDER BY c.cell, c.case_id, s.case_hash""", (annotator,)).fetchall()
-    responses = case_responses(store, [r[0] for r in rows])
+        WHERE s.annotator = ? ORDER BY c.cell, c.case_id, s.case_hash""", (annotator,))
+    return [AssignedCase(*r) for r in rows]
+
+
+def annotator_marks(store: Store, annotator: str) -> tuple[set[str], set[str]]:
+    """(result keys the annotator gave a verdict on, case hashes they ranked)."""
+    ensure_tables(store)
     judged = {k for (k,) in store.db.execute("SELECT result_key FROM human_verdicts WHERE annotator=?",
                                               (annotator,))}
     ranked = {h for (h,) in store.db.execute("SELECT case_hash FROM human_rankings WHERE annotator=?",
                                               (annotator,))}
-    out = []
-    for h, case_id, cell, category, assigned_at in rows:
-        keys = [x.key for x in responses.get(h, [])]
-        n_judged = sum(k in judged for k in keys)
-        done = bool(keys) and n_judged == len(keys) and (len(keys) < 2 or h in ranked)
-        out.append(Assignment(h, case_id, cell, category, assigned_at, len(keys), n_judged, h in ranked, done))
-    return out
+    return judged, ranked
 
 
 def result_exists(store: Store, result_key: str) -> bool:
@@ -432,7 +402,7 @@ def lead_decisions(store: Store) -> dict[str, LeadDecision]:
 
 __all__ = [
     "AnnotationError", "NotAssigned", "SessionRow", "add_annotator", "annotatable_cases",
-    "annotators", "assign", "assignments_for", "case_responses", "decide",
+    "add_assignments", "annotator_marks", "annotators", "assigned_cases", "assignment_holders", "case_responses", "decide",
     "delete_session", "delete_sessions_before", "ensure_tables", "human_rankings", "human_verdicts", "is_assigned", "is_lead", "lead_decisions",
     "meta_value", "put_session", "response_texts", "result_exists", "save_ranking", "save_verdict", "session_row",
     "token_hashes",

@@ -130,19 +130,15 @@ class Annotator:
 
 
 @dataclass(frozen=True, slots=True)
-class Assignment:
-    """One of a person's cases with their progress on it. ``done``: every response
-    has their verdict and, with two or more responses, they saved a ranking."""
+class AssignedCase:
+    """One case assigned to a person, as stored (their progress on it is
+    ``score.assignment.progress``'s business)."""
 
     case_hash: str
     case_id: str
     cell: str
     category: str
     assigned_at: float
-    n_responses: int
-    n_judged: int
-    ranked: bool
-    done: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,5 +179,5 @@ class LeadDecision:
     decided_at: float
 
 
-__all__ = ["RESULT_COLUMNS", "Annotator", "Assignment", "HumanRanking", "HumanVerdict", "LeadDecision", "StoredCase",
+__all__ = ["RESULT_COLUMNS", "AssignedCase", "Annotator", "HumanRanking", "HumanVerdict", "LeadDecision", "StoredCase",
            "StoredJudgement", "StoredRanking", "StoredResult"]

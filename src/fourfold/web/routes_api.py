@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field
 
 from ..judge.verdict import JUDGED
+from ..score.assignment import assignments_for
 from ..store import Store
 from ..store import human as H
 from .auth import Session, need_csrf
@@ -35,7 +36,7 @@ class RankingIn(BaseModel):
 
 
 def _progress(store: Store, s: Session, case_hash: str) -> dict[str, Any]:
-    items = H.assignments_for(store, s.annotator)
+    items = assignments_for(store, s.annotator)
     this = next((a for a in items if a.case_hash == case_hash), None)
     return {"done": sum(a.done for a in items), "total": len(items),
             "case": {k: getattr(this, k) for k in ("n_judged", "n_responses", "ranked", "done")} if this else None}

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from ..report import reference_summary
+from ..score.assignment import Assignment, assignments_for
 from ..secrets import redact
 from ..store import Store
 from ..store import human as H
-from ..store.records import Assignment
 from .auth import Session, current_session, need_session
 from .state import AppState, app_state, page
 from .views import ResponseView, anonymised, assigned_case, label, messages
@@ -25,7 +25,7 @@ def index(request: Request, state: Annotated[AppState, Depends(app_state)]) -> R
     if s is None:
         return page(request, "error.html", 401, status=401,
                     message="You are not logged in. Open the login link you were given.")
-    items = H.assignments_for(state.stores.get(), s.annotator)
+    items = assignments_for(state.stores.get(), s.annotator)
     done = sum(a.done for a in items)
     first_open = next((a.case_hash for a in items if not a.done), None)
     return page(request, "index.html", items=items, done=done, total=len(items), first_open=first_open,
@@ -65,7 +65,7 @@ def case_page(request: Request, case_hash: str, s: Annotated[Session, Depends(ne
     store = state.stores.get()
     case = assigned_case(store, s, case_hash).case
     responses, ranked, has_ranking = _responses(store, s, case_hash)
-    items = H.assignments_for(store, s.annotator)
+    items = assignments_for(store, s.annotator)
     pos = next(i for i, a in enumerate(items) if a.case_hash == case_hash)
     return page(
         request, "case.html", case=case, case_hash=case_hash, messages=messages(case, state.frames),
