@@ -158,11 +158,12 @@ def test_each_backend_parses_its_own_spec(tmp_path: Path) -> None:
                           ("opnai/x", "unknown model spec 'opnai/x'; did you mean 'openai/NAME[@BASE_URL][#CAPS]'?")]:
         with pytest.raises(ModelSpecError, match=re.escape(message)):
             create_backend(spec)
-    assert BACKENDS.names() == ["smollm2", "llamacpp", "replay", "openai"]
+    assert BACKENDS.names() == ["smollm2", "llamacpp", "replay", "openai", "anthropic", "hf"]
 
 
 def test_an_openai_run_imports_no_other_backend() -> None:
     code = ("import sys; from fourfold.models import create_backend; create_backend('openai/m@http://127.0.0.1:9/v1'); "
             "print(sorted(m for m in sys.modules if m.startswith(('fourfold.models.', 'llama_cpp', 'aiohttp'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['fourfold.models.base', 'fourfold.models.openai']"
+    # models.http: the HTTP plumbing the openai, anthropic and gemini backends share (no backend)
+    assert out.stdout.strip() == "['fourfold.models.base', 'fourfold.models.http', 'fourfold.models.openai']"

@@ -44,6 +44,7 @@ BACKENDS.register("smollm2", "fourfold.models.llamacpp:EmbeddedBackend")
 BACKENDS.register("llamacpp", "fourfold.models.llamacpp:LlamaCppBackend")
 BACKENDS.register("replay", "fourfold.models.replay:ReplayBackend")
 BACKENDS.register("openai", "fourfold.models.openai:OpenAIBackend")
+BACKENDS.register("anthropic", "fourfold.models.anthropic:AnthropicBackend")
 BACKENDS.register("hf", "fourfold.models.hf:HFBackend")
 
 

@@ -14,48 +14,33 @@ a byte cap (``max_body_bytes``), so a runaway answer cannot take the memory.
 
 from __future__ import annotations
 
-import email.utils
-import json
 import os
-import time
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from .base import (
     BackendSpec,
-    BackendUnusable,
     Capabilities,
     ChatMessage,
     Generation,
     GenerationSettings,
     MalformedReply,
-    ModelBackend,
     ModelSpecError,
-    PermanentError,
-    TransientError,
     to_openai_messages,
+)
+from .http import (
+    WHAT,
+    HttpBackend,
+    error_message,
+    json_type,
+    parse_retry_after,
+    partial_json,
+    post_json,
+    raise_for_status,
 )
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-#: An error reply is read this far: its message is all that is used.
-ERROR_BODY_BYTES = 1 << 16
-RETRYABLE = {408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529}
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` is seconds or an HTTP date (RFC 9110)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
 
 
 # ------------------------------------------------------------- the reply edge
@@ -98,19 +83,6 @@ class _Reply(BaseModel):
     usage: _Usage | None = None
 
 
-_WHAT = {"model_type": "must be a JSON object", "dict_type": "must be a JSON object", "list_type": "must be a JSON array",
-         "string_type": "must be a string", "int_type": "must be an integer", "too_short": "must not be empty",
-         "missing": "is missing", "greater_than_equal": "must not be negative", "literal_error": "has an unknown type"}
-
-
-def _json_type(v: Any) -> str:
-    for t, name in ((bool, "boolean"), (int, "integer"), (float, "number"), (str, "string"), (list, "array"),
-                    (dict, "object")):
-        if isinstance(v, t):
-            return name
-    return "null" if v is None else type(v).__name__
-
-
 def _describe(e: ValidationError) -> str:
     """``choices.0.message.content: must be a string, ... (got integer)``: where and
     what, never the value itself (it may be huge, or hold what a model echoed)."""
@@ -122,8 +94,8 @@ def _describe(e: ValidationError) -> str:
         if "content" in loc:
             msg = _content_error(loc, err)
         else:
-            what = _WHAT.get(err["type"], err["msg"])
-            got = "" if err["type"] == "missing" else f" (got {_json_type(err.get('input'))})"
+            what = WHAT.get(err["type"], err["msg"])
+            got = "" if err["type"] == "missing" else f" (got {json_type(err.get('input'))})"
             msg = f"{'.'.join(loc) or 'the body'} {what}{got}"
         if msg and msg not in out:
             out.append(msg)
@@ -138,30 +110,16 @@ def _content_error(loc: list[str], err: Any) -> str:
     value = err.get("input")
     if tail and tail[0] == "str":
         # a list fails the string branch too; the list branch says what is wrong in it
-        return "" if isinstance(value, list) else f"{head} must be a string, a list of text parts or null, got {_json_type(value)}"
+        return "" if isinstance(value, list) else f"{head} must be a string, a list of text parts or null, got {json_type(value)}"
     if len(tail) == 1:  # the list branch, and the value is no list
-        return "" if isinstance(value, str) else f"{head} must be a string, a list of text parts or null, got {_json_type(value)}"
+        return "" if isinstance(value, str) else f"{head} must be a string, a list of text parts or null, got {json_type(value)}"
     part = f"{head} part {tail[1]}"
     if len(tail) == 2:
-        return f'{part} must be a text part {{"type": "text", "text": ...}}, got {_json_type(value)}'
+        return f'{part} must be a text part {{"type": "text", "text": ...}}, got {json_type(value)}'
     if tail[2:] == ["type"]:
-        got = f"type {value!r}"[:60] if isinstance(value, str) else _json_type(value)
+        got = f"type {value!r}"[:60] if isinstance(value, str) else json_type(value)
         return f'{part} must be a text part {{"type": "text", "text": ...}}, got {got}'
-    return f"{part}.{'.'.join(tail[2:])} {_WHAT.get(err['type'], err['msg'])} (got {_json_type(value)})"
-
-
-def _partial_json(raw: bytes) -> Any:
-    """The start of a JSON body cut at the byte cap, its last string kept as far as
-    it goes: a runaway answer is still an answer, up to the cap."""
-    from pydantic_core import from_json
-
-    text = raw.decode("utf-8", "ignore")
-    for trim in range(8):  # the cut may fall inside an escape such as \u00e9
-        try:
-            return from_json(text[:len(text) - trim], allow_partial="trailing-strings")
-        except ValueError:
-            continue
-    raise ValueError("unreadable")
+    return f"{part}.{'.'.join(tail[2:])} {WHAT.get(err['type'], err['msg'])} (got {json_type(value)})"
 
 
 def parse_reply(raw: bytes, cut_at: int | None = None) -> Generation:
@@ -173,7 +131,7 @@ def parse_reply(raw: bytes, cut_at: int | None = None) -> Generation:
             reply = _Reply.model_validate_json(raw)
         else:
             try:
-                data = _partial_json(raw)
+                data = partial_json(raw)
             except ValueError:
                 raise MalformedReply(f"reply body over {cut_at:,} bytes, and its start is not JSON") from None
             reply = _Reply.model_validate(data)
@@ -199,20 +157,6 @@ def parse_reply(raw: bytes, cut_at: int | None = None) -> Generation:
     )
 
 
-async def _read_capped(r: Any, cap: int) -> tuple[bytes, bool]:
-    """The body, or its first ``cap`` bytes and True: memory stays bounded whatever
-    the server sends. A known small body is read in one go (the hot path)."""
-    n = r.content_length
-    if n is not None and n <= cap:
-        return await r.read(), False
-    buf = bytearray()
-    async for chunk in r.content.iter_chunked(1 << 16):
-        buf += chunk
-        if len(buf) > cap:
-            return bytes(buf[:cap]), True
-    return bytes(buf), False
-
-
 def parse_capabilities(text: str, spec: str) -> Capabilities:
     """``#text``, ``#image`` (one image a prompt), ``#multi_image``, ``#video``,
     comma-separated: what an OpenAI-compatible server's model really accepts."""
@@ -225,7 +169,7 @@ def parse_capabilities(text: str, spec: str) -> Capabilities:
                         video="video" in names)
 
 
-class OpenAIBackend(ModelBackend):
+class OpenAIBackend(HttpBackend):
     kind = "openai"
     syntax = "openai/NAME[@BASE_URL][#CAPS]"
     accepts = "text, image, multi_image; video as 16 frames"
@@ -251,7 +195,6 @@ class OpenAIBackend(ModelBackend):
         env_url = os.environ.get("OPENAI_BASE_URL")
         self.base_url = (base_url or env_url or DEFAULT_BASE_URL).rstrip("/")
         self.timeout_s = timeout_s
-        self._session: Any = None
         self._url = self.base_url + "/chat/completions"
 
     def _headers(self) -> dict[str, str]:
@@ -266,18 +209,6 @@ class OpenAIBackend(ModelBackend):
         # capabilities decide how video reaches the model (frames or one grid), so they are part of it
         return {"backend": "openai", "model": self.name, "base_url": self.base_url,
                 "accepts": self.capabilities.names()}
-
-    def _ensure_session(self) -> Any:
-        if self._session is None:
-            import aiohttp
-
-            connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
-            self._session = aiohttp.ClientSession(
-                connector=connector,
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
-                json_serialize=json.dumps,
-            )
-        return self._session
 
     def request_body(self, messages: list[ChatMessage], settings: GenerationSettings) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -295,44 +226,11 @@ class OpenAIBackend(ModelBackend):
         return body
 
     async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
-        import aiohttp
-
-        session = self._ensure_session()
-        body = self.request_body(messages, settings)
         cap = self.max_body_bytes()
-        try:
-            async with session.post(self._url, json=body, headers=self._headers()) as r:
-                status = r.status
-                raw, cut = await _read_capped(r, cap if status == 200 else ERROR_BODY_BYTES)
-                retry_after = parse_retry_after(r.headers.get("Retry-After"))
-        except (aiohttp.ClientError, TimeoutError, ConnectionError) as e:
-            raise TransientError(f"{type(e).__name__}: {e}") from None
-        if status != 200:
-            msg = _error_message(raw) or f"HTTP {status}"
-            if status in RETRYABLE:
-                raise TransientError(f"HTTP {status}: {msg}", retry_after)
-            if status in (401, 403, 404):  # key, permission or model name: every case would fail alike
-                raise BackendUnusable(f"HTTP {status}: {msg}")
-            raise PermanentError(f"HTTP {status}: {msg}")
-        return parse_reply(raw, cap if cut else None)
-
-    def max_body_bytes(self) -> int:
-        """The most of a reply's body read: room for ``max_answer_chars`` characters
-        even if every one is sent as a 6-byte JSON escape, and never under 1 MiB."""
-        return max(1 << 20, 8 * self.max_answer_chars + (1 << 16))
-
-    async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
-
-
-def _error_message(raw: bytes) -> str:
-    try:
-        data = json.loads(raw)
-        err = data.get("error")
-        if isinstance(err, dict):
-            return str(err.get("message", ""))[:300]
-        return str(err or data)[:300]
-    except (ValueError, AttributeError, RecursionError):
-        return raw[:300].decode("utf-8", "replace")
+        r = await post_json(self._ensure_session(), self._url, self.request_body(messages, settings), self._headers(),
+                            cap)
+        if r.status != 200:
+            # 401/403/404 (key, permission or model name) make the backend unusable: every case would fail alike
+            raise_for_status(r.status, error_message(r.raw) or f"HTTP {r.status}",
+                             parse_retry_after(r.headers.get("Retry-After")))
+        return parse_reply(r.raw, cap if r.cut else None)
