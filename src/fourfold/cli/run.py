@@ -109,6 +109,8 @@ def handle(args: argparse.Namespace) -> int:
     cfg = RunConfig(concurrency=args.concurrency, retries=args.retries, timeout_s=args.timeout, settings=settings,
                     progress=not args.no_progress, max_answer_chars=args.max_answer_chars)
     runner = Runner(store, cfg)
+    if not args.no_report:
+        _warm_report()
     # The loaded cases live for the whole run: keep the cyclic GC from rescanning them on every collection.
     import gc
 
@@ -131,6 +133,23 @@ def handle(args: argparse.Namespace) -> int:
         sys.stderr.write("\ninterrupted: finished results are saved; run the same command again to resume\n")
         return 130
     return _finish(args, store, summary)
+
+
+def _warm_report() -> None:
+    """Load the report's code and templates in a thread while the models answer (the
+    process mostly waits on the network then), so the report at the end does not
+    pay for it; any failure is left for the report itself to raise and explain."""
+    import threading
+
+    def warm() -> None:
+        try:
+            from ..report.render import warm as load_templates  # imports the whole report package
+
+            load_templates()
+        except Exception:  # noqa: BLE001, S110 -- the report at the end reports it
+            pass
+
+    threading.Thread(target=warm, name="fourfold-report-warm", daemon=True).start()
 
 
 def _finish(args: argparse.Namespace, store: Any, summary: Any) -> int:

@@ -44,13 +44,20 @@ class Md(str):
 # Escaped in every untrusted string report.md prints: HTML (<, >, &: no raw HTML,
 # no entity tricks), link and image brackets and the backslash that could undo
 # them, backticks (no code span swallowing the page's own markup), and table pipes.
-_MD_ESCAPES = str.maketrans({"\\": "\\\\", "[": "\\[", "]": "\\]", "`": "\\`", "|": "\\|",
-                             "<": "&lt;", ">": "&gt;", "&": "&amp;"})
+# Replaced one character at a time, backslash first and ``&`` before ``<``/``>`` so
+# no replacement is escaped twice: each ``str.replace`` is one C scan, several times
+# faster than ``str.translate`` with a dict (a Python lookup per character), and
+# report.md escapes every field of every result.
+_MD_ESCAPES = (("\\", "\\\\"), ("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("[", "\\["), ("]", "\\]"),
+               ("`", "\\`"), ("|", "\\|"))
 
 
 def md_line(text: str) -> str:
     """One line of untrusted text, escaped so a Markdown renderer shows it as text."""
-    return text.translate(_MD_ESCAPES)
+    for char, escaped in _MD_ESCAPES:
+        if char in text:
+            text = text.replace(char, escaped)
+    return text
 
 
 def md_inline(text: object) -> Md:
