@@ -5,8 +5,9 @@ plots and exports.
 Each store is read on its own, with its own precedence (a person's verdict over a
 judge model's over a rule's, ``score.precedence``), then merged:
 
-- a result is one model's answer to one case content (``case_hash``); when two
-  stores hold one for the same model and case, the newer (``created_at``) counts
+- a result is one model's answer to one case id, as in one store's latest
+  results; when two stores hold one for the same model and case id, the newer
+  (``created_at``) counts
   and the other is counted in ``superseded``, so a rerun on another machine
   replaces an old answer as a rerun in one store would;
 - per-case rankings: the one covering more models counts (ties: the later store);
@@ -69,7 +70,7 @@ def collect(paths: Sequence[str | Path]) -> Collection:
             rows = effective_results(store)
             out.sources.append(SourceStore(str(path), len(rows), tuple(sorted({r.model for r in rows}))))
             for r in rows:
-                key = (r.model, r.case_hash)
+                key = (r.model, r.case_id)
                 old = latest.get(key)
                 if old is not None:
                     out.superseded += 1
