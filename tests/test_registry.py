@@ -158,7 +158,7 @@ def test_each_backend_parses_its_own_spec(tmp_path: Path) -> None:
                           ("opnai/x", "unknown model spec 'opnai/x'; did you mean 'openai/NAME[@BASE_URL][#CAPS]'?")]:
         with pytest.raises(ModelSpecError, match=re.escape(message)):
             create_backend(spec)
-    assert BACKENDS.names() == ["smollm2", "llamacpp", "replay", "openai", "anthropic", "hf"]
+    assert BACKENDS.names() == ["smollm2", "llamacpp", "replay", "openai", "anthropic", "gemini", "hf"]
 
 
 def test_an_openai_run_imports_no_other_backend() -> None:

@@ -45,6 +45,7 @@ BACKENDS.register("llamacpp", "fourfold.models.llamacpp:LlamaCppBackend")
 BACKENDS.register("replay", "fourfold.models.replay:ReplayBackend")
 BACKENDS.register("openai", "fourfold.models.openai:OpenAIBackend")
 BACKENDS.register("anthropic", "fourfold.models.anthropic:AnthropicBackend")
+BACKENDS.register("gemini", "fourfold.models.gemini:GeminiBackend")
 BACKENDS.register("hf", "fourfold.models.hf:HFBackend")
 
 
