@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import bisect
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_BENCH = Path(os.environ.get("FOURFOLD_SHARED", ROOT.parent / "shared")) / "bench"
@@ -228,3 +234,64 @@ def canned_judge() -> Iterator[int]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+class CannedOverloadServer:
+    """Canned chat completions ("ANSWER: 0", ``usage`` tokens) after ``delay_s``;
+    a 429 (with ``Retry-After`` if given) when ``max_inflight`` are already in flight."""
+
+    def __init__(self, max_inflight: int | None = None, delay_s: float = 0.02, usage: tuple[int, int] = (40, 10),
+                 retry_after: str | None = None):
+        self.max_inflight, self.delay_s, self.usage, self.retry_after = max_inflight, delay_s, usage, retry_after
+        self.inflight = self.max_seen = self.rejected = self.answered = 0
+        self.arrivals: list[float] = []  # monotonic time of each request answered
+
+    async def handler(self, request: web.Request) -> web.Response:
+        from aiohttp import web
+
+        body = await request.json()
+        if self.max_inflight is not None and self.inflight >= self.max_inflight:
+            self.rejected += 1
+            headers = {"Retry-After": self.retry_after} if self.retry_after else {}
+            return web.json_response({"error": {"message": "overloaded", "type": "rate_limit_error"}}, status=429,
+                                     headers=headers)
+        self.arrivals.append(time.monotonic())
+        self.inflight += 1
+        self.max_seen = max(self.max_seen, self.inflight)
+        try:
+            await asyncio.sleep(self.delay_s)
+        finally:
+            self.inflight -= 1
+        self.answered += 1
+        p, c = self.usage
+        return web.json_response({
+            "id": "canned", "object": "chat.completion", "model": body.get("model", "canned"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": "ANSWER: 0"}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": p, "completion_tokens": c, "total_tokens": p + c}})
+
+    def most_in_window(self, window_s: float) -> int:
+        """The most requests that arrived within any ``window_s`` seconds."""
+        t = sorted(self.arrivals)
+        return max((bisect.bisect_left(t, start + window_s) - i for i, start in enumerate(t)), default=0)
+
+
+@pytest.fixture
+def canned_overload_server() -> Iterator[type]:
+    """Starts ``CannedOverloadServer``s in a thread with their own loop (so the CLI
+    can run as a separate process meanwhile); yields a factory returning (server, URL)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    runners = []
+
+    def start(**kw: object) -> tuple[CannedOverloadServer, str]:
+        server = CannedOverloadServer(**kw)  # type: ignore[arg-type]
+        runner, url = asyncio.run_coroutine_threadsafe(start_chat_server(server.handler), loop).result(30)
+        runners.append(runner)
+        return server, url
+
+    yield start  # type: ignore[misc]
+    for r in runners:
+        asyncio.run_coroutine_threadsafe(r.cleanup(), loop).result(30)  # type: ignore[attr-defined]
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(10)

@@ -187,7 +187,10 @@ def test_markdown_cases_and_verdict_summary(report: tuple[Store, ReportFiles]) -
 def test_scores_json_matches_compute_scores(report: tuple[Store, ReportFiles]) -> None:
     store, _ = report
     data = scores_json(store)
+    usage = data.pop("usage")
     assert data == compute_scores(effective_results(store)).to_json()
+    assert usage["models"]["alpha"]["price"] is None, "a model the price table does not know costs 'unknown'"
+    assert usage["models"]["alpha"]["total"]["cost_usd"] is None
     assert data["scores"]["alpha"]["text/generalizability"]["absolute"] == pytest.approx(250 / 3)
     assert data["scores"]["alpha"]["video/causality"]["absolute"] is None
 

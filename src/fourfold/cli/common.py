@@ -112,12 +112,13 @@ def check_out_dir(out: Path) -> None:
         raise UsageError(f"--out {out}: cannot write the report there ({e.strerror or e})") from None
 
 
-def write_report(store: Any, out: Path) -> None:
+def write_report(store: Any, out: Path, prices: Any = None) -> None:
+    """``prices``: a ``score.usage.PriceTable`` (None: the packaged one)."""
     from ..report import build_report
 
     check_out_dir(out)
     try:
-        files = build_report(store, out)
+        files = build_report(store, out, prices=prices)
     except OSError as e:
         where = e.filename or out
         raise UsageError(f"--out {out}: cannot write the report ({where}: {e.strerror or e}); the results are "

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import DEFAULT_OUT, open_existing_store, print_json, write_report
+from .common import DEFAULT_OUT, UsageError, open_existing_store, print_json, write_report
 from .judging import add_judge_arguments, judge
 
 
@@ -15,11 +15,19 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     rep.add_argument("--store", metavar="PATH", help=f"default {DEFAULT_OUT}/results.db")
     rep.add_argument("--out", metavar="DIR", default=DEFAULT_OUT)
     rep.add_argument("--json", action="store_true", help="print the scores as JSON to stdout")
+    rep.add_argument("--prices", metavar="FILE",
+                     help="price table (TOML, USD per 1M tokens) for the cost column, instead of fourfold's own")
     add_judge_arguments(rep)
     return rep
 
 
 def handle(args: argparse.Namespace) -> int:
+    from ..score.usage import PriceFileError, load_prices
+
+    try:
+        prices = load_prices(args.prices)
+    except PriceFileError as e:
+        raise UsageError(f"--prices: {e}") from None
     # judging writes verdicts; a plain report only reads (a read-only store is fine)
     store = open_existing_store(args, readonly=not args.judge, check=True)
     if args.judge:
@@ -27,8 +35,8 @@ def handle(args: argparse.Namespace) -> int:
     if args.json:
         from ..report import scores_json
 
-        print_json(scores_json(store))
+        print_json(scores_json(store, prices))
     else:
-        write_report(store, Path(args.out))
+        write_report(store, Path(args.out), prices)
     store.close()
     return 0

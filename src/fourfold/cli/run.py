@@ -31,7 +31,17 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help=f"case file, folder or built-in suite, repeatable (default: {DEFAULT_SUITE})")
     r.add_argument("--cell", metavar="CELL", help="cell for generic {id,input,target} JSONL, e.g. text/generalizability")
     r.add_argument("--cells", metavar="LIST", help="only these cells: e.g. text/causality,code (a modality or property selects a row or column)")
-    r.add_argument("--concurrency", type=int, default=8, metavar="N", help="requests in flight per model (default 8)")
+    r.add_argument("--concurrency", type=_concurrency, default=8, metavar="N|auto",
+                   help="requests in flight per model (default 8); auto: adapt per model, +1 while calls succeed, "
+                        "halved on 429/overload, up to --max-concurrency")
+    r.add_argument("--max-concurrency", type=int, default=256, metavar="N",
+                   help="ceiling for --concurrency auto (default 256)")
+    r.add_argument("--rate-limit", action="append", metavar="[BACKEND=]RPM",
+                   help="at most RPM requests per minute to each model (of BACKEND only, e.g. anthropic=50); repeatable")
+    r.add_argument("--token-limit", action="append", metavar="[BACKEND=]TPM",
+                   help="at most TPM tokens per minute to each model (of BACKEND only); repeatable")
+    r.add_argument("--prices", metavar="FILE",
+                   help="price table (TOML, USD per 1M tokens) for the cost column, instead of fourfold's own")
     r.add_argument("--limit", type=int, metavar="N", help="at most N cases per cell")
     r.add_argument("--store", metavar="PATH", help=f"SQLite results store (default {DEFAULT_OUT}/results.db)")
     r.add_argument("--out", metavar="DIR", default=DEFAULT_OUT, help=f"report folder (default {DEFAULT_OUT})")
@@ -54,9 +64,39 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     return r
 
 
+def _concurrency(text: str) -> int | str:
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither a number nor 'auto'") from None
+
+
+def _rate_limits(args: argparse.Namespace) -> dict[str, Any]:
+    """``--rate-limit``/``--token-limit`` as ``RateLimits`` by backend (``""``: every model)."""
+    from ..run import RateLimits
+
+    per: dict[str, dict[str, float]] = {}
+    for flag, field, values in (("--rate-limit", "rpm", args.rate_limit), ("--token-limit", "tpm", args.token_limit)):
+        for text in values or []:
+            kind, _, number = text.rpartition("=")
+            try:
+                value = float(number)
+            except ValueError:
+                value = -1.0
+            if not value > 0 or value == float("inf"):
+                raise UsageError(f"{flag} {text!r}: expected [BACKEND=]N with N > 0 per minute, e.g. {flag} 500 "
+                                 f"or {flag} anthropic=50")
+            per.setdefault(kind.strip(), {})[field] = value
+    return {kind: RateLimits(**v) for kind, v in per.items()}
+
+
 def _check_numbers(args: argparse.Namespace) -> None:
-    if args.concurrency < 1:
-        raise UsageError("--concurrency must be at least 1")
+    if args.concurrency != "auto" and args.concurrency < 1:
+        raise UsageError("--concurrency must be at least 1, or auto")
+    if args.max_concurrency < 1:
+        raise UsageError("--max-concurrency must be at least 1")
     if args.limit is not None and args.limit < 1:
         raise UsageError("--limit must be at least 1")
     if args.retries < 0:
@@ -65,6 +105,18 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise UsageError("--max-answer-chars must be at least 1")
     if not args.timeout > 0:
         raise UsageError("--timeout must be more than 0 seconds")
+    _rate_limits(args)
+    _prices(args)
+
+
+def _prices(args: argparse.Namespace) -> Any:
+    """The price table (``--prices`` or the packaged one); a bad file is a usage error."""
+    from ..score.usage import PriceFileError, load_prices
+
+    try:
+        return load_prices(args.prices)
+    except PriceFileError as e:
+        raise UsageError(f"--prices: {e}") from None
 
 
 def _prepare(args: argparse.Namespace) -> tuple[list[Any], list[Any], Any]:
@@ -106,8 +158,10 @@ def handle(args: argparse.Namespace) -> int:
         store = Store(store_path(args), check=True)
     except StoreError as e:
         raise UsageError(str(e)) from None
-    cfg = RunConfig(concurrency=args.concurrency, retries=args.retries, timeout_s=args.timeout, settings=settings,
-                    progress=not args.no_progress, max_answer_chars=args.max_answer_chars)
+    auto = args.concurrency == "auto"
+    cfg = RunConfig(concurrency=8 if auto else args.concurrency, retries=args.retries, timeout_s=args.timeout,
+                    settings=settings, progress=not args.no_progress, max_answer_chars=args.max_answer_chars,
+                    adaptive=auto, max_concurrency=args.max_concurrency, rate_limits=_rate_limits(args))
     runner = Runner(store, cfg)
     if not args.no_report:
         _warm_report()
@@ -156,7 +210,7 @@ def _finish(args: argparse.Namespace, store: Any, summary: Any) -> int:
     """After the answers: the summary, the judge pass, the report; 1 if a model was stopped."""
     import gc
 
-    _print_summary(summary)
+    _print_summary(summary, _prices(args))
     stopped = [ms for ms in summary.models if ms.stopped]
     for ms in stopped:
         err(f"{ms.model}: stopped, no case can succeed: {ms.stopped}")
@@ -165,12 +219,12 @@ def _finish(args: argparse.Namespace, store: Any, summary: Any) -> int:
         judge(store, args)
     gc.disable()  # what follows (the report) runs once and exits: collecting would only cost time
     if not args.no_report:
-        write_report(store, Path(args.out))
+        write_report(store, Path(args.out), _prices(args))
     store.close()
     return 1 if stopped else 0
 
 
-def _print_summary(summary: Any) -> None:
+def _print_summary(summary: Any, prices: Any) -> None:
     from rich.table import Table
 
     from ..cases import CELLS
@@ -188,6 +242,7 @@ def _print_summary(summary: Any) -> None:
                       str(c["unjudged"]), str(c["not_evaluated"]), str(c["error"]))
     if t.row_count:
         out.print(t)
+        _print_usage(out, summary, prices)
     for ms in summary.models:
         if ms.skipped:
             out.print(f"{ms.model}: {ms.skipped} case(s) already in the store, not sent again")
@@ -198,3 +253,40 @@ def _print_summary(summary: Any) -> None:
     if errors:
         out.print(f"[yellow]{errors} case(s) failed after retries and are stored as error; "
                   "run the same command again to retry them[/yellow]")
+
+
+
+def _print_usage(out: Any, summary: Any, prices: Any) -> None:
+    """The summary's second table: this run's tokens and their cost per model and cell
+    (a model's total too when it ran in more than one cell); then what priced each
+    model, and where ``--concurrency auto`` settled."""
+    from rich.table import Table
+
+    from ..cases import CELLS
+    from ..score.usage import cell_cost, format_tokens, format_usd
+
+    t = Table(title="tokens and cost of this run's answers")
+    for col in ("model", "cell", "prompt tokens", "completion tokens", "cost"):
+        t.add_column(col, justify="left" if col in ("model", "cell") else "right")
+    for ms in summary.models:
+        price = prices.price(ms.model)
+        cells = [c for c in CELLS if c in ms.by_cell]
+        for cell in cells:
+            p, q = ms.prompt_tokens.get(cell), ms.completion_tokens.get(cell)
+            t.add_row(ms.model, cell, format_tokens(p), format_tokens(q), format_usd(cell_cost(price, p, q)))
+        if len(cells) > 1:
+            p = sum(ms.prompt_tokens.values()) if ms.prompt_tokens else None
+            q = sum(ms.completion_tokens.values()) if ms.completion_tokens else None
+            t.add_row(ms.model, "all cells", format_tokens(p), format_tokens(q), format_usd(cell_cost(price, p, q)),
+                      style="bold")
+    out.print(t)
+    for ms in summary.models:
+        price = prices.price(ms.model)
+        if price is None:
+            out.print(f"{ms.model}: cost unknown: not in the {prices.source} price table (--prices FILE)")
+        elif not price.free:
+            out.print(f"{ms.model}: priced as {price.matched} (USD {price.input_per_m:g} in / "
+                      f"{price.output_per_m:g} out per 1M tokens; {prices.source} table of {prices.as_of or '?'})")
+        a = ms.adaptive
+        if a is not None and a.ceiling > 1:
+            out.print(f"{ms.model}: --concurrency auto ended at {a.limit} (peak {a.peak}, halved {a.cuts} time(s))")

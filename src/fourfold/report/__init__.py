@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..score import compute_scores
 from ..score.precedence import EffectiveResult, effective_rankings, effective_results
+from ..score.usage import PriceTable, load_prices, usage_by_model, usage_json
 from .render import render
 from .views import EMPTY, build_context, reference_summary
 
@@ -39,16 +40,21 @@ class ReportFiles:
     html: Path
 
 
-def scores_json(store: Store) -> dict[str, Any]:
-    """The 12 scores per model as plain JSON (``fourfold report --json``)."""
-    return compute_scores(effective_results(store), effective_rankings(store)).to_json()
+def scores_json(store: Store, prices: PriceTable | None = None) -> dict[str, Any]:
+    """The 12 scores per model, and tokens and cost per model and cell (``usage``),
+    as plain JSON (``fourfold report --json``)."""
+    rows = effective_results(store)
+    prices = prices if prices is not None else load_prices()
+    return {**compute_scores(rows, effective_rankings(store)).to_json(),
+            "usage": usage_json(usage_by_model(rows, prices), prices)}
 
 
 def _case_hashes(rows: Iterable[EffectiveResult]) -> set[str]:
     return {r.case_hash for r in rows if r.case_hash}
 
 
-def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report") -> ReportFiles:
+def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report",
+                 prices: PriceTable | None = None) -> ReportFiles:
     """Write ``report.md`` and ``report.html`` for the store's latest results.
 
     The cyclic garbage collector is paused while the report is built: the views
@@ -58,17 +64,17 @@ def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report")
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _build_report(store, out_dir, title=title)
+        return _build_report(store, out_dir, title=title, prices=prices)
     finally:
         if paused:
             gc.enable()
 
 
-def _build_report(store: Store, out_dir: Path, *, title: str) -> ReportFiles:
+def _build_report(store: Store, out_dir: Path, *, title: str, prices: PriceTable | None) -> ReportFiles:
     rows = effective_results(store)
     cases = store.cases(_case_hashes(rows))
     context = build_context(rows, cases, title=title, source=Path(store.path).name,
-                            rankings=effective_rankings(store))
+                            rankings=effective_rankings(store), prices=prices)
     markdown, html = render(context)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ from ..score import CellScore, Scores, compute_scores
 from ..score.precedence import EffectiveResult
 from ..score.provenance import verdict_provenance
 from ..score.robustness import robustness_costs
+from ..score.usage import PriceTable, format_tokens, format_usd, load_prices, usage_by_model
 from ..secrets import redact
 from .markdown import Md, fence_for, md_inline, md_quote, segments
 from .media import MediaEmbedder
@@ -430,11 +431,51 @@ def _robustness(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase]) -
             for c in robustness_costs(rows, cases)]
 
 
+@dataclass(slots=True)
+class UsageRow:
+    model: str
+    cell: str  # "all cells" on a model's total row
+    results: int
+    prompt: str
+    completion: str
+    cost: str
+    total: bool
+
+
+@dataclass(slots=True)
+class UsageView:
+    """The usage and cost table, what each model was priced as, and which table priced it."""
+
+    rows: list[UsageRow]
+    priced_as: list[str]
+    table: str
+
+
+def _usage(rows: Sequence[EffectiveResult], prices: PriceTable) -> UsageView:
+    """``score.usage`` as the table shows it: a row per model and cell, then the model's
+    total; only the total where every cell would say "unknown", only the cell where there is one."""
+    out: list[UsageRow] = []
+    priced_as = []
+    for mu in usage_by_model(rows, prices):
+        t = mu.total
+        nothing = t.prompt_tokens is None and t.completion_tokens is None and t.cost_usd is None
+        for u in [t] if nothing else mu.cells if len(mu.cells) == 1 else [*mu.cells, t]:
+            out.append(UsageRow(u.model, u.cell or "all cells", u.results, format_tokens(u.prompt_tokens),
+                                format_tokens(u.completion_tokens), format_usd(u.cost_usd, u.partial), not u.cell))
+        p = mu.price
+        priced_as.append(f"{mu.model}: unknown (not in the price table)" if p is None else
+                         f"{mu.model}: {p.matched}, USD {p.input_per_m:g} in / {p.output_per_m:g} out per 1M tokens")
+    table = prices.source + (f", as of {prices.as_of}" if prices.as_of else "") + (f"; {prices.note}" if prices.note
+                                                                                      else "")
+    return UsageView(out, priced_as, table)
+
+
 def build_context(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase], *,
                   title: str = "fourfold report", source: str = "",
-                  rankings: dict[str, dict[str, float]] | None = None) -> dict[str, Any]:
+                  rankings: dict[str, dict[str, float]] | None = None,
+                  prices: PriceTable | None = None) -> dict[str, Any]:
     """Everything both templates show, computed once (public so the web UI or
-    tests can render from rows without a store)."""
+    tests can render from rows without a store). ``prices``: the packaged table by default."""
     scores = compute_scores(rows, rankings)
     groups = _case_groups(rows, cases, scores.models)
     return {
@@ -454,6 +495,7 @@ def build_context(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase],
         "summary": _verdict_summary(scores),
         "provenance": _provenance(rows, scores),
         "robustness": _robustness(rows, cases),
+        "usage": _usage(rows, prices if prices is not None else load_prices()),
         "groups": groups,
         "n_cases": sum(len(g.cases) for g in groups),
         "n_results": len(rows),

@@ -36,6 +36,7 @@ from ..models import (
 )
 from ..secrets import redact
 from ..store import ResultRow, ResultWriter, Store, StoreWriteError, describe_error
+from .limits import AdaptiveLimit, Gate, RateLimits
 from .progress import RunProgress
 
 
@@ -55,6 +56,17 @@ class RunConfig:
     progress: bool = True
     #: Stored answers are cut here, visibly marked (see ``models.cap_answer``).
     max_answer_chars: int = DEFAULT_MAX_ANSWER_CHARS
+    #: ``--concurrency auto``: each model's limit adapts (AIMD, ``run.limits``) between
+    #: ``adaptive_start`` and ``max_concurrency``; ``concurrency`` is then unused.
+    adaptive: bool = False
+    adaptive_start: int = 4
+    max_concurrency: int = 256
+    #: Requests/tokens per minute, by the spec's backend part (``openai``); ``""``: every model.
+    #: Each model has its own buckets (providers' limits are per model).
+    rate_limits: dict[str, RateLimits] = field(default_factory=dict)
+
+    def limits_for(self, spec: str) -> RateLimits | None:
+        return self.rate_limits.get(spec.partition("/")[0]) or self.rate_limits.get("")
 
 
 @dataclass
@@ -69,6 +81,11 @@ class ModelSummary:
     elsewhere: int = 0
     verdicts: Counter[str] = field(default_factory=Counter)
     by_cell: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    #: Tokens the stored results of this run reported, by cell (a cell absent: none reported).
+    prompt_tokens: Counter[str] = field(default_factory=Counter)
+    completion_tokens: Counter[str] = field(default_factory=Counter)
+    #: ``--concurrency auto``: where the limit ended, its peak and how often it was cut.
+    adaptive: AdaptiveLimit | None = None
 
 
 @dataclass
@@ -81,6 +98,17 @@ class RunSummary:
 
 class NotEvaluated(str):
     """Why a case got no answer by design (see ``NoResponse``)."""
+
+
+def _token_estimate(messages: list[Any], settings: GenerationSettings) -> int:
+    """What a call may use before it is made (``--token-limit``): about 4 characters a
+    token for the prompt's text, plus the most it may answer; corrected afterwards."""
+    return sum(len(p.text) for m in messages for p in m.parts) // 4 + settings.max_tokens
+
+
+def _tokens_used(gen: object) -> int | None:
+    p, c = getattr(gen, "prompt_tokens", None), getattr(gen, "completion_tokens", None)
+    return p + c if isinstance(p, int) and isinstance(c, int) else None
 
 
 def result_key(identity_json: str, settings_json: str, case_hash: str) -> str:
@@ -138,8 +166,11 @@ class Runner:
                          case_id=lc.case.id, case_hash=hashes[lc.case.id], cell=lc.case.cell,
                          category=lc.case.category, run_id=self.run_id, **kw)  # type: ignore[arg-type]
 
-    async def _call(self, backend: ModelBackend, lc: LoadedCase) -> tuple[Generation | str, int, float]:
-        """Returns (Generation, or NotEvaluated, or an error message; attempts; latency)."""
+    async def _call(self, backend: ModelBackend, lc: LoadedCase, gate: Gate | None = None
+                    ) -> tuple[Generation | str, int, float]:
+        """Returns (Generation, or NotEvaluated, or an error message; attempts; latency).
+        ``gate`` (adaptive concurrency, rate limits) is passed through before each
+        attempt and told how it went; None (a fixed ``--concurrency``) costs nothing."""
         cfg = self.cfg
         try:
             if self._frame_cache is None and lc.case.media():
@@ -151,24 +182,33 @@ class Runner:
             return f"cannot prepare media: {e}", 0, 0.0
         last = ""
         attempts = max(0, cfg.retries) + 1
+        estimate = _token_estimate(msgs, cfg.settings) if gate is not None and gate.tokens is not None else 0
         for attempt in range(1, attempts + 1):
+            if gate is not None:
+                epoch = await gate.enter(estimate)
             t0 = time.perf_counter()
+            retry_after, overload, ok, used = None, False, False, None
             try:
                 async with asyncio.timeout(cfg.timeout_s):
                     gen = await backend.answer(lc.case.id, msgs, cfg.settings)
+                if gate is not None:
+                    ok, used = True, _tokens_used(gen)
                 return self._checked(gen), attempt, time.perf_counter() - t0
             except NoResponse as e:
                 return NotEvaluated(str(e)), attempt, 0.0
             except BackendUnusable:
                 raise
-            except TransientError as e:
-                last, retry_after = str(e), e.retry_after
+            except TransientError as e:  # 429, 529, 5xx, a dropped connection: all say "slow down"
+                last, retry_after, overload = str(e), e.retry_after, True
             except TimeoutError:
-                last, retry_after = f"timed out after {cfg.timeout_s:g} s", None
+                last, overload = f"timed out after {cfg.timeout_s:g} s", True
             except PermanentError as e:
                 return f"{e}", attempt, time.perf_counter() - t0
             except Exception as e:  # a backend bug costs this case, never the run
                 return f"backend failed: {type(e).__name__}: {e}"[:2000], attempt, time.perf_counter() - t0
+            finally:
+                if gate is not None:
+                    await gate.leave(epoch, estimate, used, ok=ok, overload=overload, retry_after=retry_after)
             if attempt < attempts:
                 await asyncio.sleep(_backoff(cfg, attempt, retry_after))
         what = "1 attempt" if attempts == 1 else f"{attempts} attempts"
@@ -225,13 +265,16 @@ class Runner:
                 completion_tokens=gen.completion_tokens, latency_s=latency, attempts=attempts), advance)
 
         claimed: list[tuple[LoadedCase, str]] = []
+        n, gate = self._pool(backend, len(queue))
+        summary.adaptive = gate.adaptive if gate is not None else None
+        batch = max(16, 2 * n)
 
         async def worker() -> None:
-            while (item := self._take(queue, claimed, summary, advance)) is not None:
+            while (item := self._take(queue, claimed, summary, advance, batch)) is not None:
                 lc, key = item
                 summary.sent += 1
                 try:
-                    out, attempts, latency = await self._call(backend, lc)
+                    out, attempts, latency = await self._call(backend, lc, gate)
                 except BackendUnusable as e:
                     if summary.stopped is None:
                         summary.stopped = redact(str(e))[:300]
@@ -264,25 +307,37 @@ class Runner:
                 slow_judges.add(t)
                 t.add_done_callback(slow_judges.discard)
 
-        n = min(self.cfg.concurrency, backend.max_concurrency or self.cfg.concurrency, max(1, len(queue)))
         await asyncio.gather(*(worker() for _ in range(n)))
         self._drain()
         while slow_judges:
             await asyncio.gather(*list(slow_judges))
 
+    def _pool(self, backend: ModelBackend, queued: int) -> tuple[int, Gate | None]:
+        """How many workers the model gets, and the gate its calls pass (None: the
+        workers alone bound concurrency, as with a fixed ``--concurrency``). Adaptive:
+        a worker per slot up to the ceiling, the gate's moving limit saying how many call."""
+        cfg = self.cfg
+        top = cfg.max_concurrency if cfg.adaptive else cfg.concurrency
+        n = min(top, backend.max_concurrency or top, max(1, queued))
+        limits = cfg.limits_for(backend.spec)
+        if not cfg.adaptive and limits is None:
+            return n, None
+        adaptive = AdaptiveLimit(start=min(cfg.adaptive_start, n), ceiling=n) if cfg.adaptive else None
+        return n, Gate(adaptive, limits or RateLimits())
+
     def _take(self, queue: list[tuple[LoadedCase, str]], claimed: list[tuple[LoadedCase, str]],
-              summary: ModelSummary, advance: Callable[..., None]) -> tuple[LoadedCase, str] | None:
+              summary: ModelSummary, advance: Callable[..., None], batch: int) -> tuple[LoadedCase, str] | None:
         """The next case to send, or None: none left, the model was stopped, or the
         store cannot commit (sending more would be paying for answers that are lost).
         Keys are claimed in batches, so another run on this store sends none of them."""
         while not claimed and queue and summary.stopped is None and self.writer.failed is None:
-            batch = [queue.pop() for _ in range(min(len(queue), max(16, 2 * self.cfg.concurrency)))]
+            taken = [queue.pop() for _ in range(min(len(queue), batch))]
             try:
-                mine = self.claims.claim([key for _, key in batch])
+                mine = self.claims.claim([key for _, key in taken])
             except sqlite3.Error as e:
                 self.writer.fail(e)
                 break
-            for lc, key in reversed(batch):
+            for lc, key in reversed(taken):
                 if key in mine:
                     claimed.append((lc, key))
                 else:  # finished or in flight in another run on this store
@@ -299,6 +354,10 @@ class Runner:
         summary.by_cell[row.cell][row.verdict] += 1
         if row.status == "error":
             summary.errors += 1
+        if row.prompt_tokens is not None:
+            summary.prompt_tokens[row.cell] += row.prompt_tokens
+        if row.completion_tokens is not None:
+            summary.completion_tokens[row.cell] += row.completion_tokens
         advance(row.cell, row.status)
         if self.on_result:
             self.on_result(row.model, row.case_id, row.verdict)
@@ -377,4 +436,4 @@ class Runner:
             self.writer.fail(e)
 
 
-__all__ = ["ModelSummary", "RunConfig", "RunSummary", "Runner", "result_key"]
+__all__ = ["AdaptiveLimit", "Gate", "ModelSummary", "RateLimits", "RunConfig", "RunSummary", "Runner", "result_key"]
