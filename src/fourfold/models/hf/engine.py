@@ -166,6 +166,9 @@ def generate(p: Prepared, model: Any, batch: list[Request]) -> list[Generation]:
             if t in eos:
                 n, finish = i + 1, "stop"
                 break
+            if t == config.pad_token_id:  # a row stopped early (cancelled) is padded to the batch's end
+                n = i
+                break
         if req.cancel.is_set():
             finish = "cancelled"
         text = p.tokenizer.decode(new[:n], skip_special_tokens=True)
