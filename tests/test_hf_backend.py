@@ -355,3 +355,17 @@ def test_no_torch_without_hf(tmp_path: Path) -> None:
                      f" '--retries', '0', '--store', {str(tmp_path / 'r.db')!r}, '--no-report', '--no-progress'])\n"
                      "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))", timeout=120)
     assert run.stdout.strip().endswith("[]"), run.stderr
+
+
+def test_bfloat16_weights_get_pixels_in_their_dtype(tiny: dict[str, Path], media_cases: Path) -> None:
+    """#dtype=bfloat16 (what a GPU user picks): images and video reach the vision tower in bfloat16."""
+    from fourfold.models import ChatMessage, ChatPart, create_backend
+
+    clip = next((media_cases / "video_moving_direction" / "media").glob("*.mp4"))
+    image = next((media_cases / "img_spot_difference" / "media").glob("*.png"))
+    backend = create_backend(f"hf/{tiny['qwen2vl']}#dtype=bfloat16")
+    msgs = [ChatMessage("user", (ChatPart("image", path=image), ChatPart("video", path=clip),
+                                 ChatPart("text", text="What happens?")))]
+    gen = asyncio.run(backend.generate(msgs, _settings(video_frames=4)))
+    assert gen.finish_reason in ("stop", "length") and gen.completion_tokens > 0
+    assert backend._load().dtype.is_floating_point and str(backend._load().dtype) == "torch.bfloat16"

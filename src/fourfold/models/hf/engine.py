@@ -149,6 +149,8 @@ def generate(p: Prepared, model: Any, batch: list[Request]) -> list[Generation]:
     from .inputs import model_inputs
 
     inputs = model_inputs(p, batch).to(model.device)
+    if p.vision:  # pixels in the weights' dtype (bfloat16 on a GPU): not every model casts them itself
+        inputs = inputs.to(model.dtype)
     config = generation_config(model, batch[0].settings)
     torch.manual_seed(batch[0].settings.seed)
     with torch.inference_mode():
