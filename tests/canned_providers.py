@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -107,3 +108,35 @@ class CannedServer:
 
     def requests_to(self, pred: Callable[[Seen], bool]) -> list[Seen]:
         return [s for s in self.seen if pred(s)]
+
+
+def text_cases(directory: Path, n: int = 3) -> Path:
+    """``n`` numeric text cases (``i+1?``, answer ``i + 1``) in ``directory/text.jsonl``."""
+    f = directory / "text.jsonl"
+    f.write_text("".join(json.dumps({"id": f"t{i}", "cell": "text/generalizability", "category": "math",
+                                     "input": f"{i}+1? Answer: <n>", "reference": {"kind": "numeric", "answer": i + 1}})
+                         + "\n" for i in range(n)))
+    return f
+
+
+def run_cases(store_path: Path, cases: Path, backend: Any, concurrency: int = 1) -> tuple[Any, Any]:
+    """The runner over ``cases`` with one backend, fast backoff: (store, summary)."""
+    from fourfold.cases import load_file
+    from fourfold.run import RunConfig, Runner
+    from fourfold.store import Store
+
+    async def go() -> tuple[Any, Any]:
+        store = Store(store_path)
+        summary = await Runner(store, RunConfig(progress=False, concurrency=concurrency, backoff_base_s=0.01)).run(
+            load_file(cases), [backend])
+        return store, summary
+    return asyncio.run(go())
+
+
+def assert_key_nowhere(key: str, out: Path, *texts: str) -> None:
+    """Not in any file of the run's folder (store, its journal, the report), nor in what it printed."""
+    for f in out.rglob("*"):
+        if f.is_file():
+            assert key.encode() not in f.read_bytes(), f
+    for t in texts:
+        assert key not in t

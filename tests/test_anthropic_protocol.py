@@ -18,9 +18,8 @@ from anthropic.types import Message
 from anthropic.types.message_create_params import MessageCreateParamsNonStreaming
 from pydantic import TypeAdapter
 
-from canned_providers import Canned, CannedServer, error, ok
+from canned_providers import Canned, CannedServer, assert_key_nowhere, error, ok, run_cases, text_cases
 from conftest import fourfold, red_rectangle_case
-from fourfold.cases import load_file
 from fourfold.models import (
     BackendUnusable,
     ChatMessage,
@@ -33,7 +32,6 @@ from fourfold.models import (
     create_backend,
 )
 from fourfold.models.anthropic import API_VERSION, AnthropicBackend
-from fourfold.run import RunConfig, Runner
 from fourfold.store import Store
 
 KEY = "sk-ant-canned-secret-0123456789abcdef"
@@ -196,25 +194,12 @@ def test_no_sampling_option_and_the_deprecation_reply(tmp_path: Path, canned_ant
         create_backend(f"anthropic/claude-x@{server.base_url}#nosampling")
 
 
-def _text_cases(tmp_path: Path, n: int = 3) -> Path:
-    f = tmp_path / "text.jsonl"
-    f.write_text("".join(json.dumps({"id": f"t{i}", "cell": "text/generalizability", "category": "math",
-                                     "input": f"{i}+1? Answer: <n>", "reference": {"kind": "numeric", "answer": i + 1}})
-                         + "\n" for i in range(n)))
-    return f
-
-
 def test_runner_retries_overload_and_malformed_costs_one_case(tmp_path: Path, canned_anthropic_server: CannedServer):
     server = canned_anthropic_server
     server.script = [error(529, "Overloaded", "overloaded_error", **{"Retry-After": "1"}), message("Answer: 1"),
                      ok({"content": 7}), message("Answer: 3")]
 
-    async def go() -> Store:
-        store = Store(tmp_path / "r.db")
-        await Runner(store, RunConfig(progress=False, concurrency=1, backoff_base_s=0.01)).run(
-            load_file(_text_cases(tmp_path)), [_backend(server)])
-        return store
-    store = asyncio.run(go())
+    store, _ = run_cases(tmp_path / "r.db", text_cases(tmp_path), _backend(server))
     rows = {r.case_id: r for r in store.latest_results()}
     assert server.seen[1].at - server.seen[0].at >= 0.95, "Retry-After: 1 must be waited out"
     assert rows["t0"].status == "ok" and rows["t0"].attempts == 2 and rows["t0"].verdict == "good"
@@ -226,12 +211,7 @@ def test_bad_key_stops_the_model_and_records_nothing(tmp_path: Path, canned_anth
     server = canned_anthropic_server
     server.script = [error(401, f"invalid x-api-key: {KEY}", "authentication_error")]
 
-    async def go() -> tuple[Store, object]:
-        store = Store(tmp_path / "r.db")
-        summary = await Runner(store, RunConfig(progress=False, concurrency=2)).run(
-            load_file(_text_cases(tmp_path, 10)), [_backend(server)])
-        return store, summary
-    store, summary = asyncio.run(go())
+    store, summary = run_cases(tmp_path / "r.db", text_cases(tmp_path, 10), _backend(server), concurrency=2)
     assert store.latest_results() == [] and len(server.seen) <= 2
     stopped = summary.models[0].stopped  # type: ignore[attr-defined]
     assert "401" in stopped and KEY not in stopped
@@ -245,7 +225,7 @@ def test_fourfold_run_end_to_end_keeps_the_key_out(tmp_path: Path, canned_anthro
     (tmp_path / "img").mkdir()
     image_cases, _ = red_rectangle_case(tmp_path / "img", 32, 48, "What colour is the rectangle?")
     out = tmp_path / "out"
-    r = fourfold("run", "--model", f"anthropic/claude-x@{server.base_url}", "--cases", str(_text_cases(tmp_path)),
+    r = fourfold("run", "--model", f"anthropic/claude-x@{server.base_url}", "--cases", str(text_cases(tmp_path)),
                  "--cases", str(image_cases), "--out", str(out), "--concurrency", "1", "--no-progress")
     posts = [s for s in server.seen if s.method == "POST"]
     assert len(posts) == 4 and all(s.headers["x-api-key"] == KEY for s in posts)
@@ -255,15 +235,12 @@ def test_fourfold_run_end_to_end_keeps_the_key_out(tmp_path: Path, canned_anthro
     rows = Store(out / "results.db").latest_results()
     assert sorted((x.case_id, x.status) for x in rows) == [("img/red", "ok"), ("t0", "ok"), ("t1", "ok"), ("t2", "ok")]
     assert all(x.prompt_tokens == 11 and x.completion_tokens == 3 for x in rows)
-    for f in [*out.rglob("*"), tmp_path / "out" / "results.db"]:
-        if f.is_file():
-            assert KEY.encode() not in f.read_bytes(), f
-    assert KEY not in r.stdout + r.stderr
+    assert_key_nowhere(KEY, out, r.stdout, r.stderr)
 
 
 def test_missing_key_is_one_line_exit_1_nothing_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
-    r = fourfold("run", "--model", "anthropic/claude-x", "--cases", str(_text_cases(tmp_path)),
+    r = fourfold("run", "--model", "anthropic/claude-x", "--cases", str(text_cases(tmp_path)),
                  "--out", str(tmp_path / "out"), "--no-progress", check=False)
     assert r.returncode == 1, r.stderr
     assert r.stderr.strip() == "fourfold: error: anthropic/ needs an API key: set ANTHROPIC_API_KEY"

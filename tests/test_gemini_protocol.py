@@ -18,9 +18,8 @@ import pytest
 from google import genai
 from google.genai import types
 
-from canned_providers import Canned, CannedServer, Seen, ok
+from canned_providers import Canned, CannedServer, Seen, assert_key_nowhere, ok, run_cases, text_cases
 from conftest import fourfold, red_rectangle_case
-from fourfold.cases import load_file
 from fourfold.cases.media.encode import encode_video
 from fourfold.models import (
     BackendUnusable,
@@ -35,7 +34,6 @@ from fourfold.models import (
 )
 from fourfold.models.gemini import GeminiBackend
 from fourfold.models.gemini_files import FilesClient
-from fourfold.run import RunConfig, Runner
 from fourfold.store import Store
 
 KEY = "AIzaCannedSecretKey0123456789abcdefXYZ"
@@ -277,26 +275,14 @@ def test_errors_overload_and_refusals(tmp_path: Path, canned_gemini_server: Cann
     assert (stopped.text, stopped.finish_reason) == ("", "SAFETY")
 
 
-def _text_cases(tmp_path: Path, n: int = 3) -> Path:
-    f = tmp_path / "text.jsonl"
-    f.write_text("".join(json.dumps({"id": f"t{i}", "cell": "text/generalizability", "category": "math",
-                                     "input": f"{i}+1? Answer: <n>", "reference": {"kind": "numeric", "answer": i + 1}})
-                         + "\n" for i in range(n)))
-    return f
-
-
 def test_runner_retries_resource_exhausted_and_malformed_costs_one_case(
         tmp_path: Path, canned_gemini_server: CannedGeminiServer):
     server = canned_gemini_server
     server.script = [gerror(429, "RESOURCE_EXHAUSTED", "quota", **{"Retry-After": "1"}), answer("Answer: 1"),
                      ok({"candidates": "nope"}), answer("Answer: 3")]
 
-    async def go() -> Store:
-        store = Store(tmp_path / "r.db")
-        await Runner(store, RunConfig(progress=False, concurrency=1, backoff_base_s=0.01)).run(
-            load_file(_text_cases(tmp_path)), [_backend(server)])
-        return store
-    rows = {r.case_id: r for r in asyncio.run(go()).latest_results()}
+    store, _ = run_cases(tmp_path / "r.db", text_cases(tmp_path), _backend(server))
+    rows = {r.case_id: r for r in store.latest_results()}
     assert server.seen[1].at - server.seen[0].at >= 0.95, "Retry-After: 1 must be waited out"
     assert rows["t0"].status == "ok" and rows["t0"].attempts == 2 and rows["t0"].verdict == "good"
     assert rows["t1"].status == "error" and "candidates must be a JSON array" in (rows["t1"].error or "")
@@ -309,7 +295,7 @@ def test_fourfold_run_end_to_end_keeps_the_key_out(tmp_path: Path, canned_gemini
     (tmp_path / "img").mkdir()
     image_cases, _ = red_rectangle_case(tmp_path / "img", 32, 48, "What colour is the rectangle?")
     out = tmp_path / "out"
-    r = fourfold("run", "--model", f"gemini/gemini-x@{server.base_url}", "--cases", str(_text_cases(tmp_path)),
+    r = fourfold("run", "--model", f"gemini/gemini-x@{server.base_url}", "--cases", str(text_cases(tmp_path)),
                  "--cases", str(image_cases), "--out", str(out), "--concurrency", "1", "--no-progress")
     assert len(server.seen) == 4 and all(s.headers["x-goog-api-key"] == KEY and not s.query for s in server.seen)
     inline = [p for s in server.seen for p in s.json()["contents"][0]["parts"] if "inlineData" in p]
@@ -317,16 +303,13 @@ def test_fourfold_run_end_to_end_keeps_the_key_out(tmp_path: Path, canned_gemini
     rows = Store(out / "results.db").latest_results()
     assert sorted((x.case_id, x.status) for x in rows) == [("img/red", "ok"), ("t0", "ok"), ("t1", "ok"), ("t2", "ok")]
     assert all(x.served_model == "gemini-canned-001" and x.prompt_tokens == 9 for x in rows)
-    for f in out.rglob("*"):
-        if f.is_file():
-            assert KEY.encode() not in f.read_bytes(), f
-    assert KEY not in r.stdout + r.stderr
+    assert_key_nowhere(KEY, out, r.stdout, r.stderr)
 
 
 def test_missing_key_is_one_line_exit_1_nothing_recorded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     for var in ("GEMINI_API_KEY", "GOOGLE_API_KEY"):
         monkeypatch.delenv(var, raising=False)
-    r = fourfold("run", "--model", "gemini/gemini-x", "--cases", str(_text_cases(tmp_path)),
+    r = fourfold("run", "--model", "gemini/gemini-x", "--cases", str(text_cases(tmp_path)),
                  "--out", str(tmp_path / "out"), "--no-progress", check=False)
     assert r.returncode == 1, r.stderr
     assert r.stderr.strip() == "fourfold: error: gemini/ needs an API key: set GEMINI_API_KEY or GOOGLE_API_KEY"
