@@ -50,6 +50,14 @@ def test_unpriced_models_are_unknown_not_free(label: str) -> None:
     assert load_prices().price(label) is None
 
 
+def test_the_packaged_table_passes_the_user_files_checks() -> None:
+    """It is read without the schema (10 ms a run), so the schema checks it here."""
+    from fourfold.score.usage import PACKAGED_PRICES
+
+    checked = parse_prices(PACKAGED_PRICES.read_text(encoding="utf-8"), "packaged")
+    assert checked == load_prices() and len(checked.models) >= 8 and checked.as_of
+
+
 def test_cost_per_cell_and_total() -> None:
     rows = [_result("openai/gpt-4o", "text/causality", 1000, 500), _result("openai/gpt-4o", "text/causality", 0, 0),
             _result("openai/gpt-4o", "code/causality", 2_000_000, 0),

@@ -106,7 +106,8 @@ def _check_numbers(args: argparse.Namespace) -> None:
     if not args.timeout > 0:
         raise UsageError("--timeout must be more than 0 seconds")
     _rate_limits(args)
-    _prices(args)
+    if args.prices:  # the user's table is checked before anything is sent; the packaged one is read at the end
+        _prices(args)
 
 
 def _prices(args: argparse.Namespace) -> Any:
