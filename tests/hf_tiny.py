@@ -165,3 +165,22 @@ def build_idefics3(out: Path) -> Path:
     model.save_pretrained(out)
     proc.save_pretrained(out)
     return out
+
+
+def build_lora(base: Path, out: Path) -> Path:
+    """A LoRA over the tiny Llama's attention, its B matrices perturbed: LoRA starts
+    with B at zero (an adapter that changes nothing), which would hide a backend that
+    ignores the adapter."""
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    _seeded()
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(base),
+                           LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"]))
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0.0, 0.5)
+    model.save_pretrained(out)
+    return out
