@@ -58,7 +58,8 @@ def test_backend_recipe(tmp_path: Path) -> None:
     env = install(tmp_path, "backend")
     listed = json.loads(fourfold("models", "--json", env=env).stdout)
     assert {"prefix": "echo", "syntax": "echo/NAME", "accepts": "text",
-            "description": "answers every question with the question itself"} in listed["backends"]
+            "description": "answers every question with the question itself", "extra": "", "installed": True,
+            "install": None} in listed["backends"]
     cases = tmp_path / "cases.jsonl"
     cases.write_text('{"id": "e1", "input": "Paris", "target": "Paris"}\n'
                      '{"id": "e2", "input": "Berlin", "target": "Rome"}\n')

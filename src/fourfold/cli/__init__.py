@@ -13,13 +13,13 @@ import argparse
 import os
 import sys
 
-from . import annotate, cases, compare, judges, models, report, run
+from . import annotate, cases, compare, findings, judges, models, report, run
 from .common import DEFAULT_OUT, DEFAULT_SUITE, EXIT_BAD_INPUT, UsageError, err, store_failure, version
 
 __all__ = ["COMMANDS", "DEFAULT_OUT", "DEFAULT_SUITE", "EXIT_BAD_INPUT", "UsageError", "build_parser", "main"]
 
 #: The commands in the order ``fourfold --help`` lists them.
-COMMANDS = (run, report, compare, cases, annotate, judges, models)
+COMMANDS = (run, report, compare, findings, cases, annotate, judges, models)
 
 
 class _Version(argparse._VersionAction):
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.handle(args)
     except UsageError as e:
         err(str(e))
-        return EXIT_BAD_INPUT
+        return e.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         return 130

@@ -19,6 +19,15 @@ EXIT_BAD_INPUT = 2
 class UsageError(Exception):
     """Bad input from the user: printed without a traceback, exit code 2."""
 
+    exit_code = EXIT_BAD_INPUT
+
+
+class ModelUnusable(UsageError):
+    """A model that cannot run here (its extra is not installed, no API key):
+    one line naming the fix, exit code 1, nothing run or recorded."""
+
+    exit_code = 1
+
 
 def err(msg: str) -> None:
     sys.stderr.write(f"fourfold: error: {msg}\n")
@@ -139,11 +148,13 @@ def open_existing_store(args: argparse.Namespace, missing_hint: str = " (run `fo
 
 def create_backend(spec: str, prefix: str = "") -> Any:
     """A model backend from its spec; a bad spec is a usage error (``prefix`` names the flag)."""
-    from ..models import ModelSpecError, PermanentError
+    from ..models import BackendUnusable, ModelSpecError, PermanentError
     from ..models import create_backend as create
 
     try:
         return create(spec)
+    except BackendUnusable as e:
+        raise ModelUnusable(f"{prefix}{e}") from None
     except (ModelSpecError, PermanentError) as e:
         raise UsageError(f"{prefix}{e}") from None
 

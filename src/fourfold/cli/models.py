@@ -21,12 +21,14 @@ def handle(args: argparse.Namespace) -> int:
     if args.json:
         print_json({"default": DEFAULT_MODEL, "backends": [b.__dict__ for b in infos]})
         return 0
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(title=f"model backends (default: {DEFAULT_MODEL})")
-    for col in ("spec", "accepts", "what"):
-        t.add_column(col)
+    for col in ("spec", "accepts", "what", "needs"):
+        t.add_column(col, overflow="fold")
     for b in infos:
-        t.add_row(b.syntax, b.accepts, b.description)
+        needs = f"[yellow]{escape(b.install or '')}[/]" if not b.installed else "installed" if b.extra else "built in"
+        t.add_row(escape(b.syntax), b.accepts, b.description, needs)
     console().print(t)
     return 0

@@ -27,6 +27,7 @@ from .base import (
     Generation,
     GenerationSettings,
     MalformedReply,
+    MissingExtra,
     ModelBackend,
     ModelSpecError,
     NoResponse,
@@ -54,7 +55,12 @@ def create_backend(spec: str) -> ModelBackend:
     parsed = BackendSpec.parse(spec)
     if parsed.backend not in BACKENDS:
         raise BACKENDS.unknown(parsed.backend, what=f"unknown model spec {parsed.text!r}")
-    return BACKENDS.get(parsed.backend).from_spec(parsed)
+    cls = BACKENDS.get(parsed.backend)
+    missing = cls.missing_modules()
+    if missing:  # before from_spec, which may need them; nothing is run or recorded
+        raise MissingExtra(f"model spec {parsed.text!r} needs {', '.join(missing)}, not installed here: "
+                           f"{cls.install_hint()}")
+    return cls.from_spec(parsed)
 
 
 @dataclass(frozen=True)
@@ -65,12 +71,22 @@ class BackendInfo:
     syntax: str
     accepts: str
     description: str
+    #: The pip extra it needs ("" for none), whether what it needs is installed,
+    #: and, when not, the command that installs it.
+    extra: str
+    installed: bool
+    install: str | None
 
 
 def backend_infos() -> list[BackendInfo]:
     """Every registered backend, described by its own class (imports each backend
     module, none of their heavy libraries: for listings, not start-up)."""
-    return [BackendInfo(name, cls.syntax or name, cls.accepts, cls.description) for name, cls in BACKENDS.items()]
+    out = []
+    for name, cls in BACKENDS.items():
+        missing = cls.missing_modules()
+        out.append(BackendInfo(name, cls.syntax or name, cls.accepts, cls.description, cls.extra, not missing,
+                               cls.install_hint() if missing else None))
+    return out
 
 
 def __getattr__(name: str) -> Any:
@@ -85,7 +101,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "BACKENDS", "DEFAULT_MAX_ANSWER_CHARS", "DEFAULT_MODEL", "BackendInfo", "BackendSpec", "BackendUnusable",
-    "Capabilities", "ChatMessage", "ChatPart", "Generation", "GenerationSettings", "MalformedReply", "ModelBackend",
+    "Capabilities", "ChatMessage", "ChatPart", "Generation", "GenerationSettings", "MalformedReply", "MissingExtra", "ModelBackend",
     "ModelSpecError", "NoResponse", "PermanentError", "TransientError", "backend_infos", "cap_answer",
     "create_backend", "embedded_model_path", "to_openai_messages",
 ]

