@@ -44,6 +44,16 @@ def test_auto_settles_near_the_servers_limit_and_every_case_completes(canned_ove
     assert server.rejected < n // 3, (server.rejected, lim.cuts)
 
 
+def test_auto_with_retry_after_pauses_and_completes(canned_overload_server, qa_file, tmp_path):
+    n = 80
+    server, url = canned_overload_server(max_inflight=4, delay_s=0.02, retry_after="0.1")
+    summary = _run_in_process(url, qa_file(n), tmp_path / "r.db", adaptive=True, max_concurrency=32)
+    ms = summary.models[0]  # type: ignore[attr-defined]
+    assert ms.errors == 0 and server.answered == n
+    assert ms.adaptive.cuts >= 1 and ms.adaptive.peak <= 8, list(ms.adaptive.history)
+    assert server.rejected < n // 2, server.rejected
+
+
 def test_auto_with_a_fixed_ceiling_and_a_backend_limit(canned_overload_server, qa_file, tmp_path):
     server, url = canned_overload_server(max_inflight=None, delay_s=0.01)
     summary = _run_in_process(url, qa_file(200), tmp_path / "r.db", adaptive=True, max_concurrency=5)
