@@ -277,7 +277,10 @@ def _as_case_error(e: Exception) -> BaseException:
 
 
 def _installed(module: str) -> bool:
-    return importlib.util.find_spec(module) is not None
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken or half-removed install counts as missing
+        return False
 
 
 __all__ = ["OPTIONS", "HFBackend", "parse_options"]
