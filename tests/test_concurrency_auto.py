@@ -94,12 +94,28 @@ def test_fixed_concurrency_makes_no_gate(canned_overload_server, qa_file, tmp_pa
     assert server.max_seen <= 3 and server.answered == 30
 
 
+def test_a_backends_limits_add_to_those_for_every_model() -> None:
+    import argparse
+
+    from fourfold.cli.run import _rate_limits
+
+    args = argparse.Namespace(rate_limit=["600", "anthropic=50"], token_limit=["90000"])
+    limits = _rate_limits(args)
+    assert limits[""] == RateLimits(rpm=600, tpm=90000)
+    assert limits["anthropic"] == RateLimits(rpm=50, tpm=90000)
+    cfg = RunConfig(rate_limits=limits)
+    assert cfg.limits_for("anthropic/claude-3-5-haiku") == RateLimits(rpm=50, tpm=90000)
+    assert cfg.limits_for("gemini/gemini-2.0-flash") == RateLimits(rpm=600, tpm=90000)
+    assert RunConfig().limits_for("openai/x") is None
+
+
 def test_bad_concurrency_and_limits_are_usage_errors(tmp_path):
     for args, words in ((["--concurrency", "lots"], "neither a number nor 'auto'"),
                         (["--concurrency", "0"], "--concurrency must be at least 1, or auto"),
                         (["--rate-limit", "openai=fast"], "--rate-limit 'openai=fast': expected [BACKEND=]N"),
                         (["--token-limit", "-5"], "--token-limit '-5': expected"),
-                        (["--max-concurrency", "0"], "--max-concurrency must be at least 1")):
+                        (["--max-concurrency", "0"], "--max-concurrency must be at least 1"),
+                        (["--rate-limit", "opnai=5"], "unknown backend 'opnai'; did you mean 'openai/")):
         r = fourfold("run", "--model", "replay/none.jsonl", *args, "--store", str(tmp_path / "r.db"),
                      "--out", str(tmp_path / "out"), check=False)
         assert r.returncode == 2, (args, r.stderr)

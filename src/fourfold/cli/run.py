@@ -89,7 +89,14 @@ def _rate_limits(args: argparse.Namespace) -> dict[str, Any]:
                 raise UsageError(f"{flag} {text!r}: expected [BACKEND=]N with N > 0 per minute, e.g. {flag} 500 "
                                  f"or {flag} anthropic=50")
             per.setdefault(kind.strip(), {})[field] = value
-    return {kind: RateLimits(**v) for kind, v in per.items()}
+    if per:
+        from ..models import BACKENDS
+
+        for kind in per:
+            if kind and kind not in BACKENDS:
+                raise UsageError(str(BACKENDS.unknown(kind, what=f"--rate-limit/--token-limit: unknown backend {kind!r}")))
+    everyone = per.get("", {})  # a backend's own limits add to, and override, those for every model
+    return {kind: RateLimits(**{**everyone, **v}) for kind, v in per.items()}
 
 
 def _check_numbers(args: argparse.Namespace) -> None:
