@@ -34,12 +34,22 @@ class RobustnessCost:
         return self.perturbed - self.original
 
 
-def robustness_costs(rows: Sequence[EffectiveResult], cases: Mapping[str, StoredCase]) -> list[RobustnessCost]:
-    """One ``RobustnessCost`` per (model, perturbation), sorted, over the effective
-    results ``rows`` and the stored cases they answer (for the variants' metadata)."""
+@dataclass(frozen=True, slots=True)
+class PerturbedPair:
+    """One model's values (good 1, unclear half, bad 0) on a perturbed variant and on its original."""
+
+    case_id: str
+    original_id: str
+    original: float
+    perturbed: float
+
+
+def perturbation_pairs(rows: Sequence[EffectiveResult], cases: Mapping[str, StoredCase]
+                       ) -> dict[tuple[str, str], list[PerturbedPair]]:
+    """Per (model, perturbation), sorted: the variant/original pairs both judged, in case order."""
     by_id = {(r.model, r.case_id): r for r in rows}
-    acc: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
-    for r in rows:
+    acc: dict[tuple[str, str], list[PerturbedPair]] = defaultdict(list)
+    for r in sorted(rows, key=lambda r: (r.model, r.case_id)):
         stored = cases.get(r.case_hash or "")
         case = stored.valid_case() if stored is not None else None
         extra = (case.metadata.model_extra or {}) if case else {}
@@ -49,10 +59,16 @@ def robustness_costs(rows: Sequence[EffectiveResult], cases: Mapping[str, Stored
         o = by_id.get((r.model, orig))
         if o is None or r.verdict not in VALUE or o.verdict not in VALUE:
             continue
-        acc[(r.model, str(pert))].append((VALUE[o.verdict], VALUE[r.verdict]))
-    return [RobustnessCost(m, pert, len(vals), 100 * sum(a for a, _ in vals) / len(vals),
-                           100 * sum(b for _, b in vals) / len(vals))
-            for (m, pert), vals in sorted(acc.items())]
+        acc[(r.model, str(pert))].append(PerturbedPair(r.case_id, str(orig), VALUE[o.verdict], VALUE[r.verdict]))
+    return dict(sorted(acc.items()))
 
 
-__all__ = ["RobustnessCost", "robustness_costs"]
+def robustness_costs(rows: Sequence[EffectiveResult], cases: Mapping[str, StoredCase]) -> list[RobustnessCost]:
+    """One ``RobustnessCost`` per (model, perturbation), sorted, over the effective
+    results ``rows`` and the stored cases they answer (for the variants' metadata)."""
+    return [RobustnessCost(m, pert, len(ps), 100 * sum(p.original for p in ps) / len(ps),
+                           100 * sum(p.perturbed for p in ps) / len(ps))
+            for (m, pert), ps in perturbation_pairs(rows, cases).items()]
+
+
+__all__ = ["PerturbedPair", "RobustnessCost", "perturbation_pairs", "robustness_costs"]

@@ -1,0 +1,59 @@
+"""The chance level of a cell: the absolute score a model would get by guessing.
+
+A choice case with k options is answered right by a uniform guess with
+probability 1/k; every other case (free text, code, refusals) scores nothing by
+guessing, so its chance level is 0. A cell's chance level is the mean over its
+cases. It is shown beside every score because an absolute score means little
+next to it: 57 on a cell of two-way choices is barely above the 50 a coin gets.
+``score.findings`` tests each model against it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+
+from ..judge.verdict import JUDGED
+from ..store.records import StoredCase
+from .precedence import EffectiveResult
+
+
+def case_chance(stored: StoredCase | None) -> float:
+    """Probability that a uniform guess answers ``stored`` right: 1/k for a choice
+    case with k options, 0 for any other kind (or a case that no longer validates)."""
+    from ..cases.kinds.choice import ChoiceRef
+
+    case = stored.valid_case() if stored is not None else None
+    ref = case.reference if case is not None else None
+    return 1.0 / len(ref.options) if isinstance(ref, ChoiceRef) else 0.0
+
+
+def chance_by_case(rows: Iterable[EffectiveResult], cases: Mapping[str, StoredCase]) -> dict[str, float]:
+    """``case_chance`` of every case the judged ``rows`` answer, keyed like the scores key
+    cases (case hash, else case id); each case validated once."""
+    out: dict[str, float] = {}
+    for r in rows:
+        key = r.case_hash or r.case_id
+        if r.verdict in JUDGED and key not in out:
+            out[key] = case_chance(cases.get(r.case_hash)) if r.case_hash else 0.0
+    return out
+
+
+def chance_levels(rows: Iterable[EffectiveResult], cases: Mapping[str, StoredCase]
+                  ) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
+    """Chance levels in percent: per cell over every case judged for some model, and
+    per (model, cell) over the cases that model was judged on (what its score is over)."""
+    rows = list(rows)
+    per_case = chance_by_case(rows, cases)
+    cell_cases: dict[str, set[str]] = defaultdict(set)
+    model_cases: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for r in rows:
+        if r.verdict in JUDGED:
+            key = r.case_hash or r.case_id
+            cell_cases[r.cell].add(key)
+            model_cases[(r.model, r.cell)].append(key)
+    return ({c: 100 * sum(per_case[k] for k in ks) / len(ks) for c, ks in cell_cases.items()},
+            {mc: 100 * sum(per_case[k] for k in ks) / len(ks) for mc, ks in model_cases.items()})
+
+
+__all__ = ["case_chance", "chance_by_case", "chance_levels"]
