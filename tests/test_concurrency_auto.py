@@ -36,8 +36,9 @@ def test_auto_settles_near_the_servers_limit_and_every_case_completes(canned_ove
     assert Store(tmp_path / "r.db").count() == n
     lim = ms.adaptive
     assert lim.cuts >= 1, "the server refused above its limit, and the limit was cut"
-    # Additive increase with no cut would pass 20 in 300 answers; halving keeps it near k.
-    assert lim.peak <= 2 * k, list(lim.history)
+    # Slow start may pass k by the answers that arrive before the first 429 does; with no cut
+    # the limit would climb to the ceiling of 64. Halving keeps it near k.
+    assert lim.peak <= 3 * k, list(lim.history)
     settled = sorted(list(lim.history)[len(lim.history) // 2:])
     assert k // 2 - 1 <= settled[len(settled) // 2] <= k + 2, list(lim.history)
     # A fixed --concurrency 64 against this server is refused hundreds of times; auto a few times per cut.
@@ -50,7 +51,7 @@ def test_auto_with_retry_after_pauses_and_completes(canned_overload_server, qa_f
     summary = _run_in_process(url, qa_file(n), tmp_path / "r.db", adaptive=True, max_concurrency=32)
     ms = summary.models[0]  # type: ignore[attr-defined]
     assert ms.errors == 0 and server.answered == n
-    assert ms.adaptive.cuts >= 1 and ms.adaptive.peak <= 8, list(ms.adaptive.history)
+    assert ms.adaptive.cuts >= 1 and ms.adaptive.peak <= 12, list(ms.adaptive.history)
     assert server.rejected < n // 2, server.rejected
 
 

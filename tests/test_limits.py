@@ -11,17 +11,22 @@ import pytest
 from fourfold.run.limits import AdaptiveLimit, Gate, RateLimits, TokenBucket
 
 
-def test_the_limit_grows_by_one_per_window_of_successes() -> None:
+def test_slow_start_then_one_per_window_of_successes() -> None:
     lim = AdaptiveLimit(start=4, ceiling=100)
+    for _ in range(4):
+        lim.success()
+    assert lim.limit == 8, "before the first overload: +1 a success (doubling each round trip)"
+    lim.overloaded(lim.epoch)
+    assert lim.limit == 4
     for _ in range(3):
         lim.success()
-    assert lim.limit == 4, "a window is as many successes as the limit"
+    assert lim.limit == 4, "after it: a window is as many successes as the limit"
     lim.success()
     assert lim.limit == 5
     for _ in range(5):
         lim.success()
     assert lim.limit == 6
-    assert list(lim.history) == [4, 5, 6]
+    assert list(lim.history) == [4, 5, 6, 7, 8, 4, 5, 6]
 
 
 def test_the_limit_stops_at_its_ceiling_and_floor() -> None:
@@ -55,8 +60,7 @@ def test_acquire_blocks_at_the_limit_and_a_raised_limit_lets_more_in() -> None:
         fourth = asyncio.create_task(lim.acquire())
         await asyncio.sleep(0)
         assert not third.done() and lim.inflight == 2
-        lim.success()
-        lim.success()  # the window of 2 is full: the limit is now 3
+        lim.success()  # slow start: the limit is now 3
         assert lim.limit == 3
         await lim.release()  # one leaves: two slots are free, both waiters go
         await asyncio.wait_for(asyncio.gather(third, fourth), 10)

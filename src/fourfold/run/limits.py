@@ -6,7 +6,10 @@ known in advance and moves; a fixed ``--concurrency`` is either too timid or
 earns a stream of 429s. Like TCP's congestion window, the limit grows by one
 after each window of successes (a window is as many successes as the limit) and
 halves on an overload reply: it settles in a saw-tooth just under the point
-where the server starts refusing. One halving per overload *event*: the
+where the server starts refusing. Until the first overload it grows by one per
+success (TCP's slow start: it doubles each round trip), so a server with room for
+64 is found in a few round trips rather than sixty: with additive growth only,
+2,000 cases against a 64-wide server took twice as long as ``--concurrency 64``. One halving per overload *event*: the
 requests already in flight when the limit was cut carry the old epoch, and
 their failures do not cut it again (eight 429s arriving together halve once,
 not eight times).
@@ -82,7 +85,14 @@ class AdaptiveLimit:
             cond.notify(max(1, self.limit - self.inflight))  # the limit may have grown since the last release
 
     def success(self) -> None:
-        """One call succeeded: +1 once ``limit`` successes have come in since the last change."""
+        """One call succeeded: +1 once ``limit`` successes have come in since the last
+        change; before the first overload, +1 each (slow start)."""
+        if self.cuts == 0:
+            if self.limit < self.ceiling:
+                self.limit += 1
+                self.peak = max(self.peak, self.limit)
+                self.history.append(self.limit)
+            return
         self._successes += 1
         if self._successes >= self.limit and self.limit < self.ceiling:
             self.limit += 1
