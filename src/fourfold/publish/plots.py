@@ -31,6 +31,7 @@ PLOT_FORMATS: tuple[str, ...] = ("png", "svg")
 DPI = 200
 #: Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")  # shapes tell apart lines in greyscale
 _HATCHES = ("", "//", "..", "xx", "\\\\", "--", "++", "oo")
 _RC = {"font.size": 11, "axes.titlesize": 13, "axes.labelsize": 11, "legend.fontsize": 10,
        "svg.fonttype": "none", "svg.hashsalt": "fourfold", "font.family": "DejaVu Sans"}
@@ -58,9 +59,13 @@ def _value(cs: CellScore, kind: ScoreKind) -> float:
     return math.nan if v is None else v
 
 
+_SHORT = {"generalizability": "generaliz.", "trustworthiness": "trustworth.", "causality": "causality"}
+
+
 def _short_cell(cell: str) -> str:
+    """Two short lines, so 12 labels fit side by side."""
     modality, prop = cell.split("/")
-    return f"{modality}\n{prop[:5]}." if len(prop) > 8 else f"{modality}\n{prop}"
+    return f"{modality}\n{_SHORT.get(prop, prop)}"
 
 
 def radar(scores: Scores, kind: ScoreKind = "absolute") -> Figure:
@@ -69,6 +74,8 @@ def radar(scores: Scores, kind: ScoreKind = "absolute") -> Figure:
 
     fig = Figure(figsize=(8, 8), dpi=DPI, layout="constrained")
     ax = fig.add_subplot(projection="polar")
+    ax.set_theta_offset(math.pi / 2)  # the first cell at the top, then clockwise, as a reader scans
+    ax.set_theta_direction(-1)
     angles = [2 * math.pi * i / len(CELLS) for i in range(len(CELLS))]
     for i, m in enumerate(scores.models):
         cells = scores.table[m]
@@ -76,10 +83,11 @@ def radar(scores: Scores, kind: ScoreKind = "absolute") -> Figure:
         n = sum(cells[c].n for c in CELLS)
         colour, _ = _style(i)
         style = ("-", "--", ":", "-.")[(i // len(OKABE_ITO)) % 4]
-        ax.plot([*angles, angles[0]], [*values, values[0]], style, color=colour, linewidth=2,
-                marker="o", markersize=4, label=_label(f"{m} (n={n})"))
+        ax.plot([*angles, angles[0]], [*values, values[0]], style, color=colour, linewidth=2, alpha=0.9,
+                marker=_MARKERS[i % len(_MARKERS)], markersize=6, label=_label(f"{m} (n={n})"))
     ax.set_xticks(angles, [_short_cell(c) for c in CELLS])
     ax.set_ylim(0, 100)
+    ax.set_rlabel_position(180 / len(CELLS))  # between the first two spokes, clear of their labels
     ax.set_yticks([20, 40, 60, 80, 100], ["20", "40", "60", "80", "100"], fontsize=9, color="#555555")
     what = "absolute score (% good, unclear counts half)" if kind == "absolute" else "relative score (Eq. 1)"
     ax.set_title(f"12 cells per model: {what}", pad=18)
