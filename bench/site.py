@@ -6,7 +6,7 @@ from file://. Prints figures; the issue's target is the first page under 2 s.
 Peak memory is the build process's max RSS (ru_maxrss), so the store is written
 in a child process first and the site built in another.
 
-    python bench/site.py [--results 100000] [--models 10] [--keep DIR]
+    python bench/site.py [--results 100000] [--models 10] [--keep DIR] [--findings]
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ def main() -> int:
     ap.add_argument("--results", type=int, default=100_000)
     ap.add_argument("--models", type=int, default=10)
     ap.add_argument("--keep", type=Path, help="build here and keep it")
+    ap.add_argument("--findings", action="store_true", help="also run score.findings (minutes at 100,000 results)")
     a = ap.parse_args()
     work = a.keep or Path(tempfile.mkdtemp(prefix="fourfold-site-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -64,7 +65,7 @@ def main() -> int:
     w = _child(f"from site_stores import large_store; large_store({str(db)!r}, {a.results}, {a.models})")
     print(f"store: {a.results} results written in {w:.1f} s")
     code = ("import resource, time; from fourfold.site import build_site; t = time.perf_counter(); "
-            f"f = build_site([{str(db)!r}], {str(work / 'site')!r}); "
+            f"f = build_site([{str(db)!r}], {str(work / 'site')!r}, findings={a.findings}); "
             "print(f'site: {f.n_results} results, {f.n_cases} cases, {f.index_chunks} index + {f.case_chunks} case "
             "chunks in {time.perf_counter() - t:.1f} s (build only), peak RSS '"
             "f'{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB')")

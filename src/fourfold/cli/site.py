@@ -15,6 +15,8 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     p.add_argument("stores", nargs="+", metavar="STORE", help="results.db files, merged (the newer answer counts)")
     p.add_argument("--out", metavar="DIR", default="fourfold-site")
     p.add_argument("--frame-cache", metavar="DIR", help="where runs left the video frames (default: fourfold's own)")
+    p.add_argument("--no-findings", action="store_true",
+                   help="leave out the findings page (its tests are most of the time on a large site)")
     return p
 
 
@@ -28,7 +30,8 @@ def handle(args: argparse.Namespace) -> int:
     from ..site import build_site
 
     try:
-        files = build_site(stores, out, frame_cache=Path(args.frame_cache) if args.frame_cache else None)
+        files = build_site(stores, out, frame_cache=Path(args.frame_cache) if args.frame_cache else None,
+                           findings=not args.no_findings)
     except OSError as e:
         raise UsageError(f"--out {out}: cannot write the site ({e.filename or out}: {e.strerror or e})") from None
     sys.stderr.write(f"site: {files.index} ({files.n_results} results, {files.n_cases} cases, "

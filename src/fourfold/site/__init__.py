@@ -56,9 +56,12 @@ def _chunk(out: Path, kind: str, number: int, data: Any) -> None:
         f'FF.add("{kind}",{number},JSON.parse({literal}));\n', encoding="utf-8")
 
 
-def build_site(stores: Sequence[str | Path] | Collection, out: Path, *, frame_cache: Path | None = None) -> SiteFiles:
+def build_site(stores: Sequence[str | Path] | Collection, out: Path, *, frame_cache: Path | None = None,
+               findings: bool = True) -> SiteFiles:
     """Write the site for ``stores`` (paths, merged by ``score.collection.collect``, or
     a ``Collection`` already read) into ``out`` (made if missing; its old ``data/`` is replaced).
+    ``findings=False`` leaves the findings page empty (``score.findings`` is most of the
+    time of a large site).
 
     The cyclic garbage collector is paused, as for the report: the records are
     many small acyclic objects freed by reference counting anyway."""
@@ -66,18 +69,18 @@ def build_site(stores: Sequence[str | Path] | Collection, out: Path, *, frame_ca
     gc.disable()
     try:
         col = stores if isinstance(stores, Collection) else collect(stores)
-        return _build(col, Path(out), frame_cache)
+        return _build(col, Path(out), frame_cache, findings)
     finally:
         if paused:
             gc.enable()
 
 
-def _build(col: Collection, out: Path, frame_cache: Path | None) -> SiteFiles:
+def _build(col: Collection, out: Path, frame_cache: Path | None, findings: bool) -> SiteFiles:
     out.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(out / "data", ignore_errors=True)
     (out / "data").mkdir()
     records = group_cases(col)
-    data = summary(col, records)
+    data = summary(col, records, findings)
     models: list[str] = data["models"]
     strings: dict[str, int] = {}
     index_chunks = 0

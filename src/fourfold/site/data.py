@@ -162,8 +162,19 @@ def _chance(col: Collection) -> dict[str, float]:
     return chance_levels(col.results, col.cases)[0]
 
 
-def summary(col: Collection, records: list[CaseRecord]) -> JSON:
-    """The data every page reads first (``data/summary.js``)."""
+def _findings(col: Collection) -> JSON | None:
+    """The tested findings (``score.findings``: claims only where the data supports
+    them), for the site's findings page; None where this fourfold has no ``score.findings``."""
+    try:
+        from ..score.findings import find
+    except ImportError:
+        return None
+    return find(col.results, col.cases).to_json()
+
+
+def summary(col: Collection, records: list[CaseRecord], findings: bool = True) -> JSON:
+    """The data every page reads first (``data/summary.js``); ``findings``: run
+    ``score.findings`` for the findings page (its tests take minutes at 100,000 results)."""
     scores = compute_scores(col.results, col.rankings)
     chance_cell = _chance(col)
     categories: dict[str, dict[str, dict[str, JSON]]] = defaultdict(lambda: defaultdict(dict))
@@ -181,6 +192,7 @@ def summary(col: Collection, records: list[CaseRecord]) -> JSON:
         "pairs": _pairs_json(records, scores.models),
         "chance": chance_cell,
         "reference": _reference_panel(),
+        "findings": _findings(col) if findings else None,
         "n_cases": len(records),
         "n_results": len(col.results),
     }

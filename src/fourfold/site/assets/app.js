@@ -516,6 +516,30 @@
       el("ul", {class: "caveats"}, R.caveats.map((c) => el("li", {}, c))));
   }
 
+  // ------------------------------------------------------------------ tested findings (score.findings)
+  async function viewFindings() {
+    const token = routeToken, F = store.summary.findings;
+    if (!F) return main(el("h1", {}, "Findings"), el("p", {}, "No findings in this site (built with --no-findings, or by a fourfold without score.findings)."));
+    const rows = await loadIndex();
+    if (token !== routeToken) return;
+    const byId = new Map(rows.map((r, i) => [r[0], i]));
+    const num = (x, d) => (x === null || x === undefined ? "—" : x.toFixed(d));
+    const item = (f) => el("li", {class: `finding finding-${f.kind}`, "data-verdict": f.verdict},
+      el("div", {class: "statement"}, f.statement),
+      el("div", {class: "finding-stats"}, `effect ${num(f.effect, 1)} points · 95% interval ${f.interval ? f.interval.map((x) => x.toFixed(1)).join(" to ") : "—"}`
+        + ` · p ${num(f.p, 4)} (Holm ${num(f.p_holm, 4)}) · n=${f.n}`),
+      f.cases.length ? el("div", {class: "finding-cases"}, `cases (${f.cases.length}): `,
+        f.cases.slice(0, 30).map((id) => (byId.has(id) ? [el("a", {href: `#/case/${byId.get(id)}`}, id), " "] : [id, " "])),
+        f.cases.length > 30 ? "…" : "") : null);
+    const section = (title, list, id) => el("section", {id}, el("h2", {}, `${title} (${list.length})`),
+      list.length ? el("ul", {class: "findings"}, list.map(item)) : el("p", {}, "None."));
+    main(el("h1", {}, "Findings"),
+      el("p", {class: "note"}, `Paired tests on per-case outcomes with Holm correction over ${F.holm_family} test(s) at α = ${F.alpha}; `
+        + `comparisons over fewer than ${F.min_n} cases are not tested.`),
+      section("Claims the data supports", F.claims, "claims"), section("Not enough to tell", F.cannot_tell, "cannot-tell"),
+      section("Described, not tested", F.described, "described"));
+  }
+
   function notFound(what) { main(el("h1", {}, "Not found"), el("p", {}, what), link("back to the leaderboards", "")); }
 
   // ------------------------------------------------------------------ routing
@@ -534,6 +558,7 @@
       else if (parts[0] === "case") await viewCase(Number(parts[1]));
       else if (parts[0] === "compare") await viewCompare(params);
       else if (parts[0] === "reference") viewReference();
+      else if (parts[0] === "findings") await viewFindings();
       else notFound(`no page ${path}`);
     } catch (e) {
       main(el("h1", {}, "Could not show this page"), el("p", {class: "missing"}, String(e && e.message || e)));
