@@ -226,3 +226,38 @@ def test_the_schema_doc_holds_the_table_made_from_the_row_model() -> None:
     assert schema_markdown() in doc
     documented = re.findall(r"^\| \d+ \| `(\w+)` \|", doc, flags=re.M)
     assert documented == list(COLUMNS)
+
+
+# ---------------------------------------------------------------- end to end: replayed models through fourfold run
+
+
+def test_replayed_run_exports_and_plots_what_the_models_answered(tmp_path: Path) -> None:
+    """``fourfold run`` with two replay/ models (known answers, some hostile) into two stores, then export and
+    plot them merged."""
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text("".join(json.dumps({"id": f"q{i}", "cell": "text/generalizability", "category": "math",
+                                         "input": f"What is {i} + 0? Reply with the number.",
+                                         "reference": {"kind": "numeric", "answer": i}}) + "\n" for i in range(6)))
+    answers = {"right": {f"q{i}": str(i) for i in range(6)},
+               "hostile": {f"q{i}": f"=cmd|' /C calc'!A{i}" if i % 2 else str(i) for i in range(6)}}
+    for name, by_id in answers.items():
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps({"id": q, "response": a}) + "\n"
+                                                        for q, a in by_id.items()))
+    run = ["run", "--cases", str(cases), "--no-progress", "--no-report"]
+    for name in answers:
+        fourfold(*run, "--model", f"replay/{tmp_path / f'{name}.jsonl'}", "--store", str(tmp_path / f"{name}.db"))
+    stores = [str(tmp_path / f"{name}.db") for name in answers]
+    fourfold("export", *stores, "--out", str(tmp_path / "r.jsonl"))
+    fourfold("export", *stores, "--out", str(tmp_path / "r.csv"))
+    rows = read_export(tmp_path / "r.jsonl", "jsonl")
+    assert read_export(tmp_path / "r.csv", "csv") == rows  # nothing here is empty, so CSV reads back exactly
+    got = {(next(n for n in answers if n in r.model), r.case_id): (r.response, r.verdict) for r in rows}
+    want = {(n, q): (a, "good" if a.isdigit() else "bad") for n, by_id in answers.items() for q, a in by_id.items()}
+    assert got == want
+    assert all(r.verdict_source == "rule" and r.status == "ok" and r.perturbation is None for r in rows)
+    assert "'=cmd|' /C calc'!A1" in (tmp_path / "r.csv").read_text(encoding="utf-8")
+    fourfold("plot", *stores, "--out", str(tmp_path / "fig"), "--format", "svg")
+    root = ET.fromstring((tmp_path / "fig" / "heatmap.svg").read_text(encoding="utf-8"))
+    texts = ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    squares = [(a, b) for a, b in zip(texts, texts[1:], strict=False) if b.startswith("n=")]
+    assert sorted(squares) == [("100", "n=6"), ("50", "n=6")]  # one model's text/generalizability square each
