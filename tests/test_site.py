@@ -463,3 +463,29 @@ def test_100k_results(tmp_path: Path, browser: Any, shots: Path) -> None:
     w.clean()
     print(f"100k: store {store_s:.1f} s, site {build_s:.1f} s, first page {first_s:.2f} s, "
           f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+@pytest.mark.slow
+def test_served_by_a_static_http_server(site: Path, browser: Any) -> None:
+    """The same files from a plain static host (Python's http.server on loopback): CSP 'self' holds there too."""
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        page = browser.new_page()
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html#/case/6")
+        page.wait_for_selector("article.answer")
+        assert page.locator("article.answer").count() == 3
+        page.wait_for_function("() => document.getElementById('case-video').readyState >= 1")
+        assert errors == []
+        page.close()
+    finally:
+        server.shutdown()
+        server.server_close()
