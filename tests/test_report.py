@@ -128,14 +128,15 @@ def test_markdown_grid_has_hand_computed_scores(report: tuple[Store, ReportFiles
     alpha = md[md.index("### alpha"):md.index("### beta")]
     beta = md[md.index("### beta"):md.index("## Leaderboards")]
     # alpha text/gen: good, good, unclear -> 2.5/3; relative: ranks 1, 1, 2 of 2 -> (2 - 4/3) * 100
-    assert f"| text | 83.3 (n=3; 95% CI {_ci(2.5, 3)}; rel 66.7) | {EMPTY} | {EMPTY} |" in alpha
+    # chance: one of the three is a two-way choice -> (1/2 + 0 + 0) / 3 = 16.7
+    assert f"| text | 83.3 (n=3; 95% CI {_ci(2.5, 3)}; rel 66.7; chance 16.7) | {EMPTY} | {EMPTY} |" in alpha
     # alpha code/gen: good, bad -> 1/2; ranks 1.5 (tie), 2 -> (2 - 1.75) * 100
-    assert f"| code | 50.0 (n=2; 95% CI {_ci(1, 2)}; rel 25.0) | {EMPTY} | {EMPTY} |" in alpha
+    assert f"| code | 50.0 (n=2; 95% CI {_ci(1, 2)}; rel 25.0; chance 0.0) | {EMPTY} | {EMPTY} |" in alpha
     # image: alpha alone judged -> absolute only, no relative
-    assert f"| image | 100.0 (n=1; 95% CI {_ci(1, 1)}) | {EMPTY} | {EMPTY} |" in alpha
+    assert f"| image | 100.0 (n=1; 95% CI {_ci(1, 1)}; chance 0.0) | {EMPTY} | {EMPTY} |" in alpha
     assert f"| video | {EMPTY} | {EMPTY} | {EMPTY} |" in alpha
-    assert f"| text | 50.0 (n=3; 95% CI {_ci(1.5, 3)}; rel 33.3) | {EMPTY} | {EMPTY} |" in beta
-    assert f"| code | 100.0 (n=2; 95% CI {_ci(2, 2)}; rel 75.0) | {EMPTY} | {EMPTY} |" in beta
+    assert f"| text | 50.0 (n=3; 95% CI {_ci(1.5, 3)}; rel 33.3; chance 16.7) | {EMPTY} | {EMPTY} |" in beta
+    assert f"| code | 100.0 (n=2; 95% CI {_ci(2, 2)}; rel 75.0; chance 0.0) | {EMPTY} | {EMPTY} |" in beta
     assert f"| image | {EMPTY} | {EMPTY} | {EMPTY} |" in beta
     # unjudged / error / not_evaluated never become 0
     assert "| 0.0" not in md.split("## Leaderboards")[0]
@@ -188,7 +189,8 @@ def test_scores_json_matches_compute_scores(report: tuple[Store, ReportFiles]) -
     store, _ = report
     data = scores_json(store)
     usage = data.pop("usage")
-    assert data == compute_scores(effective_results(store)).to_json()
+    rows = effective_results(store)
+    assert data == compute_scores(rows, cases=store.cases({r.case_hash for r in rows})).to_json()
     assert usage["models"]["alpha"]["price"] is None, "a model the price table does not know costs 'unknown'"
     assert usage["models"]["alpha"]["total"]["cost_usd"] is None
     assert data["scores"]["alpha"]["text/generalizability"]["absolute"] == pytest.approx(250 / 3)

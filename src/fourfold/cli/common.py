@@ -121,13 +121,13 @@ def check_out_dir(out: Path) -> None:
         raise UsageError(f"--out {out}: cannot write the report there ({e.strerror or e})") from None
 
 
-def write_report(store: Any, out: Path, prices: Any = None) -> None:
-    """``prices``: a ``score.usage.PriceTable`` (None: the packaged one)."""
+def write_report(store: Any, out: Path, prices: Any = None, ties: str = "mean") -> None:
+    """``prices``: a ``score.usage.PriceTable`` (None: the packaged one); ``ties``: how relative scores rank ties."""
     from ..report import build_report
 
     check_out_dir(out)
     try:
-        files = build_report(store, out, prices=prices)
+        files = build_report(store, out, prices=prices, ties=ties)  # type: ignore[arg-type]
     except OSError as e:
         where = e.filename or out
         raise UsageError(f"--out {out}: cannot write the report ({where}: {e.strerror or e}); the results are "

@@ -17,6 +17,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     rep.add_argument("--json", action="store_true", help="print the scores as JSON to stdout")
     rep.add_argument("--prices", metavar="FILE",
                      help="price table (TOML, USD per 1M tokens) for the cost column, instead of fourfold's own")
+    rep.add_argument("--ties", choices=("mean", "min"), default="mean",
+                     help="relative score: tied responses share the mean of their ranks (default, as the study's "
+                          "formula) or all take the best one (min); the report says which")
     add_judge_arguments(rep)
     return rep
 
@@ -35,8 +38,8 @@ def handle(args: argparse.Namespace) -> int:
     if args.json:
         from ..report import scores_json
 
-        print_json(scores_json(store, prices))
+        print_json(scores_json(store, prices, args.ties))
     else:
-        write_report(store, Path(args.out), prices)
+        write_report(store, Path(args.out), prices, args.ties)
     store.close()
     return 0

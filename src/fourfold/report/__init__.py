@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..score import compute_scores
+from ..score import Ties, compute_scores
 from ..score.precedence import EffectiveResult, effective_rankings, effective_results
 from ..score.usage import PriceTable, load_prices, usage_by_model, usage_json
 from .render import render
@@ -40,12 +40,13 @@ class ReportFiles:
     html: Path
 
 
-def scores_json(store: Store, prices: PriceTable | None = None) -> dict[str, Any]:
-    """The 12 scores per model, and tokens and cost per model and cell (``usage``),
-    as plain JSON (``fourfold report --json``)."""
+def scores_json(store: Store, prices: PriceTable | None = None, ties: Ties = "mean") -> dict[str, Any]:
+    """The 12 scores per model with their chance levels, and tokens and cost per model and
+    cell (``usage``), as plain JSON (``fourfold report --json``)."""
     rows = effective_results(store)
     prices = prices if prices is not None else load_prices()
-    return {**compute_scores(rows, effective_rankings(store)).to_json(),
+    cases = store.cases(_case_hashes(rows))
+    return {**compute_scores(rows, effective_rankings(store), ties=ties, cases=cases).to_json(),
             "usage": usage_json(usage_by_model(rows, prices), prices)}
 
 
@@ -54,7 +55,7 @@ def _case_hashes(rows: Iterable[EffectiveResult]) -> set[str]:
 
 
 def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report",
-                 prices: PriceTable | None = None) -> ReportFiles:
+                 prices: PriceTable | None = None, ties: Ties = "mean") -> ReportFiles:
     """Write ``report.md`` and ``report.html`` for the store's latest results.
 
     The cyclic garbage collector is paused while the report is built: the views
@@ -64,17 +65,18 @@ def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report",
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _build_report(store, out_dir, title=title, prices=prices)
+        return _build_report(store, out_dir, title=title, prices=prices, ties=ties)
     finally:
         if paused:
             gc.enable()
 
 
-def _build_report(store: Store, out_dir: Path, *, title: str, prices: PriceTable | None) -> ReportFiles:
+def _build_report(store: Store, out_dir: Path, *, title: str, prices: PriceTable | None,
+                  ties: Ties) -> ReportFiles:
     rows = effective_results(store)
     cases = store.cases(_case_hashes(rows))
     context = build_context(rows, cases, title=title, source=Path(store.path).name,
-                            rankings=effective_rankings(store), prices=prices)
+                            rankings=effective_rankings(store), prices=prices, ties=ties)
     markdown, html = render(context)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

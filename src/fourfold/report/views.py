@@ -24,7 +24,7 @@ from ..cases.schema import (
 )
 from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
 from ..judge.verdict import ALL, JUDGED, Verdict
-from ..score import CellScore, Scores, compute_scores
+from ..score import CellScore, Scores, Ties, compute_scores
 from ..score.precedence import EffectiveResult
 from ..score.provenance import verdict_provenance
 from ..score.robustness import robustness_costs
@@ -59,6 +59,7 @@ class GridCell:
     style: str
     note: str
     md: str
+    chance: str = ""  # what guessing scores on these cases ("" when nothing was judged)
 
 
 @dataclass(slots=True)
@@ -192,8 +193,11 @@ def _grid_cell(cell: str, cs: CellScore) -> GridCell:
     rel = _fmt(cs.relative) if cs.relative is not None else ""
     rel_title = (f"relative: rank among {cs.relative_n_models} models over {cs.relative_n_cases} shared cases"
                  if cs.relative is not None else "")
-    md = f"{cs.absolute:.1f} (n={cs.n}" + (f"; 95% CI {ci}" if ci else "") + (f"; rel {rel}" if rel else "") + ")"
-    return GridCell(cell, False, f"{cs.absolute:.1f}", cs.n, ci, rel, rel_title, _heat_style(cs.absolute), note, md)
+    chance = _fmt(cs.chance) if cs.chance is not None else ""
+    md = (f"{cs.absolute:.1f} (n={cs.n}" + (f"; 95% CI {ci}" if ci else "") + (f"; rel {rel}" if rel else "")
+          + (f"; chance {chance}" if chance else "") + ")")
+    return GridCell(cell, False, f"{cs.absolute:.1f}", cs.n, ci, rel, rel_title, _heat_style(cs.absolute), note, md,
+                    chance)
 
 
 def _model_grids(scores: Scores) -> list[ModelGrid]:
@@ -228,6 +232,8 @@ def _chart(rows: list[tuple[str, list[float | None]]]) -> Chart:
 _RELATIVE_NOTE = ("relative scores: in each column, each model's mean rank among the models judged in that cell, "
                   "over the cases all of them answered, mapped to 0–100 (100 = best of those models; not comparable "
                   "across model sets)")
+_TIES_NOTE = {"mean": "tied responses share the mean of their ranks (--ties mean)",
+              "min": "tied responses all take the best of their ranks (--ties min)"}
 _ABSOLUTE_NOTE = ("absolute scores (share of judged cases that are good, unclear counting half): "
                   "fewer than two models were judged here, so there is nothing to rank against")
 
@@ -473,10 +479,11 @@ def _usage(rows: Sequence[EffectiveResult], prices: PriceTable) -> UsageView:
 def build_context(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase], *,
                   title: str = "fourfold report", source: str = "",
                   rankings: dict[str, dict[str, float]] | None = None,
-                  prices: PriceTable | None = None) -> dict[str, Any]:
+                  prices: PriceTable | None = None, ties: Ties = "mean") -> dict[str, Any]:
     """Everything both templates show, computed once (public so the web UI or
-    tests can render from rows without a store). ``prices``: the packaged table by default."""
-    scores = compute_scores(rows, rankings)
+    tests can render from rows without a store). ``prices``: the packaged table by default;
+    ``ties``: how the relative scores rank ties (the report says which)."""
+    scores = compute_scores(rows, rankings, ties=ties, cases=cases)
     groups = _case_groups(rows, cases, scores.models)
     return {
         "title": title,
@@ -492,6 +499,7 @@ def build_context(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase],
         "other_emoji": OTHER_EMOJI,
         "grids": _model_grids(scores),
         "leaderboards": _leaderboards(scores),
+        "ties": _TIES_NOTE[scores.ties],
         "summary": _verdict_summary(scores),
         "provenance": _provenance(rows, scores),
         "robustness": _robustness(rows, cases),

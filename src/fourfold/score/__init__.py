@@ -5,7 +5,11 @@ counting half, with a 95 % Wilson interval (the half counts rule out an exact
 binomial test, and Wilson stays inside [0, 1] for small n, where most cells
 live). Relative score: the report's ``(n - avg_rank) / (n - 1) * 100`` over the
 cases that every compared model answered, ranks from verdicts (good > unclear >
-bad), ties sharing the mean rank.
+bad), ties sharing the mean rank (``ties="mean"``), or taking the best of the
+tied ranks (``ties="min"``): the study's published text/generalizability row sums
+to 433 ranks over 44 cases, below the 440 that mean ranks always give, so some of
+its ties took the better rank; its code/generalizability row fits mean ranks.
+Beside each score, the cell's chance level (``score.chance``): what guessing gets.
 """
 
 from __future__ import annotations
@@ -14,15 +18,21 @@ import math
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from statistics import NormalDist
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
 from ..judge.verdict import ALL, JUDGED, VALUE, Verdict
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
+    from ..store.records import StoredCase
     from .precedence import EffectiveResult
+
+#: How tied responses are ranked: "mean" (they share the mean of their ranks) or "min" (the best of them).
+Ties = Literal["mean", "min"]
+TIES: tuple[str, ...] = ("mean", "min")
+_RANK_METHOD = {"mean": "average", "min": "min"}
 
 
 @dataclass
@@ -38,6 +48,8 @@ class CellScore:
     relative_basis: str | None = None
     #: Where the judged verdicts came from: rule, judge (a judge model), human.
     sources: dict[str, int] = field(default_factory=dict)
+    #: What uniform guessing scores (0-100) on the cases this score is over (None: cases not given).
+    chance: float | None = None
 
 
 @dataclass
@@ -45,11 +57,17 @@ class Scores:
     models: list[str]
     cells: list[str]
     table: dict[str, dict[str, CellScore]]
+    #: How the relative scores ranked ties ("mean" or "min").
+    ties: str = "mean"
+    #: Chance level per cell (0-100) over every case judged in it; empty when cases were not given.
+    chance: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "models": self.models,
             "cells": self.cells,
+            "ties": self.ties,
+            "chance": self.chance,
             "scores": {m: {c: asdict(s) for c, s in cells.items()} for m, cells in self.table.items()},
         }
 
@@ -67,11 +85,15 @@ def wilson(successes: float, n: int, confidence: float = 0.95) -> tuple[float, f
 
 
 def relative_scores(verdicts: dict[str, dict[str, str]],
-                    rankings: dict[str, dict[str, float]] | None = None) -> tuple[dict[str, float], int, str]:
+                    rankings: dict[str, dict[str, float]] | None = None,
+                    ties: Ties = "mean") -> tuple[dict[str, float], int, str]:
     """``verdicts[model][case]`` -> score per model over the cases all of them
     answered. A case's ranks come from ``rankings[case]`` (a judge model's or
     people's ranking of the responses) when it ranks every compared model, else
-    from the verdicts. Rank 1 is best; ties share the mean rank (``scipy.stats.rankdata``)."""
+    from the verdicts. Rank 1 is best; tied responses share the mean rank
+    (``ties="mean"``) or all take the best one (``"min"``), by ``scipy.stats.rankdata``."""
+    if ties not in _RANK_METHOD:
+        raise ValueError(f"ties must be one of {', '.join(TIES)}, got {ties!r}")
     models = sorted(verdicts)
     shared = set.intersection(*(set(v) for v in verdicts.values())) if models else set()
     n = len(models)
@@ -89,15 +111,17 @@ def relative_scores(verdicts: dict[str, dict[str, str]],
         else:
             values = [-VALUE[verdicts[m][case]] for m in models]  # higher value -> rank 1
             used.add("verdicts")
-        for m, r in zip(models, rankdata(values, method="average"), strict=True):
+        for m, r in zip(models, rankdata(values, method=_RANK_METHOD[ties]), strict=True):
             total[m] += float(r)
     basis = "mixed" if len(used) > 1 else used.pop()
     return {m: (n - total[m] / len(shared)) / (n - 1) * 100 for m in models}, len(shared), basis
 
 
-def compute_scores(rows: Sequence[EffectiveResult], rankings: dict[str, dict[str, float]] | None = None) -> Scores:
+def compute_scores(rows: Sequence[EffectiveResult], rankings: dict[str, dict[str, float]] | None = None, *,
+                   ties: Ties = "mean", cases: Mapping[str, StoredCase] | None = None) -> Scores:
     """``rows`` are the effective results (one per model and case, ``precedence.effective_results``);
-    ``rankings`` optional per-case ranks keyed by case hash."""
+    ``rankings`` optional per-case ranks keyed by case hash; ``ties`` how the relative
+    score ranks ties; ``cases`` (by hash) the stored cases, for the chance levels."""
     models = sorted({r.model for r in rows})
     table: dict[str, dict[str, CellScore]] = {m: {c: CellScore() for c in CELLS} for m in models}
     judged: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
@@ -118,14 +142,24 @@ def compute_scores(rows: Sequence[EffectiveResult], rankings: dict[str, dict[str
                 cs.absolute = 100 * wins / cs.n
                 cs.ci95 = wilson(wins, cs.n)
     for c, per_model in judged.items():
-        rel, n_cases, basis = relative_scores(per_model, rankings)
+        rel, n_cases, basis = relative_scores(per_model, rankings, ties)
         for m, score in rel.items():
             table[m][c].relative = score
             table[m][c].relative_n_cases = n_cases
             table[m][c].relative_n_models = len(rel)
             table[m][c].relative_basis = basis
-    return Scores(models, list(CELLS), table)
+    chance: dict[str, float] = {}
+    if cases is not None:
+        from .chance import chance_levels
+
+        by_cell, per_model = chance_levels(rows, cases)
+        chance = {c: by_cell[c] for c in sorted(by_cell, key=lambda c: (c not in CELLS, CELLS.index(c) if c in CELLS
+                                                                        else 0, c))}
+        for (m, c), level in per_model.items():
+            if c in table[m]:
+                table[m][c].chance = level
+    return Scores(models, list(CELLS), table, ties, chance)
 
 
-__all__ = ["CellScore", "MODALITIES", "PROPERTIES", "Scores", "compute_scores",
+__all__ = ["TIES", "CellScore", "MODALITIES", "PROPERTIES", "Scores", "Ties", "compute_scores",
            "relative_scores", "wilson"]
