@@ -191,8 +191,9 @@ def _comparisons(values: dict[str, dict[str, dict[str, tuple[float, str, str]]]]
         for category in ["", *categories] if len(categories) > 1 else [""]:
             for i, a in enumerate(models):
                 for b in models[i + 1:]:
-                    keys = sorted(k for k, v in per_model[a].items()
-                                  if k in per_model[b] and (not category or v[2] == category))
+                    keys = sorted((k for k, v in per_model[a].items()
+                                   if k in per_model[b] and (not category or v[2] == category)),
+                                  key=lambda k: (per_model[a][k][1], k))  # case id order
                     if not keys:
                         continue
                     diffs = [per_model[a][k][0] - per_model[b][k][0] for k in keys]
@@ -256,7 +257,9 @@ def _paired_finding(t: _Paired, p_holm: float | None, alpha: float, level: float
         verdict, text = SUPPORTED, _supported(t, effect, iv, tested)
     elif t.wins == t.losses or (power is not None and power >= POWER):
         alike = ", judged alike on every case" if not differ else ""
-        verdict, text = NO_DIFFERENCE, f"No difference shown {_subject(t)}: {effect:+.1f} points{_ci(iv)}, {tested}{alike}."
+        what = (f"for what {t.label} does to {t.models[0]}" if t.kind == "perturbation" else
+                f"between {t.models[0]} and {t.models[1]} on {_where(t.cell, t.category)}")
+        verdict, text = NO_DIFFERENCE, f"No difference shown {what}: {effect:+.1f} points{_ci(iv)}, {tested}{alike}."
     else:
         need = cases_needed(t.wins / n, t.losses / n, level)
         why = (f"only {len(differ)} case(s) differ, too few for the test to reach {alpha:g}" if p_holm is None else
