@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterable, Iterator
+from operator import attrgetter
 from pathlib import Path
 from typing import Literal
 
@@ -23,6 +24,7 @@ FORMATS: tuple[str, ...] = ("csv", "jsonl", "parquet")
 #: First characters a spreadsheet takes as the start of a formula, and the apostrophe that escapes them.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
 _PARQUET_BATCH = 10_000
+_VALUES = attrgetter(*COLUMNS)  # a row's values in column order, in one C call (model_dump is 10x slower)
 
 
 class ParquetUnavailable(RuntimeError):
@@ -47,7 +49,7 @@ def write_csv(rows: Iterable[ExportRow], path: Path) -> int:
         w = csv.writer(f, lineterminator="\r\n")
         w.writerow(COLUMNS)
         for row in rows:
-            w.writerow([_csv_cell(v) for v in row.model_dump().values()])
+            w.writerow([_csv_cell(v) for v in _VALUES(row)])
             n += 1
     return n
 
@@ -79,7 +81,10 @@ def write_parquet(rows: Iterable[ExportRow], path: Path) -> int:
     schema, n = parquet_schema(), 0
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
         for batch in _batches(rows, _PARQUET_BATCH):
-            writer.write_table(pa.Table.from_pylist([r.model_dump() for r in batch], schema=schema))
+            columns = zip(*map(_VALUES, batch), strict=True)
+            writer.write_table(pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in zip(columns, schema,
+                                                                                              strict=True)],
+                                                    schema=schema))
             n += len(batch)
     return n
 

@@ -95,7 +95,7 @@ def export_rows(col: Collection) -> Iterator[ExportRow]:
         stored = col.cases.get(r.case_hash or "")
         pert, orig = _perturbation(stored)
         modality, _, prop = r.cell.partition("/")
-        yield ExportRow(
+        yield ExportRow(  # validated: pydantic-core does it faster than model_construct's Python loop
             model=r.model, model_identity=r.model_identity, settings=r.settings, served_model=r.served_model,
             cell=r.cell, modality=modality, property=prop, category=r.category, case_id=r.case_id,
             case_hash=r.case_hash, suite=stored.suite if stored else None, perturbation=pert, original_case_id=orig,
