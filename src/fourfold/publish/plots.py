@@ -86,12 +86,17 @@ def radar(scores: Scores, kind: ScoreKind = "absolute") -> Figure:
         ax.plot([*angles, angles[0]], [*values, values[0]], style, color=colour, linewidth=2, alpha=0.9,
                 marker=_MARKERS[i % len(_MARKERS)], markersize=6, label=_label(f"{m} (n={n})"))
     ax.set_xticks(angles, [_short_cell(c) for c in CELLS])
+    ax.tick_params(axis="x", pad=10)  # spoke labels clear of a line at 100
+    for a, text in zip(angles, ax.get_xticklabels(), strict=True):  # side labels grow outwards, not over the rim
+        x = math.sin(a)
+        text.set_horizontalalignment("left" if x > 0.1 else "right" if x < -0.1 else "center")
     ax.set_ylim(0, 100)
     ax.set_rlabel_position(180 / len(CELLS))  # between the first two spokes, clear of their labels
     ax.set_yticks([20, 40, 60, 80, 100], ["20", "40", "60", "80", "100"], fontsize=9, color="#555555")
     what = "absolute score (% good, unclear counts half)" if kind == "absolute" else "relative score (Eq. 1)"
     ax.set_title(f"12 cells per model: {what}", pad=18)
-    fig.legend(loc="outside lower center", ncols=min(2, max(1, len(scores.models))), frameon=False)
+    fig.legend(loc="outside lower center", ncols=min(3 if len(scores.models) > 8 else 2, max(1, len(scores.models))),
+               frameon=False)
     return fig
 
 
@@ -136,7 +141,7 @@ def bars(scores: Scores) -> Figure:
     from matplotlib.figure import Figure
 
     models = scores.models
-    fig = Figure(figsize=(max(12.0, 3 * (1 + 0.9 * len(models))), 13), dpi=DPI, layout="constrained")
+    fig = Figure(figsize=(min(18.0, max(12.0, 3 * (1 + 0.9 * len(models)))), 13), dpi=DPI, layout="constrained")
     axes = fig.subplots(len(MODALITIES), len(PROPERTIES), sharey=True)
     for r, modality in enumerate(MODALITIES):
         for c, prop in enumerate(PROPERTIES):
