@@ -28,7 +28,7 @@ SUITES_DIR = Path(__file__).parent / "suites"
 MAX_JSON_DEPTH = 32
 
 __all__ = ["MAX_JSON_DEPTH", "CaseError", "CaseFileError", "LoadedCase", "MediaPathError", "checked_media",
-           "iter_json_lines", "list_suites", "load_cases", "load_file", "resolve_media", "resolve_source"]
+           "iter_json_lines", "list_suites", "load_cases", "load_file", "parse_records", "resolve_media", "resolve_source"]
 
 
 @dataclass
@@ -93,14 +93,15 @@ def resolve_source(source: str) -> Path:
     raise CaseFileError([CaseError(source, 0, "", f"{message} (suites: {', '.join(list_suites())})")])
 
 
-def iter_json_lines(name: str, text: str, errors: list[CaseError],
+def iter_json_lines(name: str, text: str | Iterable[str], errors: list[CaseError],
                     shape: str = "a JSON object") -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object) for each JSONL line that is a JSON object; blank and
     ``//`` lines are skipped, and every other bad line is added to ``errors``:
     invalid JSON, but also what Python's json module accepts and a case must
     not hold (NaN and Infinity, integers of more than 4,300 digits, nesting
-    deeper than :data:`MAX_JSON_DEPTH`)."""
-    for lineno, raw in enumerate(text.splitlines(), 1):
+    deeper than :data:`MAX_JSON_DEPTH`). ``text``: a whole file, or its lines one
+    at a time (an open file: a million-line file is never held whole)."""
+    for lineno, raw in enumerate(text.splitlines() if isinstance(text, str) else text, 1):
         if not raw.strip() or raw.lstrip().startswith("//"):
             continue
         try:
@@ -272,7 +273,20 @@ def load_file(path: Path, *, cell: str | None = None, suite: str | None = None,
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
         raise CaseFileError([CaseError(name, 0, "", f"cannot read: {e}")]) from None
-    for lineno, obj in iter_json_lines(name, text, errors):
+    out.extend(parse_records(name, base, suite_name, text.splitlines(), errors, cell=cell, check_media=check_media,
+                             seen=seen))
+    if errors:
+        raise CaseFileError(errors)
+    return out
+
+
+def parse_records(name: str, base: Path, suite_name: str, lines: Iterable[str], errors: list[CaseError], *,
+                  cell: str | None, check_media: bool = True, seen: dict[str, int] | None = None
+                  ) -> Iterator[LoadedCase]:
+    """Each valid case of one file's ``lines``, in order; every bad record is added to
+    ``errors`` instead. ``seen`` (id -> line): ids are checked for duplicates in it;
+    None leaves that to the caller (by hash, for a stream of millions)."""
+    for lineno, obj in iter_json_lines(name, lines, errors):
         try:
             case = _generic_case(obj, cell, lineno) if _is_generic(obj) else Case.model_validate(obj)
         except _FieldError as e:
@@ -286,19 +300,17 @@ def load_file(path: Path, *, cell: str | None = None, suite: str | None = None,
             else:
                 errors.append(CaseError(name, lineno, "", str(e)))
             continue
-        if case.id in seen:
-            errors.append(CaseError(name, lineno, "id", f"duplicate id {case.id!r} (first on line {seen[case.id]})"))
-            continue
-        seen[case.id] = lineno
+        if seen is not None:
+            if case.id in seen:
+                errors.append(CaseError(name, lineno, "id", f"duplicate id {case.id!r} (first on line {seen[case.id]})"))
+                continue
+            seen[case.id] = lineno
         if check_media and case.media():
             case, media_errors = _attach_media_hashes(case, base, name, lineno)
             if media_errors:
                 errors.extend(media_errors)
                 continue
-        out.append(LoadedCase(case, name, lineno, base, suite_name))
-    if errors:
-        raise CaseFileError(errors)
-    return out
+        yield LoadedCase(case, name, lineno, base, suite_name)
 
 
 def _attach_media_hashes(case: Case, base: Path, name: str, lineno: int) -> tuple[Case, list[CaseError]]:

@@ -13,13 +13,13 @@ import argparse
 import os
 import sys
 
-from . import annotate, cases, compare, export, findings, judges, models, plot, report, run, site
+from . import annotate, cases, compare, export, findings, judges, models, plot, report, run, site, store
 from .common import DEFAULT_OUT, DEFAULT_SUITE, EXIT_BAD_INPUT, UsageError, err, store_failure, version
 
 __all__ = ["COMMANDS", "DEFAULT_OUT", "DEFAULT_SUITE", "EXIT_BAD_INPUT", "UsageError", "build_parser", "main"]
 
 #: The commands in the order ``fourfold --help`` lists them.
-COMMANDS = (run, report, site, plot, export, compare, findings, cases, annotate, judges, models)
+COMMANDS = (run, report, site, plot, export, compare, findings, cases, annotate, judges, models, store)
 
 
 class _Version(argparse._VersionAction):

@@ -15,7 +15,6 @@ from .common import (
     console,
     create_backend,
     err,
-    load,
     run_async,
     store_path,
     write_report,
@@ -136,10 +135,10 @@ def _prepare(args: argparse.Namespace) -> tuple[list[Any], list[Any], Any]:
     if len(set(specs)) != len(specs):
         raise UsageError("the same --model is given twice")
     backends = [create_backend(s) for s in specs]
-    cases = load(args.cases, args.cell, args.cells, args.limit)
-    if not cases:
+    cases = _open_cases(args)
+    if not len(cases):
         raise UsageError("no cases selected")
-    if any(lc.case.reference.kind == "unit_tests" for lc in cases):
+    if "unit_tests" in cases.kinds:
         from ..judge.sandbox import allow_weak_sandbox, sandbox_description
 
         allow_weak_sandbox(args.allow_weak_sandbox)
@@ -152,7 +151,24 @@ def _prepare(args: argparse.Namespace) -> tuple[list[Any], list[Any], Any]:
     return backends, cases, settings
 
 
+def _open_cases(args: argparse.Namespace) -> Any:
+    """The cases as a ``CaseSource``: every record checked now, before anything is
+    sent, then read again lazily as the run reaches them (memory stays flat)."""
+    from ..cases import CaseFileError, select_cells
+    from ..cases.stream import open_cases
+
+    try:
+        cells = select_cells(args.cells) if args.cells else None
+    except ValueError as e:
+        raise UsageError(f"--cells: {e}") from None
+    try:
+        return open_cases(args.cases or [DEFAULT_SUITE], cell=args.cell, cells=cells, limit=args.limit)
+    except CaseFileError as e:
+        raise UsageError(str(e)) from None
+
+
 def handle(args: argparse.Namespace) -> int:
+    from ..cases import CaseFileError
     from ..models import PermanentError
 
     backends, cases, settings = _prepare(args)
@@ -173,7 +189,7 @@ def handle(args: argparse.Namespace) -> int:
     runner = Runner(store, cfg)
     if not args.no_report:
         _warm_report()
-    # The loaded cases live for the whole run: keep the cyclic GC from rescanning them on every collection.
+    # What start-up loaded lives for the whole run: keep the cyclic GC from rescanning it on every collection.
     import gc
 
     gc.freeze()
@@ -184,7 +200,7 @@ def handle(args: argparse.Namespace) -> int:
         summary = run_async(runner.run(cases, backends, argv=sys.argv[1:]))
     except KeyboardInterrupt:
         interrupted = True
-    except PermanentError as e:
+    except (PermanentError, CaseFileError) as e:  # a case file changed under the run
         raise UsageError(str(e)) from None
     except StoreWriteError as e:  # disk full, I/O error: what was committed stays
         store.close()

@@ -17,8 +17,9 @@ import sqlite3
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from ..cases import LoadedCase
@@ -135,35 +136,43 @@ class Runner:
         self.on_result = on_result
         self._sandbox_slots = asyncio.Semaphore(2)
         self._unjudged: list[Callable[[], None]] = []
-        self._cases_stored = False
         self._frame_cache: Any = None
+        self._case_rows: dict[bool, list[tuple[str, str, str, str, str | None, str | None, str]]] = {
+            True: [], False: []}
 
-    def case_hashes(self, cases: list[LoadedCase]) -> dict[str, str]:
-        return {lc.case.id: lc.case.content_hash() for lc in cases}
+    def _register(self, lc: LoadedCase, case_hash: str, replace: bool) -> None:
+        """Store each case once, with the results' next commit: reports show inputs
+        from the store, not from files. The first model's cases replace (new
+        metadata wins); the other models' only fill in what is missing."""
+        self._case_rows[replace].append(
+            (case_hash, lc.case.id, lc.case.cell, lc.case.category, lc.suite, str(lc.base),
+             lc.case.model_dump_json(exclude_none=True)))
 
-    def register_cases(self, cases: list[LoadedCase], hashes: dict[str, str]) -> None:
-        """Store each case once: reports show inputs from the store, not from files."""
-        self.store.put_cases(
-            (hashes[lc.case.id], lc.case.id, lc.case.cell, lc.case.category, lc.suite, str(lc.base),
-             lc.case.model_dump_json(exclude_none=True)) for lc in cases)
+    def _store_cases(self) -> None:
+        for replace, rows in self._case_rows.items():
+            if rows:
+                self._case_rows[replace] = []
+                self.store.put_cases(rows, replace=replace)
 
-    async def plan(self, backend: ModelBackend, cases: list[LoadedCase], hashes: dict[str, str]
-                   ) -> tuple[list[tuple[LoadedCase, str]], int, str, str]:
+    async def plan(self, backend: ModelBackend) -> tuple[str, str]:
+        """The model's identity and the settings, as every result key hashes them."""
         identity = await backend.identity()
-        ident_json = json.dumps(identity, sort_keys=True)
-        settings_json = self.cfg.settings.model_dump_json()
-        done = self.store.done_keys(backend.label)
-        todo = []
-        for lc in cases:
-            k = result_key(ident_json, settings_json, hashes[lc.case.id])
-            if k not in done:
-                todo.append((lc, k))
-        return todo, len(cases) - len(todo), ident_json, settings_json
+        return json.dumps(identity, sort_keys=True), self.cfg.settings.model_dump_json()
 
-    def _row(self, backend: ModelBackend, lc: LoadedCase, key: str, ident: str, settings: str,
-             hashes: dict[str, str], **kw: object) -> ResultRow:
+    def units(self, cases: Iterable[LoadedCase], ident: str, settings: str, register: bool | None
+              ) -> Iterator[Unit]:
+        """(case, result key, case hash) for each case, computed as the case is
+        reached; each case is queued to be stored (``register``: replace or not; None: not)."""
+        for lc in cases:
+            h = lc.case.content_hash()
+            if register is not None:
+                self._register(lc, h, register)
+            yield lc, result_key(ident, settings, h), h
+
+    def _row(self, backend: ModelBackend, unit: Unit, ident: str, settings: str, **kw: object) -> ResultRow:
+        lc, key, case_hash = unit
         return ResultRow(key=key, model=backend.label, model_identity=ident, settings=settings,
-                         case_id=lc.case.id, case_hash=hashes[lc.case.id], cell=lc.case.cell,
+                         case_id=lc.case.id, case_hash=case_hash, cell=lc.case.cell,
                          category=lc.case.category, run_id=self.run_id, **kw)  # type: ignore[arg-type]
 
     async def _call(self, backend: ModelBackend, lc: LoadedCase, gate: Gate | None = None
@@ -236,74 +245,59 @@ class Runner:
             j = Judgement(Verdict.UNJUDGED, f"judge failed: {type(e).__name__}: {e}", "error")
         finish(j)
 
-    async def run_model(self, backend: ModelBackend, cases: list[LoadedCase], hashes: dict[str, str],
-                        summary: ModelSummary, advance: Callable[..., None]) -> None:
-        todo, skipped, ident, settings = await self.plan(backend, cases, hashes)
-        summary.skipped = skipped
+    async def run_model(self, backend: ModelBackend, cases: Iterable[LoadedCase], summary: ModelSummary,
+                        advance: Callable[..., None], *, first: bool = True, total: int | None = None) -> None:
+        """Send ``cases`` (iterated once, lazily: at most a few batches of them are held
+        at a time) to one model; ``first``: this model's pass stores the cases."""
+        ident, settings = await self.plan(backend)
         backend.max_answer_chars = self.cfg.max_answer_chars
-        pending = {lc.case.id for lc, _ in todo}
-        for lc in cases:
-            if lc.case.id not in pending:
-                advance(lc.case.cell, "stored")
-        queue: list[tuple[LoadedCase, str]] = []
-        for lc, key in todo:
-            missing = backend.capabilities.missing(lc.case.needs())
-            if missing:
-                self._record(summary, self._row(
-                    backend, lc, key, ident, settings, hashes, status="not_evaluated",
-                    verdict=Verdict.NOT_EVALUATED, rationale=f"{backend.label} does not accept {', '.join(missing)}",
-                    judge="none"), advance)
-            else:
-                queue.append((lc, key))
-        queue.reverse()  # pop() from the end keeps the cases' order
+        feed = _Feed(self.units(cases, ident, settings, register=first))
         slow_judges: set[asyncio.Task[None]] = set()
 
-        def finish(lc: LoadedCase, key: str, gen: Generation, attempts: int, latency: float, j: Judgement) -> None:
-            self._record(summary, self._row(
-                backend, lc, key, ident, settings, hashes, status="ok", verdict=j.verdict, rationale=j.rationale,
-                judge=j.judge, response=gen.extra.get("stored_text", gen.text), served_model=gen.served_model, prompt_tokens=gen.prompt_tokens,
-                completion_tokens=gen.completion_tokens, latency_s=latency, attempts=attempts), advance)
+        def record(unit: Unit, **kw: object) -> None:
+            self._record(summary, self._row(backend, unit, ident, settings, **kw), advance)
 
-        claimed: list[tuple[LoadedCase, str]] = []
-        n, gate = self._pool(backend, len(queue))
+        def finish(unit: Unit, gen: Generation, attempts: int, latency: float, j: Judgement) -> None:
+            record(unit, status="ok", verdict=j.verdict, rationale=j.rationale, judge=j.judge,
+                   response=gen.extra.get("stored_text", gen.text), served_model=gen.served_model,
+                   prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens, latency_s=latency,
+                   attempts=attempts)
+
+        n, gate = self._pool(backend, total if total is not None else _size(cases))
         summary.adaptive = gate.adaptive if gate is not None else None
         batch = max(16, 2 * n)
 
         async def worker() -> None:
-            while (item := self._take(queue, claimed, summary, advance, batch)) is not None:
-                lc, key = item
+            while (unit := self._take(feed, backend, summary, advance, batch, record)) is not None:
                 summary.sent += 1
                 try:
-                    out, attempts, latency = await self._call(backend, lc, gate)
+                    out, attempts, latency = await self._call(backend, unit[0], gate)
                 except BackendUnusable as e:
                     if summary.stopped is None:
                         summary.stopped = redact(str(e))[:300]
-                    queue.clear()  # nothing recorded: the next run, once fixed, sends them all
+                    feed.stop()  # nothing recorded: the next run, once fixed, sends them all
                     return
                 if isinstance(out, NotEvaluated):
-                    self._record(summary, self._row(
-                        backend, lc, key, ident, settings, hashes, status="not_evaluated", verdict=Verdict.NOT_EVALUATED,
-                        rationale=str(out)[:300], judge="none", attempts=attempts), advance)
-                    continue
-                if isinstance(out, str):
-                    self._record(summary, self._row(
-                        backend, lc, key, ident, settings, hashes, status="error", verdict=Verdict.ERROR,
-                        rationale=redact(out)[:300], judge="none", error=out, attempts=attempts), advance)
-                    continue
-                # Judge and record at the next flush, not here: every microsecond between a
-                # response and the next request is lost concurrency when replies arrive in bursts.
-                self._unjudged.append(lambda a=(lc, key, out, attempts, latency): judge_soon(*a))
+                    record(unit, status="not_evaluated", verdict=Verdict.NOT_EVALUATED, rationale=str(out)[:300],
+                           judge="none", attempts=attempts)
+                elif isinstance(out, str):
+                    record(unit, status="error", verdict=Verdict.ERROR, rationale=redact(out)[:300], judge="none",
+                           error=out, attempts=attempts)
+                else:
+                    # Judge and record at the next flush, not here: every microsecond between a response
+                    # and the next request is lost concurrency when replies arrive in bursts.
+                    self._unjudged.append(lambda a=(unit, out, attempts, latency): judge_soon(*a))
 
-        def judge_soon(lc: LoadedCase, key: str, out: Generation, attempts: int, latency: float) -> None:
+        def judge_soon(unit: Unit, out: Generation, attempts: int, latency: float) -> None:
             try:
-                j = judge_now(lc.case, out.text)
+                j = judge_now(unit[0].case, out.text)
             except Exception as e:  # a judge bug must not lose the model's answer
                 j = Judgement(Verdict.UNJUDGED, f"judge failed: {type(e).__name__}: {e}", "error")
             if j is not None:
-                finish(lc, key, out, attempts, latency, j)
+                finish(unit, out, attempts, latency, j)
             else:  # unit tests: run them in the sandbox without holding up anything else
                 t = asyncio.create_task(self._judge_later(
-                    lc, out.text, lambda j, a=(lc, key, out, attempts, latency): finish(*a, j)))
+                    unit[0], out.text, lambda j, a=(unit, out, attempts, latency): finish(*a, j)))
                 slow_judges.add(t)
                 t.add_done_callback(slow_judges.discard)
 
@@ -325,28 +319,38 @@ class Runner:
         adaptive = AdaptiveLimit(start=min(cfg.adaptive_start, n), ceiling=n) if cfg.adaptive else None
         return n, Gate(adaptive, limits or RateLimits())
 
-    def _take(self, queue: list[tuple[LoadedCase, str]], claimed: list[tuple[LoadedCase, str]],
-              summary: ModelSummary, advance: Callable[..., None], batch: int) -> tuple[LoadedCase, str] | None:
+    def _take(self, feed: _Feed, backend: ModelBackend, summary: ModelSummary, advance: Callable[..., None],
+              batch: int, record: Callable[..., None]) -> Unit | None:
         """The next case to send, or None: none left, the model was stopped, or the
         store cannot commit (sending more would be paying for answers that are lost).
-        Keys are claimed in batches, so another run on this store sends none of them."""
-        while not claimed and queue and summary.stopped is None and self.writer.failed is None:
-            taken = [queue.pop() for _ in range(min(len(queue), batch))]
+        Cases are read from the feed ``batch`` at a time and their keys claimed
+        together, so another run on this store sends none of them; what is held in
+        memory is this batch, the calls in flight and the results not yet committed."""
+        while not feed.claimed and not feed.done and summary.stopped is None and self.writer.failed is None:
+            taken = feed.next(batch)
             try:
-                mine = self.claims.claim([key for _, key in taken])
+                mine, before, _ = self.claims.claim_split([key for _, key, _ in taken])
             except sqlite3.Error as e:
                 self.writer.fail(e)
                 break
-            for lc, key in reversed(taken):
-                if key in mine:
-                    claimed.append((lc, key))
-                else:  # finished or in flight in another run on this store
-                    summary.elsewhere += 1
+            for unit in reversed(taken):
+                lc, key, _ = unit
+                if key not in mine:  # stored already, or finished or in flight in another run on this store
+                    if key in before:
+                        summary.skipped += 1
+                    else:
+                        summary.elsewhere += 1
                     advance(lc.case.cell, "stored")
+                    continue
+                missing = backend.capabilities.missing(lc.case.needs())
+                if missing:
+                    record(unit, status="not_evaluated", verdict=Verdict.NOT_EVALUATED, judge="none",
+                           rationale=f"{backend.label} does not accept {', '.join(missing)}")
+                else:
+                    feed.claimed.append(unit)
         if summary.stopped is not None or self.writer.failed is not None:
-            queue.clear()
-            claimed.clear()
-        return claimed.pop() if claimed else None
+            feed.stop()
+        return feed.claimed.pop() if feed.claimed else None
 
     def _record(self, summary: ModelSummary, row: ResultRow, advance: Callable[..., None]) -> None:
         self.writer.add(row)
@@ -369,38 +373,42 @@ class Runner:
             for fn in batch:
                 fn()
 
-    async def _flush_loop(self, cases: list[LoadedCase], hashes: dict[str, str]) -> None:
-        # Storing the cases waits until the first requests are out: it is start-up work
-        # that can overlap with the first round trip instead of delaying it.
-        await asyncio.sleep(0.005)
-        try:
-            self.register_cases(cases, hashes)
-            self._cases_stored = True
-        except sqlite3.Error as e:  # the disk is full already: stop sending
-            self.writer.fail(e)
+    def _flush(self) -> None:
+        """Judge what arrived, store the cases reached and the results, in that order."""
+        self._drain()
+        if self.writer.failed is None:
+            try:
+                self._store_cases()
+            except sqlite3.Error as e:  # the disk is full: stop sending
+                self.writer.fail(e)
+        self.writer.flush()
+
+    async def _flush_loop(self) -> None:
         while True:
             await asyncio.sleep(self.writer.interval)
-            self._drain()
-            self.writer.flush()
+            self._flush()
 
-    async def run(self, cases: list[LoadedCase], backends: list[ModelBackend], argv: list[str] | None = None
+    async def run(self, cases: Iterable[LoadedCase], backends: list[ModelBackend], argv: list[str] | None = None
                   ) -> RunSummary:
+        """Every model on every case. ``cases`` is iterated once per model, lazily (a
+        ``cases.CaseSource`` reads its files again each time; a list works too), and
+        should say how many cases each cell has (``cell_counts``) for the progress line."""
         t0 = time.perf_counter()
-        hashes = self.case_hashes(cases)
         try:
             self.store.start_run(self.run_id, argv or [])
         except sqlite3.Error as e:
             raise describe_error(self.store.path, e, "start a run") from None
         summaries = [ModelSummary(b.label) for b in backends]
-        flusher = asyncio.create_task(self._flush_loop(cases, hashes))
-        progress = RunProgress(Counter(lc.case.cell for lc in cases), [b.label for b in backends],
-                               enabled=self.cfg.progress)
+        flusher = asyncio.create_task(self._flush_loop())
+        counts = getattr(cases, "cell_counts", None)
+        counts = Counter(counts) if counts is not None else Counter(lc.case.cell for lc in cases)
+        progress = RunProgress(counts, [b.label for b in backends], enabled=self.cfg.progress)
         status = "interrupted"
         try:
             with progress:
                 await asyncio.gather(*(
-                    self.run_model(b, cases, hashes, s, progress.advancer(b.label))
-                    for b, s in zip(backends, summaries, strict=True)
+                    self.run_model(b, cases, s, progress.advancer(b.label), first=i == 0, total=counts.total())
+                    for i, (b, s) in enumerate(zip(backends, summaries, strict=True))
                 ))
             status = "finished"
         finally:
@@ -410,7 +418,7 @@ class Runner:
             except (asyncio.CancelledError, Exception):
                 pass
             self._drain()
-            self._close_store(cases, hashes, status)
+            self._close_store(status)
             for b in backends:
                 try:
                     await b.aclose()
@@ -423,17 +431,45 @@ class Runner:
                 "command again: it sends only what is missing")
         return RunSummary(self.run_id, summaries, time.perf_counter() - t0)
 
-    def _close_store(self, cases: list[LoadedCase], hashes: dict[str, str], status: str) -> None:
+    def _close_store(self, status: str) -> None:
         """Last flush, run status, claims given back; a store that cannot be written
         any more leaves ``writer.failed`` set, which ``run`` reports."""
         try:
-            if not self._cases_stored and self.writer.failed is None:
-                self.register_cases(cases, hashes)
-            self.writer.flush()
+            self._flush()
             self.store.finish_run(self.run_id, "failed" if self.writer.failed else status)
             self.claims.release()
         except sqlite3.Error as e:
             self.writer.fail(e)
 
 
-__all__ = ["AdaptiveLimit", "Gate", "ModelSummary", "RateLimits", "RunConfig", "RunSummary", "Runner", "result_key"]
+#: One piece of work: the case, its result key for this model, the case's content hash.
+Unit = tuple[LoadedCase, str, str]
+
+
+class _Feed:
+    """A model's cases as they are reached: read ``next(n)`` at a time, never all at once."""
+
+    def __init__(self, units: Iterator[Unit]):
+        self._units = units
+        self.claimed: list[Unit] = []
+        self.done = False
+
+    def next(self, n: int) -> list[Unit]:
+        taken = list(islice(self._units, n))
+        if len(taken) < n:
+            self.done = True
+        return taken
+
+    def stop(self) -> None:
+        self.done = True
+        self.claimed.clear()
+
+
+def _size(cases: Iterable[LoadedCase]) -> int:
+    try:
+        return len(cases)  # type: ignore[arg-type]
+    except TypeError:
+        return 1 << 30
+
+
+__all__ = ["AdaptiveLimit", "Gate", "ModelSummary", "RateLimits", "RunConfig", "RunSummary", "Runner", "Unit", "result_key"]

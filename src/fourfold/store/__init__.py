@@ -17,10 +17,11 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from ..secrets import redact
 from .claims import Claims, _rollback, delete_claims
+from .maintenance import StoreBusy, hold_shared
 from .records import RESULT_COLUMNS, StoredCase, StoredJudgement, StoredRanking, StoredResult
 
 SCHEMA_VERSION = 1
@@ -154,6 +155,7 @@ class Store:
     def __init__(self, path: str | Path, *, readonly: bool = False, check: bool = False):
         self.path = Path(path)
         self.readonly = readonly
+        self._hold: IO[bytes] | None = None
         try:
             self.db = self._connect_readonly() if readonly else self._connect()
             row = self.db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
@@ -177,6 +179,11 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             raise StoreError(f"{self.path.parent}: cannot create the store's folder ({e.strerror})") from None
+        # A writer holds PATH-lock shared, so `fourfold store compact` never swaps the file under it.
+        try:
+            self._hold = hold_shared(self.path)
+        except StoreBusy as e:
+            raise StoreError(str(e)) from None
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
@@ -220,13 +227,18 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+        if self._hold is not None:
+            self._hold.close()
 
     # -- writing ----------------------------------------------------------
 
-    def put_cases(self, rows: Iterable[tuple[str, str, str, str, str | None, str | None, str]]) -> None:
-        """(case_hash, case_id, cell, category, suite, media_base, json)."""
+    def put_cases(self, rows: Iterable[tuple[str, str, str, str, str | None, str | None, str]],
+                  replace: bool = True) -> None:
+        """(case_hash, case_id, cell, category, suite, media_base, json); ``replace=False``
+        keeps a case already stored (the same hash is the same content)."""
+        verb = "REPLACE" if replace else "IGNORE"
         with self._tx():
-            self.db.executemany("INSERT OR REPLACE INTO cases VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany(f"INSERT OR {verb} INTO cases VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
     def put_results(self, rows: list[ResultRow]) -> None:
         if not rows:

@@ -91,14 +91,20 @@ class Claims:
 
     def claim(self, keys: list[str]) -> set[str]:
         """The subset of ``keys`` this run may send now (claimed for it)."""
+        return self.claim_split(keys)[0]
+
+    def claim_split(self, keys: list[str]) -> tuple[set[str], set[str], set[str]]:
+        """``keys`` split three ways: claimed for this run (send them), stored before
+        this run started (nothing to do), and finished or held by another run since.
+        One query per batch replaces holding every stored key of a model in memory."""
         if not keys:
-            return set()
+            return set(), set(), set()
         now = time.time()
         marks = ", ".join("?" * len(keys))
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            done = {k for (k,) in self.db.execute(
-                f"SELECT key FROM results WHERE key IN ({marks}) AND (status != 'error' OR created_at >= ?)",
+            done: dict[str, bool] = {k: at < self.started for k, at in self.db.execute(
+                f"SELECT key, created_at FROM results WHERE key IN ({marks}) AND (status != 'error' OR created_at >= ?)",
                 (*keys, self.started))}
             held = self.db.execute(f"SELECT key, owner, expires_at FROM claims WHERE key IN ({marks})", keys)
             alive: dict[str, bool | None] = {}
@@ -118,7 +124,8 @@ class Claims:
             _rollback(self.db)
             raise
         self.held += len(mine)
-        return set(mine)
+        before = {k for k, old in done.items() if old}
+        return set(mine), before, set(keys) - before - set(mine)
 
     def renew(self, force: bool = False) -> None:
         """Extend this run's leases (at most every ``RENEW_EVERY_S`` unless forced)."""
