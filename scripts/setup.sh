@@ -69,5 +69,5 @@ fi
 
 # fourfold itself, editable, with the test tools and the hf extra (torch==2.13.0: its CPU wheel is on
 # local disk here; the hf/ backend's tests build tiny models with it).
-"${PIP[@]}" -e ".[embedded,test,hf,parquet]"
+"${PIP[@]}" -e ".[embedded,test,hf,parquet,ray]"
 echo "fourfold installed: try \`fourfold run\`"

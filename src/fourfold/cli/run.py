@@ -19,6 +19,7 @@ from .common import (
     store_path,
     write_report,
 )
+from .executor import add_ray_arguments, ray_backends
 from .judging import add_judge_arguments, judge
 
 
@@ -60,6 +61,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help="where bubblewrap does not work, run unit tests in the weak sandbox instead of leaving "
                         "them unjudged")
     add_judge_arguments(r)
+    add_ray_arguments(r)
     return r
 
 
@@ -172,6 +174,7 @@ def handle(args: argparse.Namespace) -> int:
     from ..models import PermanentError
 
     backends, cases, settings = _prepare(args)
+    backends = ray_backends(args, backends)
 
     from ..run import RunConfig, Runner
     from ..store import Store, StoreError, StoreWriteError
