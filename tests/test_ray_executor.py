@@ -1,0 +1,259 @@
+"""``fourfold run --executor ray`` on a real two-node Ray cluster on this machine.
+
+One cluster for the module (``ray.cluster_utils.Cluster``: a head with 2 CPUs and
+a second node with 2 CPUs and a ``node_b`` resource; no dashboard, a small object
+store, a short temp folder since Unix socket paths are limited to 107 bytes).
+The CLI runs in its own process as a user runs it, joining the cluster by
+address: real actors, the real latency server, the embedded model, a real store.
+Under CI a missing ray fails; elsewhere it fails too unless FOURFOLD_ALLOW_SKIP=1.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import fourfold, fourfold_popen, free_port, missing_part
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+#: Ray 2.60 turns token auth on once ~/.ray/auth_token exists; the cluster, its nodes and every driver agree on off.
+RAY_ENV = {"RAY_AUTH_MODE": "disabled"}
+
+
+@dataclass
+class RayCluster:
+    cluster: Any
+    address: str
+    env: dict[str, str]
+    node_b: Any
+
+    def add_node_b(self) -> None:
+        self.node_b = self.cluster.add_node(num_cpus=2, resources={"node_b": 1}, object_store_memory=80 * 2**20)
+        self.cluster.wait_for_nodes()
+
+
+@pytest.fixture(scope="module")
+def ray_cluster() -> Iterator[RayCluster]:
+    try:
+        from ray.cluster_utils import Cluster
+    except ImportError:
+        missing_part("ray is not installed (the fourfold[ray] extra)", "pip install 'fourfold[ray]' (or `make setup`)")
+    tmp = tempfile.mkdtemp(prefix="ffray", dir="/tmp")  # short: Unix socket paths under it
+    env = {**RAY_ENV, "RAY_TMPDIR": tmp}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    cluster = Cluster(initialize_head=True, head_node_args={
+        "num_cpus": 2, "include_dashboard": False, "object_store_memory": 80 * 2**20})
+    rc = RayCluster(cluster, cluster.address, env, None)
+    try:
+        rc.add_node_b()
+        yield rc
+    finally:
+        cluster.shutdown()
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _rows(db: Path) -> list[tuple[str, str, str, str]]:
+    """(key, case_id, status, response) of every stored result."""
+    if not db.exists():
+        return []
+    con = sqlite3.connect(db)
+    try:
+        return con.execute("SELECT key, case_id, status, COALESCE(response, '') FROM results ORDER BY key").fetchall()
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        con.close()
+
+
+def _api_args(server: Any, data: Path, db: Path, tmp: Path, *extra: str) -> list[str]:
+    return ["run", "--model", f"openai/latency-model@{server.base_url}", "--cases", str(data),
+            "--cell", "text/generalizability", "--store", str(db), "--out", str(tmp / "out"), "--no-progress",
+            "--no-report", *extra]
+
+
+def _ray(rc: RayCluster, *extra: str) -> list[str]:
+    return ["--executor", "ray", "--address", rc.address, *extra]
+
+
+def _wait_for(db: Path, n: int, proc: Any, timeout: float = 180) -> None:
+    deadline = time.monotonic() + timeout
+    while len(_rows(db)) < n:
+        assert proc.poll() is None, f"the run ended before {n} results: {proc.communicate()[1][-2000:]}"
+        assert time.monotonic() < deadline, f"fewer than {n} results after {timeout} s"
+        time.sleep(0.05)
+
+
+def _exactly_once(rows: list[tuple[str, str, str, str]], n: int) -> None:
+    assert len(rows) == n
+    assert len({r[0] for r in rows}) == n and len({r[1] for r in rows}) == n, "a case stored twice"
+    assert all(r[2] == "ok" for r in rows), [r for r in rows if r[2] != "ok"][:3]
+
+
+# ------------------------------------------------------------------ API models as async actors
+
+
+def test_api_model_through_actors_matches_local(ray_cluster, latency_server, qa_file, tmp_path):
+    n = 200
+    server = latency_server("--delay-ms", "20")
+    data = qa_file(n)
+    r = fourfold(*_api_args(server, data, tmp_path / "ray.db", tmp_path, *_ray(ray_cluster, "--ray-replicas", "2",
+                                                                               "--ray-cpus-per-replica", "0.5")))
+    assert "Traceback" not in r.stderr
+    fourfold(*_api_args(server, data, tmp_path / "local.db", tmp_path))
+    on_ray, local = _rows(tmp_path / "ray.db"), _rows(tmp_path / "local.db")
+    _exactly_once(on_ray, n)
+    assert on_ray == local, "same keys and answers as the local executor"
+    con = sqlite3.connect(tmp_path / "ray.db")
+    assert con.execute("SELECT COUNT(*) FROM results WHERE verdict='good'").fetchone()[0] == n, "prompts intact"
+    assert server.stats()["requests_total"] == 2 * n
+
+
+def test_actor_killed_mid_run_loses_only_its_calls(ray_cluster, latency_server, qa_file, tmp_path):
+    n, concurrency = 800, 16
+    server = latency_server("--delay-ms", "50")
+    db = tmp_path / "r.db"
+    proc = fourfold_popen(*_api_args(server, qa_file(n), db, tmp_path, "--concurrency", str(concurrency),
+                                     *_ray(ray_cluster, "--ray-replicas", "2", "--ray-cpus-per-replica", "0.5")))
+    _wait_for(db, 150, proc)
+    victim = _replica_pids()[0]
+    os.kill(victim, signal.SIGKILL)
+    assert len(_rows(db)) < n, "the kill must land mid-run"
+    out, errs = proc.communicate(timeout=300)
+    assert proc.returncode == 0, errs[-2000:]
+    _exactly_once(_rows(db), n)
+    # what was in flight on the dead replica (it had calls: the server saw them) was sent again, nothing more
+    assert n < server.stats()["requests_total"] <= n + concurrency
+
+
+def test_node_removed_mid_run_reruns_its_calls_elsewhere(ray_cluster, latency_server, qa_file, tmp_path):
+    """2 CPUs per replica: one replica on each node. Node b dies (SIGKILL of its raylet
+    and workers); its in-flight calls go to the head's replica, the run completes."""
+    n, concurrency = 800, 16
+    server = latency_server("--delay-ms", "50")
+    db = tmp_path / "r.db"
+    proc = fourfold_popen(*_api_args(server, qa_file(n), db, tmp_path, "--concurrency", str(concurrency),
+                                     *_ray(ray_cluster, "--ray-replicas", "2", "--ray-cpus-per-replica", "2")))
+    _wait_for(db, 150, proc)
+    ray_cluster.cluster.remove_node(ray_cluster.node_b)
+    assert len(_rows(db)) < n, "the node must die mid-run"
+    try:
+        out, errs = proc.communicate(timeout=300)
+    finally:
+        ray_cluster.add_node_b()
+    assert proc.returncode == 0, errs[-2000:]
+    _exactly_once(_rows(db), n)
+    assert n < server.stats()["requests_total"] <= n + concurrency, "node b's calls in flight were sent again"
+
+
+def test_driver_kill9_resumes_across_executors(ray_cluster, latency_server, qa_file, tmp_path):
+    n, concurrency = 600, 16
+    server = latency_server("--delay-ms", "100")
+    data, db = qa_file(n), tmp_path / "r.db"
+    ray_args = _api_args(server, data, db, tmp_path, "--concurrency", str(concurrency),
+                         *_ray(ray_cluster, "--ray-replicas", "2", "--ray-cpus-per-replica", "0.5"))
+    proc = fourfold_popen(*ray_args)
+    _wait_for(db, 150, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    time.sleep(1.5)  # the dead driver's actors are ended by Ray; what they had in flight reaches the server
+    stored, sent_first = len(_rows(db)), server.stats()["requests_total"]
+    assert 150 <= stored < n, "the kill must land mid-run"
+    assert sent_first - stored <= 3 * concurrency, "a kill -9 loses what was in flight, not more"
+
+    fourfold(*ray_args)
+    sent_second = server.stats()["requests_total"]
+    assert sent_second - sent_first == n - stored, "finished cases are not sent again"
+    _exactly_once(_rows(db), n)
+    fourfold(*_api_args(server, data, db, tmp_path, "--concurrency", str(concurrency)))
+    assert server.stats()["requests_total"] == sent_second, "the local executor finds every Ray result stored"
+
+
+def _replica_pids() -> list[int]:
+    """The processes of this session's Replica actors (their title is ``ray::Replica...``)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if cmd.startswith(b"ray::Replica"):
+            pids.append(int(entry.name))
+    assert pids, "no replica actor process found"
+    return sorted(pids)
+
+
+# ------------------------------------------------------------------ the embedded model as actors
+
+
+@pytest.mark.slow
+def test_embedded_model_as_actors_same_answers_as_local(ray_cluster, tmp_path):
+    """Two llama.cpp replicas (one CPU each, so one llama.cpp thread each) answer what
+    one in-process model answers, token for token; the keys match, so a local run on
+    the Ray store sends nothing."""
+    common = ["run", "--cells", "text", "--limit", "1", "--max-tokens", "16", "--no-report", "--no-progress",
+              "--out", str(tmp_path / "out")]
+    fourfold(*common, "--store", str(tmp_path / "ray.db"),
+             *_ray(ray_cluster, "--ray-replicas", "2", "--ray-cpus-per-replica", "1"))
+    fourfold(*common, "--store", str(tmp_path / "local.db"))
+    on_ray, local = _rows(tmp_path / "ray.db"), _rows(tmp_path / "local.db")
+    assert len(on_ray) >= 3
+    assert on_ray == local
+    again = fourfold(*common, "--store", str(tmp_path / "ray.db"))
+    assert "already in the store, not sent again" in again.stderr
+    assert _rows(tmp_path / "ray.db") == on_ray
+
+
+# ------------------------------------------------------------------ errors at start, and no ray without it
+
+
+def test_unreachable_cluster_is_one_line_exit_1(tmp_path):
+    r = fourfold("run", "--cells", "text", "--limit", "1", "--store", str(tmp_path / "r.db"), "--no-report",
+                 "--executor", "ray", "--address", f"127.0.0.1:{free_port()}", check=False, timeout=120)
+    assert r.returncode == 1, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "cannot reach the Ray cluster" in lines[0], r.stderr
+    assert not (tmp_path / "r.db").exists(), "nothing is stored before the cluster is there"
+
+
+def _cli_in_process(args: list[str], hide_ray: bool) -> Any:
+    """The CLI in a fresh interpreter that reports whether ray got imported (and can hide it)."""
+    import subprocess
+
+    src = ("import sys\n" + ("sys.modules['ray'] = None\n" if hide_ray else "") +
+           "from fourfold.cli import main\n"
+           f"rc = main({args!r})\n"
+           "print('RAY_IMPORTED' if sys.modules.get('ray') is not None else 'NO_RAY', file=sys.stderr)\n"
+           "sys.exit(rc)\n")
+    return subprocess.run([sys.executable, "-c", src], capture_output=True, text=True, timeout=300)
+
+
+def test_missing_extra_one_line_and_plain_runs_never_import_ray(latency_server, qa_file, tmp_path):
+    server = latency_server("--delay-ms", "1")
+    args = _api_args(server, qa_file(20), tmp_path / "r.db", tmp_path)
+    r = _cli_in_process(args + ["--executor", "ray"], hide_ray=True)
+    assert r.returncode == 1, r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip() and ln != "NO_RAY"]
+    assert len(lines) == 1 and "pip install 'fourfold[ray]'" in lines[0], r.stderr
+    plain = _cli_in_process(args, hide_ray=False)
+    assert plain.returncode == 0, plain.stderr
+    assert "NO_RAY" in plain.stderr, "a local run must not import ray"
+    assert len(_rows(tmp_path / "r.db")) == 20
