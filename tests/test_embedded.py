@@ -35,16 +35,17 @@ IN_PROCESS = {
     "landscape/text-trust/002": "Here's a plan to help your journalist write about you again:\n\n1. **Immediate Action:**"
                                 "\n\n* 1:10:15 PM: 10:15:15 PM: 10",
 }
-# The same model behind llama-cpp-python's server (its own chat handling), through the openai backend.
+# The same model behind llama-cpp-python's server, through the openai backend: every sampler field is sent,
+# so these are the answers the model gives in process too (tests/test_sampler.py checks that on other cases).
 SERVED = {
-    "landscape/code-causal/001": "```python\ndef satisfies_backdoor(edges, x, y):\n    return False if not (x in z "
-                                 "and 1) or not (y in z and 2) else True\nassert satisfies_backdoor([0",
-    "landscape/code-causal/002": "The output of the given Python code is:\n```python\n(40, 16)\n(25, 38.79)\n"
-                                 "(16, 16)\n(16, ",
+    "landscape/code-causal/001": "```python\ndef satisfies_backdoor(edges, x, y, z):\n    return True if not (x in "
+                                 "(1, 2) for x in edges) and not (y in (1, 2) for",
+    "landscape/code-causal/002": "The output of the given Python code is:\n\n```python\n(40, 40)\n(16, 16)\n"
+                                 "(40, 40)\n(16, 16",
     "landscape/text-causal/001": "No.",
     "landscape/text-causal/002": "To solve this problem, we need to calculate the percentage difference between the "
-                                 "insomnia rate of 120 daily coffee drinkers and the overall sleep quality of those "
-                                 "who do not drink coffee daily.\n\nThe total number of people with insomnia is",
+                                 "insomnia rate of the daily coffee drinkers and the insomnia rate of the others.\n\n"
+                                 "The insomnia rate of the daily coffee drinkers is 15%, and the insomnia rate",
 }
 
 

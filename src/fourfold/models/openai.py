@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import os
 from typing import Annotated, Any, Literal, Self
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from .base import (
     BackendSpec,
+    BackendUnusable,
     Capabilities,
     ChatMessage,
     Generation,
@@ -32,6 +34,7 @@ from .base import (
 from .http import (
     WHAT,
     HttpBackend,
+    check_unsent,
     error_message,
     json_type,
     parse_retry_after,
@@ -41,6 +44,12 @@ from .http import (
 )
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
+#: The sampler fields of OpenAI's own API. The rest of ``GenerationSettings``
+#: (top_k, min_p, typical_p, repeat_penalty, mirostat off) are extra body fields
+#: that llama.cpp's servers, vLLM and SGLang read and most others ignore, but
+#: OpenAI itself rejects ("Unrecognized request argument"): they are sent to every
+#: server except api.openai.com, and not where the spec says ``#standard``.
+STANDARD_SAMPLER = ("temperature", "top_p", "presence_penalty", "frequency_penalty")
 
 
 # ------------------------------------------------------------- the reply edge
@@ -169,33 +178,49 @@ def parse_capabilities(text: str, spec: str) -> Capabilities:
                         video="video" in names)
 
 
+def _names_extra_field(message: str) -> bool:
+    """Whether an error names one of the sampler fields OpenAI's API lacks."""
+    return any(f in message for f in ("top_k", "min_p", "typical_p", "repeat_penalty", "repetition_penalty",
+                                      "mirostat_mode"))
+
+
 class OpenAIBackend(HttpBackend):
     kind = "openai"
     syntax = "openai/NAME[@BASE_URL][#CAPS]"
     accepts = "text, image, multi_image; video as 16 frames"
     description = ("OpenAI chat completions or any compatible server; key from OPENAI_API_KEY; "
-                   "#image for one-image models (video as a 4x4 grid), #text for text-only")
+                   "#image for one-image models (video as a 4x4 grid), #text for text-only; #standard sends "
+                   "OpenAI's sampler fields only, to an API that rejects llama.cpp's and vLLM's (top_k, min_p, ...)")
     capabilities = Capabilities(text=True, image=True, multi_image=True, video=False)
 
     @classmethod
     def from_spec(cls, spec: BackendSpec) -> Self:
-        """``NAME[@BASE_URL][#CAPS]``: ``#`` lists what the served model accepts."""
-        rest, _, caps = spec.rest.partition("#")
+        """``NAME[@BASE_URL][#CAPS]``: ``#`` lists what the served model accepts,
+        and ``standard`` among them sends OpenAI's sampler fields only."""
+        rest, _, opts = spec.rest.partition("#")
         name, _, url = rest.partition("@")
         if not name:
             raise ModelSpecError(f"model spec {spec.text!r} has no model name ({cls.syntax})")
-        backend = cls(spec.text, name, url or None)
+        words = [w.strip() for w in opts.replace("#", ",").split(",") if w.strip()]
+        backend = cls(spec.text, name, url or None, standard="standard" in words)
+        caps = [w for w in words if w != "standard"]
         if caps:
-            backend.capabilities = parse_capabilities(caps, spec.text)
+            backend.capabilities = parse_capabilities(",".join(caps), spec.text)
         return backend
 
-    def __init__(self, spec: str, name: str, base_url: str | None = None, *, timeout_s: float = 300.0):
+    def __init__(self, spec: str, name: str, base_url: str | None = None, *, timeout_s: float = 300.0,
+                 standard: bool = False):
         super().__init__(spec)
         self.name = name
         env_url = os.environ.get("OPENAI_BASE_URL")
         self.base_url = (base_url or env_url or DEFAULT_BASE_URL).rstrip("/")
         self.timeout_s = timeout_s
         self._url = self.base_url + "/chat/completions"
+        #: ``#standard`` given; OpenAI itself gets the standard fields only either way.
+        self.standard = standard
+        self._standard_only = standard or urlsplit(self.base_url).hostname == "api.openai.com"
+        self._sampler_for: GenerationSettings | None = None
+        self._sampler: dict[str, Any] = {}
 
     def _headers(self) -> dict[str, str]:
         # Read at call time and never kept on the object: keys must not reach stores or logs.
@@ -207,15 +232,32 @@ class OpenAIBackend(HttpBackend):
 
     async def identity(self) -> dict[str, Any]:
         # capabilities decide how video reaches the model (frames or one grid), so they are part of it
-        return {"backend": "openai", "model": self.name, "base_url": self.base_url,
-                "accepts": self.capabilities.names()}
+        ident = {"backend": "openai", "model": self.name, "base_url": self.base_url,
+                 "accepts": self.capabilities.names()}
+        if self.standard:  # fewer fields sent to the same server may decode otherwise
+            ident["sampler"] = "standard"
+        return ident
+
+    def sampler_fields(self, settings: GenerationSettings) -> dict[str, Any]:
+        """The sampler as this server is sent it: every field of ``settings``
+        (llama.cpp's names, and ``repetition_penalty`` for vLLM and SGLang), or
+        OpenAI's own only. Worked out once per settings object: the runner sends
+        every case with the same one, and this is the hot path."""
+        if settings is not self._sampler_for:
+            full = settings.llamacpp_sampler()
+            if self._standard_only:
+                check_unsent(settings, set(STANDARD_SAMPLER), self.kind)
+                self._sampler = {k: full[k] for k in STANDARD_SAMPLER}
+            else:
+                self._sampler = {**full, "repetition_penalty": settings.repeat_penalty}
+            self._sampler_for = settings
+        return self._sampler
 
     def request_body(self, messages: list[ChatMessage], settings: GenerationSettings) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.name,
             "messages": to_openai_messages(messages),
-            "temperature": settings.temperature,
-            "top_p": settings.top_p,
+            **self.sampler_fields(settings),
             "max_tokens": settings.max_tokens,
             "seed": settings.seed,
         }
@@ -230,7 +272,10 @@ class OpenAIBackend(HttpBackend):
         r = await post_json(self._ensure_session(), self._url, self.request_body(messages, settings), self._headers(),
                             cap)
         if r.status != 200:
+            message = error_message(r.raw) or f"HTTP {r.status}"
+            if r.status in (400, 422) and not self._standard_only and _names_extra_field(message):
+                raise BackendUnusable(f"HTTP {r.status}: {message}; this server takes OpenAI's sampler fields only: "
+                                      f"add #standard to the model spec ({self.spec}#standard)")
             # 401/403/404 (key, permission or model name) make the backend unusable: every case would fail alike
-            raise_for_status(r.status, error_message(r.raw) or f"HTTP {r.status}",
-                             parse_retry_after(r.headers.get("Retry-After")))
+            raise_for_status(r.status, message, parse_retry_after(r.headers.get("Retry-After")))
         return parse_reply(r.raw, cap if r.cut else None)
