@@ -257,3 +257,53 @@ def test_missing_extra_one_line_and_plain_runs_never_import_ray(latency_server, 
     assert plain.returncode == 0, plain.stderr
     assert "NO_RAY" in plain.stderr, "a local run must not import ray"
     assert len(_rows(tmp_path / "r.db")) == 20
+
+
+def test_replica_with_other_identity_is_refused(ray_cluster, latency_server, qa_file, tmp_path):
+    """The driver's OPENAI_BASE_URL is not the workers' (no URL in the spec): their model
+    is another model, and answers keyed with the driver's identity would be mislabelled."""
+    assert "OPENAI_BASE_URL" not in os.environ
+    server = latency_server("--delay-ms", "1")
+    args = ["run", "--model", "openai/latency-model", "--cases", str(qa_file(20)), "--cell", "text/generalizability",
+            "--store", str(tmp_path / "r.db"), "--no-report", "--no-progress",
+            *_ray(ray_cluster, "--ray-replicas", "1", "--ray-cpus-per-replica", "0.5")]
+    r = fourfold(*args, env={"OPENAI_BASE_URL": server.base_url}, check=False)
+    assert r.returncode == 1, r.stderr
+    assert "is not the driver's" in r.stderr and "give every node the same weights and settings" in r.stderr
+    assert _rows(tmp_path / "r.db") == [], "nothing answered by the wrong model is stored"
+    assert server.stats()["requests_total"] == 0
+
+
+def test_media_put_once_and_read_by_the_replica(ray_cluster, latency_server, tmp_path):
+    """An image goes into the object store once (by path) however many calls use it;
+    the object holds the file's bytes, and the replica answers from it."""
+    import asyncio
+
+    import ray
+
+    from conftest import red_rectangle_case
+    from fourfold.models import ChatMessage, ChatPart, GenerationSettings, create_backend
+    from fourfold.run.ray_executor import RayOptions, connect, wrap
+
+    server = latency_server("--delay-ms", "1")
+    red_rectangle_case(tmp_path, 40, 60, "What colour?")
+    picture = tmp_path / "red.png"
+    opts = RayOptions(address=ray_cluster.address, replicas=1, cpus_per_replica=0.5)
+    connect(opts)
+    try:
+        backend = wrap(create_backend(f"openai/latency-model@{server.base_url}#image"), opts)
+        msgs = [ChatMessage("user", (ChatPart("image", path=picture), ChatPart("text", text="What colour?")))]
+
+        async def twice() -> list:
+            try:
+                return [await backend.answer(f"c{i}", msgs, GenerationSettings()) for i in range(2)]
+            finally:
+                await backend.aclose()
+
+        gens = asyncio.run(twice())
+        assert all(g.text.startswith("ANSWER") for g in gens)
+        assert list(backend.pool._media) == [picture], "one object for the picture, not one per call"
+        assert ray.get(backend.pool._media[picture]) == picture.read_bytes()
+        assert server.stats()["requests_total"] == 2
+    finally:
+        ray.shutdown()

@@ -14,6 +14,7 @@ ray is an optional extra (``fourfold[ray]``): nothing imports it until
 
 from __future__ import annotations
 
+import os
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -50,15 +51,16 @@ def connect(opts: RayOptions) -> None:
         raise ExecutorUnavailable(f"--executor ray needs the ray extra: {INSTALL_HINT}") from None
     if ray.is_initialized():
         return
-    if opts.address not in (None, "auto"):
-        _check_reachable(opts.address)
+    target = opts.address or os.environ.get("RAY_ADDRESS")
+    if target not in (None, "", "auto", "local"):
+        _check_reachable(target)
     # a new local Ray: no dashboard (a dozen processes and about 1 GB for nothing here)
-    local = {"include_dashboard": False} if opts.address is None else {}
+    local = {"include_dashboard": False} if target in (None, "", "local") else {}
     try:
         ray.init(address=opts.address, log_to_driver=False, logging_level="ERROR", configure_logging=False, **local)
     except Exception as e:  # ConnectionError, an auth mismatch, a version mismatch
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise ExecutorUnavailable(f"cannot join the Ray cluster at {opts.address or 'a new local Ray'}: {first[:300]}"
+        raise ExecutorUnavailable(f"cannot join the Ray cluster at {target or 'a new local Ray'}: {first[:300]}"
                                   ) from None
 
 

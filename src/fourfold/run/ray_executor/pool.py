@@ -59,6 +59,8 @@ class ReplicaPool:
     #: Set when a replica gets ready or is given up (waiters for a free replica look again).
     _changed: asyncio.Event | None = field(default=None, init=False)
     _media: OrderedDict[Path, Any] = field(default_factory=OrderedDict, init=False)
+    #: The driver's identity of the model (``RayBackend.identity``): every replica must have the same.
+    identity: dict[str, Any] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.slots = [_Slot(h) for h in self.handles]
@@ -76,7 +78,7 @@ class ReplicaPool:
         delay, t0 = 0.2, time.monotonic()
         while True:
             try:
-                ok, why = await slot.handle.ready.remote()
+                ok, why = await slot.handle.ready.remote(self.identity)
                 if ok:
                     slot.ready = True
                 else:
@@ -183,15 +185,18 @@ class RayBackend(ModelBackend):
         return self.inner.label
 
     async def identity(self) -> dict[str, Any]:
-        return await self.inner.identity()
+        self.pool.identity = await self.inner.identity()
+        return self.pool.identity
 
     async def prepare(self, case: Any, settings: GenerationSettings, frames: Any = None) -> list[ChatMessage]:
         return await self.inner.prepare(case, settings, frames)
 
     async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
-        return await self.pool.call("", messages, settings, self.max_answer_chars)
+        return await self.answer("", messages, settings)
 
     async def answer(self, case_id: str, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
+        if not self.pool.identity:  # replicas are checked against it before their first call
+            await self.identity()
         return await self.pool.call(case_id, messages, settings, self.max_answer_chars)
 
     async def aclose(self) -> None:

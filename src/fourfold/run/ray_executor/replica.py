@@ -15,6 +15,7 @@ and hands the backend a local path, so nothing is decoded or sent twice.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import tempfile
 from dataclasses import dataclass
@@ -115,13 +116,23 @@ class Replica:
             # llama.cpp would take every core of the machine; the actor was given these
             self._backend.n_threads = threads
 
-    async def ready(self) -> tuple[bool, str]:
-        """(True, this node's id) once the replica can answer; (False, why) if it never will."""
+    async def ready(self, expected_identity: dict[str, Any]) -> tuple[bool, str]:
+        """(True, this node's id) once the replica can answer; (False, why) if it never will:
+        the model cannot be built here, or its identity here (the weights' hash, the served
+        name) is not the driver's, whose identity keys every stored result."""
         if self._error is not None:
             return False, self._error
         import ray
 
-        return True, ray.get_runtime_context().get_node_id()
+        node = ray.get_runtime_context().get_node_id()
+        try:
+            here = await self._backend.identity()
+        except Exception as e:  # noqa: BLE001 -- reported to the driver as this replica's fault
+            return False, redact(f"identity failed on node {node[:12]}: {type(e).__name__}: {e}")[:500]
+        if here != expected_identity:
+            return False, (f"the model on node {node[:12]} is not the driver's: give every node the same weights "
+                           f"and settings (there {_short(here)}, here {_short(expected_identity)})")
+        return True, node
 
     async def answer(self, case_id: str, messages: list[PortableMessage], settings: GenerationSettings,
                      max_answer_chars: int) -> Outcome:
@@ -153,6 +164,10 @@ class Replica:
     async def close(self) -> None:
         if self._backend is not None:
             await self._backend.aclose()
+
+
+def _short(identity: dict[str, Any]) -> str:
+    return redact(json.dumps(identity, sort_keys=True))[:100]
 
 
 def _assigned_cpus() -> int | None:
