@@ -28,7 +28,8 @@ SUITES_DIR = Path(__file__).parent / "suites"
 MAX_JSON_DEPTH = 32
 
 __all__ = ["MAX_JSON_DEPTH", "CaseError", "CaseFileError", "LoadedCase", "MediaPathError", "checked_media",
-           "iter_json_lines", "list_suites", "load_cases", "load_file", "parse_records", "resolve_media", "resolve_source"]
+           "iter_json_lines", "list_suites", "load_cases", "load_file", "parse_records",
+           "resolve_media", "resolve_source", "source_files"]
 
 
 @dataclass
@@ -344,21 +345,33 @@ def _attach_media_hashes(case: Case, base: Path, name: str, lineno: int) -> tupl
     return case.model_copy(update={"input": messages}), errors
 
 
-def load_cases(sources: list[str], *, cell: str | None = None, cells: list[str] | None = None,
-               limit: int | None = None) -> list[LoadedCase]:
-    """Load suites/files/folders; keep ``cells``; at most ``limit`` cases per cell.
-    Ids must be unique across all sources, since results are reported by id."""
-    errors: list[CaseError] = []
-    loaded: list[LoadedCase] = []
+def source_files(sources: list[str], errors: list[CaseError]) -> list[tuple[Path, str]]:
+    """(file, suite name) for every source: a built-in suite, a file, or a folder's
+    ``*.jsonl`` files in name order; a source that names none is added to ``errors``."""
+    out: list[tuple[Path, str]] = []
     for src in sources:
         try:
             p = resolve_source(src)
             files = sorted(p.rglob("*.jsonl")) if p.is_dir() else [p]
             if p.is_dir() and not files:
                 raise CaseFileError([CaseError(str(p), 0, "", "folder holds no .jsonl case files")])
-            suite = src if not Path(src).exists() else None
-            for f in files:
-                loaded.extend(load_file(f, cell=cell, suite=suite))
+        except CaseFileError as e:
+            errors.extend(e.errors)
+            continue
+        suite = src if not Path(src).exists() else None
+        out.extend((f, suite or f.stem) for f in files)
+    return out
+
+
+def load_cases(sources: list[str], *, cell: str | None = None, cells: list[str] | None = None,
+               limit: int | None = None) -> list[LoadedCase]:
+    """Load suites/files/folders; keep ``cells``; at most ``limit`` cases per cell.
+    Ids must be unique across all sources, since results are reported by id."""
+    errors: list[CaseError] = []
+    loaded: list[LoadedCase] = []
+    for f, suite in source_files(sources, errors):
+        try:
+            loaded.extend(load_file(f, cell=cell, suite=suite))
         except CaseFileError as e:
             errors.extend(e.errors)
     first: dict[str, LoadedCase] = {}

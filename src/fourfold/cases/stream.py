@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .loader import CaseError, CaseFileError, LoadedCase, parse_records, resolve_source
+from .loader import CaseError, CaseFileError, LoadedCase, parse_records, source_files
 from .taxonomy import CELLS
 
 __all__ = ["CaseSource", "open_cases"]
@@ -62,23 +62,6 @@ class CaseSource:
                 raise CaseFileError(errors)
 
 
-def _files(sources: list[str], errors: list[CaseError]) -> list[tuple[Path, str]]:
-    """(file, suite name) for every source, as ``load_cases`` reads them."""
-    out: list[tuple[Path, str]] = []
-    for src in sources:
-        try:
-            p = resolve_source(src)
-            files = sorted(p.rglob("*.jsonl")) if p.is_dir() else [p]
-            if p.is_dir() and not files:
-                raise CaseFileError([CaseError(str(p), 0, "", "folder holds no .jsonl case files")])
-        except CaseFileError as e:
-            errors.extend(e.errors)
-            continue
-        suite = src if not Path(src).exists() else None
-        out.extend((f, suite or f.stem) for f in files)
-    return out
-
-
 def open_cases(sources: list[str], *, cell: str | None = None, cells: list[str] | None = None,
                limit: int | None = None) -> CaseSource:
     """Check every record of ``sources`` (all errors at once, ``CaseFileError``) and
@@ -87,7 +70,7 @@ def open_cases(sources: list[str], *, cell: str | None = None, cells: list[str] 
     if cell is not None and cell not in CELLS:
         raise CaseFileError([CaseError(sources[0] if sources else "", 0, "--cell", f"unknown cell {cell!r}")])
     errors: list[CaseError] = []
-    source = CaseSource(_files(sources, errors), cell, frozenset(cells) if cells is not None else None, limit)
+    source = CaseSource(source_files(sources, errors), cell, frozenset(cells) if cells is not None else None, limit)
     ids = array("q")
     kinds: set[str] = set()
     for path, suite in source.files:
