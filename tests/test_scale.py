@@ -170,3 +170,19 @@ def test_compact_is_refused_while_a_writer_holds_the_store(tmp_path: Path) -> No
         with pytest.raises(StoreBusy):
             compact(db)
     Store(db).close()
+
+
+def test_two_models_stream_the_same_cases_and_store_each_case_once(latency_server: Any, qa_file: Any,
+                                                                     tmp_path: Path) -> None:
+    server = latency_server("--delay-ms", "1")
+    cases = open_cases([str(qa_file(200))], cell=CELL)
+    backends = [OpenAIBackend(f"openai/{m}@{server.base_url}", m, server.base_url) for m in ("a", "b")]
+    store = Store(tmp_path / "r.db")
+    summary = asyncio.run(Runner(store, RunConfig(progress=False, concurrency=8)).run(cases, backends))
+    assert [m.sent for m in summary.models] == [200, 200] and store.count() == 400
+    assert len(store.cases()) == 200
+    assert {r.verdict for r in store.latest_results()} == {"good"}
+    again = asyncio.run(Runner(store, RunConfig(progress=False)).run(cases, backends[:1]))
+    assert again.models[0].skipped == 200 and again.models[0].sent == 0
+    with pytest.raises(TypeError, match="iterate again"):
+        asyncio.run(Runner(store, RunConfig(progress=False)).run(iter(list(cases)), backends[:1]))

@@ -394,6 +394,8 @@ class Runner:
         ``cases.CaseSource`` reads its files again each time; a list works too), and
         should say how many cases each cell has (``cell_counts``) for the progress line."""
         t0 = time.perf_counter()
+        if iter(cases) is cases:  # a generator would be used up by the first model (or the count)
+            raise TypeError("Runner.run needs cases it can iterate again: a list or a cases.CaseSource")
         try:
             self.store.start_run(self.run_id, argv or [])
         except sqlite3.Error as e:
