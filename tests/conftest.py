@@ -98,6 +98,24 @@ def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = N
     raise TimeoutError(f"{url} did not come up in {timeout} s")
 
 
+def llama_cpp_server(log_path: Path, *flags: str) -> Iterator[str]:
+    """llama-cpp-python's own OpenAI server on the embedded model, on a free
+    loopback port, with ``flags``; yields its base URL (a generator for fixtures)."""
+    from fourfold.models import embedded_model_path
+
+    port = free_port()
+    with open(log_path, "wb") as log:  # a pipe nobody reads would fill up and stall the server
+        proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()),
+                                 "--host", "127.0.0.1", "--port", str(port), *flags], stdout=log,
+                                stderr=subprocess.STDOUT)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/v1/models", timeout=120, proc=proc)
+            yield f"http://127.0.0.1:{port}/v1"
+        finally:
+            proc.terminate()
+            proc.wait(20)
+
+
 def get_json(url: str) -> dict:
     with urllib.request.urlopen(url, timeout=10) as r:
         return json.loads(r.read())

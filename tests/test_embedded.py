@@ -6,15 +6,12 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 
-from conftest import fourfold, free_port, wait_http
+from conftest import fourfold, llama_cpp_server
 from fourfold.cases import Case
 from fourfold.judge import judge
-from fourfold.models import embedded_model_path
 
 pytestmark = pytest.mark.slow
 
@@ -96,20 +93,8 @@ def test_embedded_model_end_to_end(tmp_path):
 
 @pytest.fixture
 def llama_server(tmp_path):
-    port = free_port()
-    log = open(tmp_path / "llama-server.log", "wb")  # a pipe nobody reads would fill up and stall the server
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()), "--host", "127.0.0.1",
-         "--port", str(port), "--n_threads", "2", "--n_ctx", "2048", "--model_alias", "smollm2-served",
-         "--interrupt_requests", "False"],
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/v1/models", timeout=120, proc=proc)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(20)
-        log.close()
+    yield from llama_cpp_server(tmp_path / "llama-server.log", "--n_threads", "2", "--n_ctx", "2048",
+                                "--model_alias", "smollm2-served", "--interrupt_requests", "False")
 
 
 def test_openai_backend_against_llama_cpp_server(llama_server, tmp_path):

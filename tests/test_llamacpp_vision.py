@@ -141,7 +141,7 @@ def test_messages_as_the_handlers_read_them(tmp_path: Path) -> None:
     assert webp.startswith("data:image/png;base64,")
     with Image.open(io.BytesIO(_decoded(webp))) as im:
         assert im.format == "PNG" and im.size == (8, 6) and im.convert("RGB").getpixel((3, 3)) == (0, 0, 255)
-    with pytest.raises(PermanentError, match="video only as frames or a grid"):
+    with pytest.raises(PermanentError, match="cannot send video parts"):
         to_handler_messages([ChatMessage("user", (ChatPart("video", path=tmp_path / "a.png"),))])
 
 

@@ -13,15 +13,13 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from aiohttp import web
 
-from conftest import fourfold, free_port, start_chat_server, wait_http
+from conftest import fourfold, llama_cpp_server, start_chat_server
 from fourfold.models import BackendUnusable, ChatMessage, ChatPart, GenerationSettings, create_backend
 from fourfold.models.openai import OpenAIBackend
 
@@ -119,21 +117,8 @@ def test_a_server_rejecting_extra_fields_names_the_fix() -> None:
 @pytest.fixture
 def readme_llama_server(tmp_path: Path) -> Iterator[str]:
     """llama-cpp-python's server on the embedded model, started with the README's flags."""
-    from fourfold.models import embedded_model_path
-
-    port = free_port()
-    log = open(tmp_path / "llama-server.log", "wb")  # noqa: SIM115 -- closed below; a pipe nobody reads would stall it
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()), "--host", "127.0.0.1",
-         "--port", str(port), "--n_threads", "2", "--interrupt_requests", "False", "--model_alias", "smollm2"],
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_http(f"http://127.0.0.1:{port}/v1/models", timeout=120, proc=proc)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        proc.terminate()
-        proc.wait(20)
-        log.close()
+    yield from llama_cpp_server(tmp_path / "llama-server.log", "--n_threads", "2", "--interrupt_requests", "False",
+                                "--model_alias", "smollm2")
 
 
 def _answers(store: Path) -> dict[str, str]:

@@ -12,6 +12,7 @@ import base64
 import importlib.util
 import mimetypes
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
@@ -306,9 +307,11 @@ def _data_url(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
-def to_openai_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
+def to_openai_messages(messages: list[ChatMessage], image_url: Callable[[Path], str] = _data_url
+                       ) -> list[dict[str, Any]]:
     """Chat-completions format: plain strings for text-only messages (accepted by
-    every OpenAI-compatible server), content parts with data URLs for images."""
+    every OpenAI-compatible server), content parts with data URLs for images
+    (``image_url`` makes them: llama.cpp's vision handlers want some types re-encoded)."""
     out: list[dict[str, Any]] = []
     for m in messages:
         if all(p.type == "text" for p in m.parts):
@@ -319,7 +322,7 @@ def to_openai_messages(messages: list[ChatMessage]) -> list[dict[str, Any]]:
             if p.type == "text":
                 content.append({"type": "text", "text": p.text})
             elif p.type == "image" and p.path is not None:
-                content.append({"type": "image_url", "image_url": {"url": _data_url(p.path)}})
+                content.append({"type": "image_url", "image_url": {"url": image_url(p.path)}})
             else:
                 raise PermanentError("this backend cannot send video parts")
         out.append({"role": m.role, "content": content})

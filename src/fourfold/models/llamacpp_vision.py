@@ -104,24 +104,11 @@ def image_url(path: Path) -> str:
 
 
 def to_handler_messages(messages: list[base.ChatMessage]) -> list[dict[str, Any]]:
-    """Chat messages as the handlers read them: a plain string for text-only
-    messages (their templates print it as it is), OpenAI content parts with data
-    URLs where there are images. Video never gets here (``prepare`` made frames)."""
-    out: list[dict[str, Any]] = []
-    for m in messages:
-        if all(p.type == "text" for p in m.parts):
-            out.append({"role": m.role, "content": m.text()})
-            continue
-        content: list[dict[str, Any]] = []
-        for p in m.parts:
-            if p.type == "text":
-                content.append({"type": "text", "text": p.text})
-            elif p.type == "image" and p.path is not None:
-                content.append({"type": "image_url", "image_url": {"url": image_url(p.path)}})
-            else:
-                raise base.PermanentError("llama.cpp vision models take video only as frames or a grid")
-        out.append({"role": m.role, "content": content})
-    return out
+    """Chat messages as the handlers read them: OpenAI's chat format (a plain
+    string for text-only messages, which their templates print as it is; content
+    parts where there are images), with images llama.cpp can decode. Video never
+    gets here: ``prepare`` made it frames or a grid."""
+    return base.to_openai_messages(messages, image_url)
 
 
 class LlamaCppVisionBackend(LlamaCppBackend):
