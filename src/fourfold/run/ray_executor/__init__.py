@@ -110,7 +110,7 @@ def wrap(backend: ModelBackend, opts: RayOptions) -> RayBackend:
         "max_concurrency": (per_replica or API_SLOTS) + 2,
     }
     cls = actor_class().options(**options)
-    pool = ReplicaPool(backend.spec, [cls.remote(backend.spec) for _ in range(n)])
+    pool = ReplicaPool(backend.spec, [cls.remote(backend.spec) for _ in range(n)], coalesce=per_replica is None)
     return RayBackend(backend, pool, per_replica)
 
 

@@ -30,6 +30,7 @@ from ...models import (
     ModelBackend,
     TransientError,
 )
+from .batching import Coalescer
 from .replica import PortableMessage, PortablePart, Replica
 
 #: Times one call is sent again after losing its replica, before it counts as a failed attempt.
@@ -55,6 +56,8 @@ class ReplicaPool:
 
     spec: str
     handles: list[Any]
+    #: Send calls that arrive together as one Ray call (``batching``): replicas that take many at once.
+    coalesce: bool = False
     slots: list[_Slot] = field(init=False)
     #: Set when a replica gets ready or is given up (waiters for a free replica look again).
     _changed: asyncio.Event | None = field(default=None, init=False)
@@ -64,6 +67,7 @@ class ReplicaPool:
 
     def __post_init__(self) -> None:
         self.slots = [_Slot(h) for h in self.handles]
+        self._coalescer = Coalescer(self, RESENDS) if self.coalesce else None
 
     def _start(self) -> None:
         if self._changed is None:  # created inside the run's loop, on first use
@@ -135,6 +139,8 @@ class ReplicaPool:
         import ray
 
         wire = self.portable(messages)
+        if self._coalescer is not None:
+            return (await self._coalescer.call(case_id, wire, settings, max_answer_chars)).unwrap()
         for _ in range(RESENDS + 1):
             slot = await self._pick()
             slot.inflight += 1
@@ -155,6 +161,8 @@ class ReplicaPool:
     async def close(self) -> None:
         import ray
 
+        for task in self._coalescer.pending() if self._coalescer is not None else []:
+            task.cancel()
         for s in self.slots:
             if s.probe is not None:
                 s.probe.cancel()

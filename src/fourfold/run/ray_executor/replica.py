@@ -14,6 +14,7 @@ and hands the backend a local path, so nothing is decoded or sent twice.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -147,6 +148,11 @@ class Replica:
         if not isinstance(gen, Generation):  # the driver's runner explains it as the case's error
             return Outcome("failed", message=f"backend returned {type(gen).__name__}, not a Generation")
         return Outcome("ok", generation=gen)
+
+    async def answer_many(self, calls: list[tuple[str, list[PortableMessage]]], settings: GenerationSettings,
+                          max_answer_chars: int) -> list[Outcome]:
+        """Several cases in one Ray call (``batching``), answered concurrently, in order."""
+        return list(await asyncio.gather(*(self.answer(c, m, settings, max_answer_chars) for c, m in calls)))
 
     async def _part(self, p: PortablePart) -> ChatPart:
         if p.ref is None:
