@@ -46,7 +46,7 @@ def test_the_scheduler_reads_at_most_a_batch_ahead_of_the_answers(latency_server
                                                                    tmp_path: Path) -> None:
     n, concurrency = 600, 4
     server = latency_server("--delay-ms", "2")
-    cases = _Counted(open_cases([str(qa_file(n))], cell=CELL))
+    cases = _Counted(open_cases([str(qa_file(n))], cell=CELL, keep=0))  # streamed, as past KEEP_IN_MEMORY
     backend = OpenAIBackend(f"openai/m@{server.base_url}", "m", server.base_url)
     answered = 0
     ahead: list[int] = []
@@ -94,8 +94,11 @@ def test_open_cases_counts_cells_and_limits_as_load_cases(tmp_path: Path) -> Non
     f.write_text("".join(json.dumps({"id": f"c{i}", "input": "q", "target": str(i)}) + "\n" for i in range(30)))
     src = open_cases([str(f)], cell=CELL, limit=7)
     assert len(src) == 7 and src.cell_counts == {CELL: 7} and src.kinds == {"exact"}
-    assert [lc.case.id for lc in src] == [f"c{i}" for i in range(7)]
-    assert [lc.case.id for lc in src] == [f"c{i}" for i in range(7)], "each iteration reads the file again"
+    assert src.kept is not None, "a small selection is served from memory"
+    streamed = open_cases([str(f)], cell=CELL, limit=7, keep=5)
+    assert streamed.kept is None, "past `keep` the cases are read again lazily"
+    for s in (src, streamed, streamed):  # each iteration of a stream reads the file again
+        assert [(lc.case.id, lc.line) for lc in s] == [(f"c{i}", i + 1) for i in range(7)]
     assert len(open_cases([str(f)], cell=CELL, cells=["code/causality"])) == 0
 
 

@@ -23,9 +23,16 @@ from .taxonomy import CELLS
 __all__ = ["CaseSource", "open_cases"]
 
 
+#: Up to this many selected cases are kept from the checking pass and served from
+#: memory (a suite of hundreds or thousands: no second parse, no media hashed twice);
+#: past it they are read again lazily, so memory stops growing with the run.
+KEEP_IN_MEMORY = 20_000
+
+
 @dataclass
 class CaseSource:
-    """Validated case files, iterated lazily (each ``iter()`` reads the files again).
+    """Validated case files, iterated lazily (each ``iter()`` reads the files again,
+    unless the checking pass kept them: at most ``KEEP_IN_MEMORY``).
 
     ``cell_counts``: selected cases per cell (after ``cells`` and ``limit``), what a
     progress bar needs; ``kinds``: the reference kinds among them."""
@@ -36,11 +43,15 @@ class CaseSource:
     limit: int | None = None
     cell_counts: Counter[str] = field(default_factory=Counter)
     kinds: frozenset[str] = frozenset()
+    kept: list[LoadedCase] | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return sum(self.cell_counts.values())
 
     def __iter__(self) -> Iterator[LoadedCase]:
+        if self.kept is not None:
+            yield from self.kept
+            return
         per_cell: Counter[str] = Counter()
         for lc in self._all():
             c = lc.case.cell
@@ -63,16 +74,17 @@ class CaseSource:
 
 
 def open_cases(sources: list[str], *, cell: str | None = None, cells: list[str] | None = None,
-               limit: int | None = None) -> CaseSource:
+               limit: int | None = None, keep: int = KEEP_IN_MEMORY) -> CaseSource:
     """Check every record of ``sources`` (all errors at once, ``CaseFileError``) and
     return them as a ``CaseSource``; the same rules as ``load_cases``, ids unique
-    across all sources."""
+    across all sources. ``keep``: serve up to this many cases from memory."""
     if cell is not None and cell not in CELLS:
         raise CaseFileError([CaseError(sources[0] if sources else "", 0, "--cell", f"unknown cell {cell!r}")])
     errors: list[CaseError] = []
     source = CaseSource(source_files(sources, errors), cell, frozenset(cells) if cells is not None else None, limit)
     ids = array("q")
     kinds: set[str] = set()
+    kept: list[LoadedCase] | None = []
     for path, suite in source.files:
         try:
             with open(path, encoding="utf-8") as fh:
@@ -82,6 +94,10 @@ def open_cases(sources: list[str], *, cell: str | None = None, cells: list[str] 
                     if (source.cells is None or c in source.cells) and (limit is None or source.cell_counts[c] < limit):
                         source.cell_counts[c] += 1
                         kinds.add(lc.case.reference.kind)
+                        if kept is not None and len(kept) < keep:
+                            kept.append(lc)
+                        else:  # too many to hold: read again lazily
+                            kept = None
         except (OSError, UnicodeDecodeError) as e:
             errors.append(CaseError(str(path), 0, "", f"cannot read: {e}"))
     if not errors and _has_repeats(ids):
@@ -89,6 +105,7 @@ def open_cases(sources: list[str], *, cell: str | None = None, cells: list[str] 
     if errors:
         raise CaseFileError(errors)
     source.kinds = frozenset(kinds)
+    source.kept = kept
     return source
 
 
