@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import base64
 import mimetypes
-from typing import Annotated, Any, Self
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import StrictStr
 
 from .base import (
     BackendSpec,
@@ -35,7 +35,16 @@ from .base import (
     ModelSpecError,
     PermanentError,
 )
-from .http import ProviderBackend, Reply, check_unsent, cut_note, error_message, validate_reply
+from .http import (
+    ProviderBackend,
+    Reply,
+    TokenCount,
+    WireModel,
+    check_unsent,
+    cut_note,
+    error_message,
+    validate_reply,
+)
 
 #: The API version header the SDK sends; the body format below is this version's.
 API_VERSION = "2023-06-01"
@@ -43,25 +52,22 @@ API_VERSION = "2023-06-01"
 IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
 
 
-class _Block(BaseModel):
+class _Usage(WireModel):
+    input_tokens: TokenCount = None
+    output_tokens: TokenCount = None
+
+
+class _Block(WireModel):
     """One content block of the reply; only text blocks carry the answer
     (thinking or tool blocks are skipped)."""
 
-    model_config = ConfigDict(extra="ignore")
     type: StrictStr
     text: StrictStr | None = None
 
 
-class _Usage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    input_tokens: Annotated[StrictInt, Field(ge=0)] | None = None
-    output_tokens: Annotated[StrictInt, Field(ge=0)] | None = None
+class _Reply(WireModel):
+    """What fourfold uses of a Message (``anthropic.types.Message``)."""
 
-
-class _Reply(BaseModel):
-    """What fourfold uses of a Message, typed strictly; the rest is ignored."""
-
-    model_config = ConfigDict(extra="ignore")
     model: StrictStr | None = None
     content: list[_Block]
     stop_reason: StrictStr | None = None

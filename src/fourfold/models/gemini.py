@@ -20,22 +20,16 @@ import base64
 import mimetypes
 import re
 from pathlib import Path
-from typing import Annotated, Any, ClassVar
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from .base import (
-    BackendUnusable,
-    Capabilities,
-    ChatMessage,
-    Generation,
-    GenerationSettings,
-    MalformedReply,
-)
+from .base import BackendUnusable, Capabilities, ChatMessage, Generation, GenerationSettings, MalformedReply
 from .gemini_files import FilesClient, UploadCache, UploadedFile, video_mime
 from .http import (
     ProviderBackend,
     Reply,
+    TokenCount,
     check_unsent,
     cut_note,
     error_message,
@@ -69,14 +63,11 @@ class _Feedback(BaseModel):
     block_reason: StrictStr | None = Field(None, alias="blockReason")
 
 
-_Count = Annotated[StrictInt, Field(ge=0)] | None
-
-
 class _Usage(BaseModel):
     model_config = _camel
-    prompt: _Count = Field(None, alias="promptTokenCount")
-    candidates: _Count = Field(None, alias="candidatesTokenCount")
-    thoughts: _Count = Field(None, alias="thoughtsTokenCount")
+    prompt: TokenCount = Field(None, alias="promptTokenCount")
+    candidates: TokenCount = Field(None, alias="candidatesTokenCount")
+    thoughts: TokenCount = Field(None, alias="thoughtsTokenCount")
 
 
 class _Reply(BaseModel):

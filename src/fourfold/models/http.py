@@ -13,9 +13,9 @@ import json
 import os
 import time
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self, TypeVar
+from typing import Annotated, Any, ClassVar, Self, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 from .base import (
     BackendSpec,
@@ -28,6 +28,16 @@ from .base import (
 )
 
 M = TypeVar("M", bound=BaseModel)
+
+#: A token count as a provider reports it: a non-negative int (a bool or a string is malformed), or absent.
+TokenCount = Annotated[StrictInt, Field(ge=0)] | None
+
+
+class WireModel(BaseModel):
+    """Base of the reply models: typed strictly where fourfold reads a field, and
+    whatever else a server adds is ignored (servers differ in their extras)."""
+
+    model_config = ConfigDict(extra="ignore")
 
 #: An error reply is read this far: its message is all that is used.
 ERROR_BODY_BYTES = 1 << 16
@@ -277,6 +287,6 @@ def api_key(names: tuple[str, ...], backend: str) -> str:
     raise BackendUnusable(f"{backend}/ needs an API key: set {' or '.join(names)}")
 
 
-__all__ = ["ERROR_BODY_BYTES", "RETRYABLE", "WHAT", "HttpBackend", "ProviderBackend", "Reply", "api_key", "check_unsent", "cut_note", "describe_validation", "error_message", "json_type",
+__all__ = ["TokenCount", "WireModel", "ERROR_BODY_BYTES", "RETRYABLE", "WHAT", "HttpBackend", "ProviderBackend", "Reply", "api_key", "check_unsent", "cut_note", "describe_validation", "error_message", "json_type",
            "max_body_bytes", "new_session", "parse_retry_after", "partial_json", "post_json", "raise_for_status",
            "read_capped", "validate_reply"]

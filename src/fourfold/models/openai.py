@@ -18,7 +18,7 @@ import os
 from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import Field, StrictStr, ValidationError
 
 from .base import (
     BackendSpec,
@@ -34,6 +34,8 @@ from .base import (
 from .http import (
     WHAT,
     HttpBackend,
+    TokenCount,
+    WireModel,
     check_unsent,
     error_message,
     json_type,
@@ -55,38 +57,33 @@ STANDARD_SAMPLER = ("temperature", "top_p", "presence_penalty", "frequency_penal
 # ------------------------------------------------------------- the reply edge
 
 
-class _Part(BaseModel):
+class _Part(WireModel):
     """One content part of an assistant message: text, or a refusal."""
 
-    model_config = ConfigDict(extra="ignore")
     type: Literal["text", "refusal"]
     text: StrictStr | None = None
     refusal: StrictStr | None = None
 
 
-class _Message(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Message(WireModel):
     content: StrictStr | list[_Part] | None = None
     refusal: StrictStr | None = None
 
 
-class _Choice(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class _Choice(WireModel):
     message: _Message
     finish_reason: StrictStr | None = None
 
 
-class _Usage(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    prompt_tokens: Annotated[StrictInt, Field(ge=0)] | None = None
-    completion_tokens: Annotated[StrictInt, Field(ge=0)] | None = None
+class _Usage(WireModel):
+    prompt_tokens: TokenCount = None
+    completion_tokens: TokenCount = None
 
 
-class _Reply(BaseModel):
+class _Reply(WireModel):
     """What fourfold uses of a chat completion, typed strictly; everything else
     a server adds is ignored (servers differ in their extras, not in these)."""
 
-    model_config = ConfigDict(extra="ignore")
     model: StrictStr | None = None
     choices: Annotated[list[_Choice], Field(min_length=1)]
     usage: _Usage | None = None
