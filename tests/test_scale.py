@@ -129,10 +129,12 @@ def test_store_stats_and_compact_keep_every_row(tmp_path: Path) -> None:
     store = _filled_store(db, 3000)
     store.db.execute("DELETE FROM cases WHERE case_hash >= 'h1'")  # frees pages, as replaced results do
     store.close()
-    stats = json.loads(fourfold("store", "stats", "--store", str(db), "--json").stdout)
+    stats = json.loads(fourfold("store", "stats", "--store", str(db), "--json", "--bytes").stdout)
     assert stats["rows"]["results"] == 3000 and stats["rows"]["cases"] == 1
     assert stats["models"] == {"m0": 1500, "m1": 1500} and stats["statuses"] == {"error": 1000, "ok": 2000}
     assert stats["freelist_count"] > 0 and "results_model_case" in stats["indexes"]
+    assert stats["table_bytes"]["results"] > 1_500_000, "3,000 answers of 500 characters"
+    assert "rows: " in fourfold("store", "stats", "--store", str(db)).stdout
     dump = sorted(_dump(db))
     r = fourfold("store", "compact", "--store", str(db))
     assert "3,000 results kept" in r.stderr

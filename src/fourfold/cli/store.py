@@ -15,6 +15,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     st = ops.add_parser("stats", help="file and WAL size, pages, rows per table, results per model and status")
     st.add_argument("--store", metavar="PATH", help=f"default {DEFAULT_OUT}/results.db")
     st.add_argument("--json", action="store_true", help="print the figures as JSON")
+    st.add_argument("--bytes", action="store_true", help="also the bytes each table and index takes (reads every page)")
     co = ops.add_parser("compact", help="checkpoint and VACUUM into a new file, then replace the store "
                                         "(refused while a run or another writer uses it)")
     co.add_argument("--store", metavar="PATH", help=f"default {DEFAULT_OUT}/results.db")
@@ -30,7 +31,7 @@ def _stats(args: argparse.Namespace) -> int:
 
     store = open_existing_store(args, readonly=True)
     try:
-        s = stats(store.db, store.path)
+        s = stats(store.db, store.path, table_bytes=args.bytes)
     finally:
         store.close()
     if args.json:
@@ -42,6 +43,8 @@ def _stats(args: argparse.Namespace) -> int:
               "gives them back)")
     out.print("rows: " + ", ".join(f"{t} {n:,}" for t, n in s.rows.items()))
     out.print("results by status: " + (", ".join(f"{k} {n:,}" for k, n in s.statuses.items()) or "none"))
+    if s.table_bytes:
+        out.print("bytes: " + ", ".join(f"{t} {_mb(n)}" for t, n in s.table_bytes.items()), markup=False)
     for model, n in s.models.items():
         out.print(f"  {model}: {n:,} result(s)", markup=False, highlight=False)
     if s.runs_running or s.live_claims:

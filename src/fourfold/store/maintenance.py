@@ -66,13 +66,15 @@ class StoreStats:
     runs_running: int
     live_claims: int
     indexes: list[str] = field(default_factory=list)
+    #: Bytes per table and index (SQLite's dbstat; only when asked: it reads every page).
+    table_bytes: dict[str, int] = field(default_factory=dict)
 
     @property
     def free_bytes(self) -> int:
         return self.freelist_count * self.page_size
 
 
-def stats(db: sqlite3.Connection, path: Path) -> StoreStats:
+def stats(db: sqlite3.Connection, path: Path, table_bytes: bool = False) -> StoreStats:
     """Sizes, rows per table, results per model and per status, pages: all SQL
     aggregates (a million-row store is counted, never read into memory)."""
     def one(sql: str) -> int:
@@ -91,7 +93,15 @@ def stats(db: sqlite3.Connection, path: Path) -> StoreStats:
         statuses=dict(db.execute("SELECT status, COUNT(*) FROM results GROUP BY status ORDER BY status").fetchall()),
         runs_running=one("SELECT COUNT(*) FROM runs WHERE status = 'running'"), live_claims=live,
         indexes=[n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type='index' AND sql IS NOT NULL "
-                                          "ORDER BY name")])
+                                          "ORDER BY name")],
+        table_bytes=_table_bytes(db) if table_bytes else {})
+
+
+def _table_bytes(db: sqlite3.Connection) -> dict[str, int]:
+    try:
+        return dict(db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name ORDER BY 2 DESC").fetchall())
+    except sqlite3.OperationalError:  # an SQLite built without the dbstat table
+        return {}
 
 
 @dataclass(frozen=True)
