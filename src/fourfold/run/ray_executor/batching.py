@@ -98,9 +98,13 @@ class Coalescer:
             self._waiting = asyncio.create_task(self._when_changed())
 
     async def _when_changed(self) -> None:
-        assert self.pool._changed is not None
-        self.pool._changed.clear()
-        await self.pool._changed.wait()
+        changed = self.pool._changed
+        assert changed is not None
+        while True:  # look after clearing, in the same step: a probe that finished meanwhile is not missed
+            changed.clear()
+            if any(s.ready for s in self.pool.slots) or all(s.gone is not None for s in self.pool.slots):
+                break
+            await changed.wait()
         self._kick()
 
     async def _send(self, slot: _Slot, group: list[_Pending]) -> None:
