@@ -268,12 +268,6 @@ class Store:
 
     # -- reading ----------------------------------------------------------
 
-    def done_keys(self, model: str) -> set[str]:
-        """Keys that need no new call: answered, or not evaluable by this model.
-        ``error`` rows are left out so they are retried."""
-        cur = self.db.execute("SELECT key FROM results WHERE model=? AND status != 'error'", (model,))
-        return {k for (k,) in cur}
-
     def latest_results(self, models: list[str] | None = None) -> list[StoredResult]:
         """The newest result per (model, case id), what reports and scores use."""
         sql = f"SELECT {', '.join(RESULT_COLUMNS)} FROM ({LATEST_RESULTS}) WHERE rn = 1"
