@@ -8,7 +8,8 @@ each repeat and interleaved so every variant sees the same machine:
 * N generic cases through ``openai/latency-model``: the local executor, then Ray
   with 1, 2 and 4 API replicas (0.5 CPU each, so 4 fit) at the same --concurrency;
 * a few text cases through the embedded model: in process (2 threads), Ray with 1
-  replica of 2 CPUs, Ray with 2 replicas of 1 CPU each.
+  replica of 2 CPUs, 1 replica of 1 CPU (one llama.cpp thread: the control for the
+  next), and 2 replicas of 1 CPU each.
 
 Each variant gets a fresh store. Reported: the process's wall time (joining the
 cluster and starting actors included), the run's own time (``run ...: S s``, from
@@ -63,12 +64,13 @@ def fourfold(args: list[str], env: dict[str, str]) -> dict[str, float]:
 def variants(args: argparse.Namespace, address: str) -> list[tuple[str, str, list[str]]]:
     """(group, name, extra CLI arguments) of every variant, local first in each group."""
     ray = ["--executor", "ray", "--address", address]
-    out = [("api", "local", [])]
-    out += [("api", f"ray x{k}", [*ray, "--ray-replicas", str(k), "--ray-cpus-per-replica", "0.5"])
-            for k in (1, 2, 4)]
+    out = [] if args.no_api else [("api", "local", [])]
+    out += [] if args.no_api else [("api", f"ray x{k}", [*ray, "--ray-replicas", str(k), "--ray-cpus-per-replica", "0.5"])
+                                   for k in (1, 2, 4)]
     if not args.no_embedded:
         out += [("embedded", "local", []),
                 ("embedded", "ray x1 (2 cpu)", [*ray, "--ray-replicas", "1", "--ray-cpus-per-replica", "2"]),
+                ("embedded", "ray x1 (1 cpu)", [*ray, "--ray-replicas", "1", "--ray-cpus-per-replica", "1"]),
                 ("embedded", "ray x2 (1 cpu each)", [*ray, "--ray-replicas", "2", "--ray-cpus-per-replica", "1"])]
     return out
 
@@ -82,6 +84,7 @@ def main() -> int:
     ap.add_argument("--embedded-limit", type=int, default=2, help="cases per text cell for the embedded model")
     ap.add_argument("--max-tokens", type=int, default=48)
     ap.add_argument("--no-embedded", action="store_true")
+    ap.add_argument("--no-api", action="store_true")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="ffrb", dir="/tmp")
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_TMPDIR": tmp,

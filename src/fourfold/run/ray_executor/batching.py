@@ -24,7 +24,7 @@ from ...models import BackendUnusable, GenerationSettings, TransientError
 from .replica import Outcome, PortableMessage
 
 if TYPE_CHECKING:
-    from .pool import ReplicaPool, _Slot
+    from .pool import ReplicaPool, Slot
 
 #: Most calls in one Ray call.
 MAX_BATCH = 64
@@ -65,7 +65,7 @@ class Coalescer:
 
     def _kick(self) -> None:
         self._kick_pending = False
-        self.pool._start()
+        self.pool.start()
         self._queue = [p for p in self._queue if not p.future.done()]
         while self._queue:
             ready = [s for s in self.pool.slots if s.ready]
@@ -98,7 +98,7 @@ class Coalescer:
             self._waiting = asyncio.create_task(self._when_changed())
 
     async def _when_changed(self) -> None:
-        changed = self.pool._changed
+        changed = self.pool.changed
         assert changed is not None
         while True:  # look after clearing, in the same step: a probe that finished meanwhile is not missed
             changed.clear()
@@ -107,7 +107,7 @@ class Coalescer:
             await changed.wait()
         self._kick()
 
-    async def _send(self, slot: _Slot, group: list[_Pending]) -> None:
+    async def _send(self, slot: Slot, group: list[_Pending]) -> None:
         import ray
 
         first = group[0]
@@ -115,7 +115,7 @@ class Coalescer:
             outcomes: list[Outcome] = await slot.handle.answer_many.remote(
                 [(p.case_id, p.wire) for p in group], first.settings, first.max_answer_chars)
         except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
-            self.pool._lost(slot)  # only this batch is lost; it goes to the other replicas
+            self.pool.lost(slot)  # only this batch is lost; it goes to the other replicas
             self._again(group)
             return
         except Exception as e:  # noqa: BLE001 -- e.g. a payload Ray cannot serialise: those cases' error

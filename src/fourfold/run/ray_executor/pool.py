@@ -42,7 +42,9 @@ MEDIA_REFS = 512
 
 
 @dataclass
-class _Slot:
+class Slot:
+    """One replica as the driver sees it: its actor, calls in flight, ready (answering) or given up (why)."""
+
     handle: Any
     inflight: int = 0
     ready: bool = False
@@ -58,24 +60,24 @@ class ReplicaPool:
     handles: list[Any]
     #: Send calls that arrive together as one Ray call (``batching``): replicas that take many at once.
     coalesce: bool = False
-    slots: list[_Slot] = field(init=False)
+    slots: list[Slot] = field(init=False)
     #: Set when a replica gets ready or is given up (waiters for a free replica look again).
-    _changed: asyncio.Event | None = field(default=None, init=False)
+    changed: asyncio.Event | None = field(default=None, init=False)
     _media: OrderedDict[Path, Any] = field(default_factory=OrderedDict, init=False)
     #: The driver's identity of the model (``RayBackend.identity``): every replica must have the same.
     identity: dict[str, Any] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
-        self.slots = [_Slot(h) for h in self.handles]
+        self.slots = [Slot(h) for h in self.handles]
         self._coalescer = Coalescer(self, RESENDS) if self.coalesce else None
 
-    def _start(self) -> None:
-        if self._changed is None:  # created inside the run's loop, on first use
-            self._changed = asyncio.Event()
+    def start(self) -> None:
+        if self.changed is None:  # created inside the run's loop, on first use
+            self.changed = asyncio.Event()
             for s in self.slots:
                 s.probe = asyncio.create_task(self._probe(s))
 
-    async def _probe(self, slot: _Slot) -> None:
+    async def _probe(self, slot: Slot) -> None:
         """Wait until the replica answers ``ready`` (a new actor loading, a restarted one)."""
         import ray
 
@@ -94,12 +96,12 @@ class ReplicaPool:
                     break
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)
-        assert self._changed is not None
-        self._changed.set()
+        assert self.changed is not None
+        self.changed.set()
 
-    async def _pick(self) -> _Slot:
-        self._start()
-        assert self._changed is not None
+    async def _pick(self) -> Slot:
+        self.start()
+        assert self.changed is not None
         while True:
             ready = [s for s in self.slots if s.ready]
             if ready:
@@ -107,10 +109,10 @@ class ReplicaPool:
             if all(s.gone is not None for s in self.slots):
                 why = next(s.gone for s in self.slots if s.gone)
                 raise BackendUnusable(f"{self.spec}: no Ray replica can run it: {why}")
-            self._changed.clear()
-            await self._changed.wait()
+            self.changed.clear()
+            await self.changed.wait()
 
-    def _lost(self, slot: _Slot) -> None:
+    def lost(self, slot: Slot) -> None:
         if slot.ready:
             slot.ready = False
             slot.probe = asyncio.create_task(self._probe(slot))
@@ -151,7 +153,7 @@ class ReplicaPool:
                 ray.cancel(ref)
                 raise
             except (ray.exceptions.RayActorError, ray.exceptions.ActorUnavailableError):
-                self._lost(slot)  # only this call is lost; it goes to another replica
+                self.lost(slot)  # only this call is lost; it goes to another replica
                 continue
             finally:
                 slot.inflight -= 1
