@@ -73,7 +73,7 @@ class _CountingBackend(LlamaCppBackend):
     the two runs below (the runner closes backends at the end of a run)."""
 
     def __init__(self, stats: _Stats):
-        super().__init__("smollm2", embedded_model_path())
+        super().__init__("smollm2", embedded_model_path(), batch=1)  # the one-at-a-time path (greedy calls batch)
         self.stats = stats
 
     def _load(self) -> Any:

@@ -121,7 +121,7 @@ class LlamaCppVisionBackend(LlamaCppBackend):
                  n_threads: int | None = None):
         if not mmproj.is_file():
             raise base.PermanentError(f"mmproj file not found: {mmproj} (the projector GGUF published with the model)")
-        super().__init__(spec, path, n_ctx=n_ctx, n_threads=n_threads)
+        super().__init__(spec, path, n_ctx=n_ctx, n_threads=n_threads, batch=1)  # images: one at a time
         self.mmproj = mmproj
         self.handler = handler
         multi = HANDLERS[handler].multi_image
