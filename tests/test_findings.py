@@ -229,6 +229,15 @@ def test_findings_are_deterministic_and_the_cli_prints_them(tmp_path: Path) -> N
     assert md.startswith("# Findings\n") and "## Claims the data supports\n\n- strong beats weak on text/causality" in md
 
 
+def test_findings_markdown_escapes_hostile_model_names(tmp_path: Path) -> None:
+    """A model name is a spec someone typed or a server sent: in the Markdown it is text, never HTML or a link."""
+    evil = "<img src=x onerror=alert(1)>[x](javascript:alert(1))"
+    path = _store(tmp_path / "r.db", {evil: _planted(30, 0.9, 1), "weak": _planted(30, 0.3, 2)})
+    md = fourfold("findings", str(path)).stdout
+    assert "<img" not in md and "](javascript" not in md.replace("\\](javascript", ""), md
+    assert "&lt;img src=x onerror=alert(1)&gt;\\[x\\](javascript:alert(1))" in md
+
+
 def test_cli_bad_input_exits_2(tmp_path: Path) -> None:
     path = _store(tmp_path / "r.db", {"A": {"c1": "good"}})
     for args, words in ((["--alpha", "1.5"], "--alpha 1.5: must be between 0 and 1"),

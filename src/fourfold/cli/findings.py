@@ -69,9 +69,13 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _line(f: Finding) -> str:
-    shown = ", ".join(f.cases[:_SHOWN_CASES])
+    """One finding as a Markdown list item. Model names, categories and case ids come from
+    model specs and case files (untrusted): escaped so a Markdown renderer shows them as text."""
+    from ..report.markdown import md_inline
+
+    shown = ", ".join(md_inline(c) for c in f.cases[:_SHOWN_CASES])
     more = f" (+{len(f.cases) - _SHOWN_CASES} more)" if len(f.cases) > _SHOWN_CASES else ""
-    return f"- {f.statement}" + (f" Cases: {shown}{more}." if shown else "") + "\n"
+    return f"- {md_inline(f.statement)}" + (f" Cases: {shown}{more}." if shown else "") + "\n"
 
 
 def markdown(found: Findings, col: Collection) -> str:
