@@ -10,6 +10,7 @@ next to it: 57 on a cell of two-way choices is barely above the 50 a coin gets.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
@@ -52,8 +53,10 @@ def chance_levels(rows: Iterable[EffectiveResult], cases: Mapping[str, StoredCas
             key = r.case_hash or r.case_id
             cell_cases[r.cell].add(key)
             model_cases[(r.model, r.cell)].append(key)
-    return ({c: 100 * sum(per_case[k] for k in ks) / len(ks) for c, ks in cell_cases.items()},
-            {mc: 100 * sum(per_case[k] for k in ks) / len(ks) for mc, ks in model_cases.items()})
+    # fsum: exact, so the level does not depend on the order a set of case keys is walked in
+    # (that order changes from process to process, and the last digit of a plain sum with it)
+    return ({c: 100 * math.fsum(per_case[k] for k in ks) / len(ks) for c, ks in cell_cases.items()},
+            {mc: 100 * math.fsum(per_case[k] for k in ks) / len(ks) for mc, ks in model_cases.items()})
 
 
 __all__ = ["case_chance", "chance_by_case", "chance_levels"]
