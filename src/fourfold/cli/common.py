@@ -121,13 +121,16 @@ def check_out_dir(out: Path) -> None:
         raise UsageError(f"--out {out}: cannot write the report there ({e.strerror or e})") from None
 
 
-def write_report(store: Any, out: Path, prices: Any = None, ties: str = "mean") -> None:
-    """``prices``: a ``score.usage.PriceTable`` (None: the packaged one); ``ties``: how relative scores rank ties."""
-    from ..report import build_report
+def write_report(store: Any, out: Path, prices: Any = None, ties: str = "mean", inline_limit: int | None = None
+                 ) -> None:
+    """``prices``: a ``score.usage.PriceTable`` (None: the packaged one); ``ties``: how relative scores rank ties;
+    ``inline_limit``: past it the report lists no case (None: ``report.INLINE_LIMIT``)."""
+    from ..report import INLINE_LIMIT, build_report
 
     check_out_dir(out)
     try:
-        files = build_report(store, out, prices=prices, ties=ties)  # type: ignore[arg-type]
+        files = build_report(store, out, prices=prices, ties=ties,  # type: ignore[arg-type]
+                             inline_limit=INLINE_LIMIT if inline_limit is None else inline_limit)
     except OSError as e:
         where = e.filename or out
         raise UsageError(f"--out {out}: cannot write the report ({where}: {e.strerror or e}); the results are "

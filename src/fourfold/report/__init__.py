@@ -17,6 +17,7 @@ Everything shown comes from the store (its ``cases``, and the verdicts ``score.p
 from __future__ import annotations
 
 import gc
+import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +25,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..score import Ties, compute_scores
 from ..score.precedence import EffectiveResult, effective_rankings, effective_results
+from ..score.streaming import stream_summary
 from ..score.usage import PriceTable, load_prices, usage_by_model, usage_json
 from .render import render
-from .views import EMPTY, build_context, reference_summary
+from .views import EMPTY, Cutoff, build_context, build_summary_context, reference_summary
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -40,11 +42,22 @@ class ReportFiles:
     html: Path
 
 
-def scores_json(store: Store, prices: PriceTable | None = None, ties: Ties = "mean") -> dict[str, Any]:
+#: Past this many results (one per model and case), report.md and report.html show every score and
+#: summary but not every case: the listing would be tens of megabytes no browser opens well, and
+#: ``fourfold site`` pages it. At 5,000 a report.html is about 5 MB and renders in a few seconds.
+INLINE_LIMIT = 5_000
+
+
+def scores_json(store: Store, prices: PriceTable | None = None, ties: Ties = "mean",
+                inline_limit: int = INLINE_LIMIT) -> dict[str, Any]:
     """The 12 scores per model with their chance levels, and tokens and cost per model and
-    cell (``usage``), as plain JSON (``fourfold report --json``)."""
-    rows = effective_results(store)
+    cell (``usage``), as plain JSON (``fourfold report --json``); past ``inline_limit``
+    results from one streamed pass (``score.streaming``), with the same numbers."""
     prices = prices if prices is not None else load_prices()
+    if store.count_latest() > inline_limit:
+        summary = stream_summary(store, effective_rankings(store), prices, ties)
+        return {**summary.scores.to_json(), "usage": usage_json(summary.usage, prices)}
+    rows = effective_results(store)
     cases = store.cases(_case_hashes(rows))
     return {**compute_scores(rows, effective_rankings(store), ties=ties, cases=cases).to_json(),
             "usage": usage_json(usage_by_model(rows, prices), prices)}
@@ -55,8 +68,10 @@ def _case_hashes(rows: Iterable[EffectiveResult]) -> set[str]:
 
 
 def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report",
-                 prices: PriceTable | None = None, ties: Ties = "mean") -> ReportFiles:
-    """Write ``report.md`` and ``report.html`` for the store's latest results.
+                 prices: PriceTable | None = None, ties: Ties = "mean", inline_limit: int = INLINE_LIMIT) -> ReportFiles:
+    """Write ``report.md`` and ``report.html`` for the store's latest results; past
+    ``inline_limit`` results, every score and table but the per-case listing, from one
+    streamed pass in flat memory, and where the listing is instead (the leaderboard site).
 
     The cyclic garbage collector is paused while the report is built: the views
     are hundreds of thousands of small acyclic objects (freed by reference
@@ -65,20 +80,39 @@ def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report",
     paused = gc.isenabled()
     gc.disable()
     try:
-        return _build_report(store, out_dir, title=title, prices=prices, ties=ties)
+        out_dir = Path(out_dir)
+        n = store.count_latest()
+        if n > inline_limit:
+            context = _summary_context(store, out_dir, n, inline_limit, title=title, prices=prices, ties=ties)
+        else:
+            context = _full_context(store, title=title, prices=prices, ties=ties)
+        return _write(context, out_dir)
     finally:
         if paused:
             gc.enable()
 
 
-def _build_report(store: Store, out_dir: Path, *, title: str, prices: PriceTable | None,
-                  ties: Ties) -> ReportFiles:
+def _full_context(store: Store, *, title: str, prices: PriceTable | None, ties: Ties) -> dict[str, Any]:
     rows = effective_results(store)
     cases = store.cases(_case_hashes(rows))
-    context = build_context(rows, cases, title=title, source=Path(store.path).name,
-                            rankings=effective_rankings(store), prices=prices, ties=ties)
+    return build_context(rows, cases, title=title, source=Path(store.path).name,
+                         rankings=effective_rankings(store), prices=prices, ties=ties)
+
+
+def _summary_context(store: Store, out_dir: Path, n: int, limit: int, *, title: str, prices: PriceTable | None,
+                     ties: Ties) -> dict[str, Any]:
+    """The report past the inline limit: a streamed pass, and a pointer to the site."""
+    prices = prices if prices is not None else load_prices()
+    summary = stream_summary(store, effective_rankings(store), prices, ties)
+    site = out_dir / "site"
+    command = f"fourfold site {shlex.quote(str(store.path))} --out {shlex.quote(str(site))}"
+    link = "site/index.html" if (site / "index.html").is_file() else ""
+    return build_summary_context(summary, Cutoff(n, limit, command, link), title=title,
+                                 source=Path(store.path).name, prices=prices)
+
+
+def _write(context: dict[str, Any], out_dir: Path) -> ReportFiles:
     markdown, html = render(context)
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     md_path, html_path = out_dir / "report.md", out_dir / "report.html"
     md_path.write_text(markdown, encoding="utf-8")
@@ -86,4 +120,4 @@ def _build_report(store: Store, out_dir: Path, *, title: str, prices: PriceTable
     return ReportFiles(md_path, html_path)
 
 
-__all__ = ["EMPTY", "ReportFiles", "build_context", "build_report", "reference_summary", "render", "scores_json"]
+__all__ = ["EMPTY", "INLINE_LIMIT", "ReportFiles", "build_context", "build_report", "reference_summary", "render", "scores_json"]

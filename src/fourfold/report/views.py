@@ -26,9 +26,10 @@ from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
 from ..judge.verdict import ALL, JUDGED, Verdict
 from ..score import CellScore, Scores, Ties, compute_scores
 from ..score.precedence import EffectiveResult
-from ..score.provenance import verdict_provenance
-from ..score.robustness import robustness_costs
-from ..score.usage import PriceTable, format_tokens, format_usd, load_prices, usage_by_model
+from ..score.provenance import Provenance, verdict_provenance
+from ..score.robustness import RobustnessCost, robustness_costs
+from ..score.streaming import Summary
+from ..score.usage import ModelUsage, PriceTable, format_tokens, format_usd, load_prices, usage_by_model
 from ..secrets import redact
 from .markdown import Md, fence_for, md_inline, md_quote, segments
 from .media import MediaEmbedder
@@ -409,8 +410,12 @@ class ProvenanceRow:
 
 def _provenance(rows: Sequence[EffectiveResult], scores: Scores) -> list[ProvenanceRow]:
     """``score.provenance`` as the table shows it."""
+    return _provenance_rows(verdict_provenance(rows, scores))
+
+
+def _provenance_rows(provenance: Sequence[Provenance]) -> list[ProvenanceRow]:
     out = []
-    for p in verdict_provenance(rows, scores):
+    for p in provenance:
         agreement = ""
         if p.n_pairs and p.accuracy is not None:
             kappa = f", κ {p.kappa:.2f}" if p.kappa is not None else ""
@@ -432,9 +437,13 @@ class RobustnessRow:
 
 def _robustness(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase]) -> list[RobustnessRow]:
     """``score.robustness`` as the table shows it."""
+    return _robustness_rows(robustness_costs(rows, cases))
+
+
+def _robustness_rows(costs: Sequence[RobustnessCost]) -> list[RobustnessRow]:
     return [RobustnessRow(c.model, c.perturbation, c.n, f"{c.original:.1f}", f"{c.perturbed:.1f}", f"{c.delta:+.1f}",
                           c.perturbed < c.original)
-            for c in robustness_costs(rows, cases)]
+            for c in costs]
 
 
 @dataclass(slots=True)
@@ -460,9 +469,13 @@ class UsageView:
 def _usage(rows: Sequence[EffectiveResult], prices: PriceTable) -> UsageView:
     """``score.usage`` as the table shows it: a row per model and cell, then the model's
     total; only the total where every cell would say "unknown", only the cell where there is one."""
+    return _usage_view(usage_by_model(rows, prices), prices)
+
+
+def _usage_view(usage: Sequence[ModelUsage], prices: PriceTable) -> UsageView:
     out: list[UsageRow] = []
     priced_as = []
-    for mu in usage_by_model(rows, prices):
+    for mu in usage:
         t = mu.total
         nothing = t.prompt_tokens is None and t.completion_tokens is None and t.cost_usd is None
         for u in [t] if nothing else mu.cells if len(mu.cells) == 1 else [*mu.cells, t]:
@@ -508,8 +521,57 @@ def build_context(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase],
         "n_cases": sum(len(g.cases) for g in groups),
         "n_results": len(rows),
         "empty": EMPTY,
+        "cutoff": None,
     }
 
 
-__all__ = ["EMPTY", "OTHER_EMOJI", "PROPERTY_COLOURS", "VERDICT_EMOJI", "VERDICT_LABEL", "build_context",
-           "reference_summary"]
+@dataclass(frozen=True, slots=True)
+class Cutoff:
+    """Why the report lists no case: ``n_results`` is more than ``limit``; the per-case
+    listing is in the leaderboard site, which ``command`` writes (and ``link``, when
+    not empty, is one already written beside the report, relative to it)."""
+
+    n_results: int
+    limit: int
+    command: str
+    link: str = ""
+
+
+def build_summary_context(summary: Summary, cutoff: Cutoff, *, title: str = "fourfold report", source: str = "",
+                          prices: PriceTable | None = None) -> dict[str, Any]:
+    """``build_context`` for a store past the inline limit, from a streamed pass
+    (``score.streaming``): every table but the per-case listing, which ``cutoff`` points to.
+
+    No sample of cases is shown: the first cases per cell in case-id order say nothing
+    about the rest, and picking "interesting" ones is a judgement the report does not
+    make; the site pages through all of them, with filters."""
+    scores = summary.scores
+    return {
+        "title": title,
+        "source": source,
+        "generated": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "models": scores.models,
+        "modalities": MODALITIES,
+        "properties": PROPERTIES,
+        "property_colours": PROPERTY_COLOURS,
+        "verdicts": ALL,
+        "verdict_label": VERDICT_LABEL,
+        "verdict_emoji": VERDICT_EMOJI,
+        "other_emoji": OTHER_EMOJI,
+        "grids": _model_grids(scores),
+        "leaderboards": _leaderboards(scores),
+        "ties": _TIES_NOTE[scores.ties],
+        "summary": _verdict_summary(scores),
+        "provenance": _provenance_rows(summary.provenance),
+        "robustness": _robustness_rows(summary.robustness),
+        "usage": _usage_view(summary.usage, prices if prices is not None else load_prices()),
+        "groups": [],
+        "n_cases": summary.n_cases,
+        "n_results": summary.n_results,
+        "empty": EMPTY,
+        "cutoff": cutoff,
+    }
+
+
+__all__ = ["EMPTY", "OTHER_EMOJI", "PROPERTY_COLOURS", "VERDICT_EMOJI", "VERDICT_LABEL", "Cutoff", "build_context",
+           "build_summary_context", "reference_summary"]

@@ -133,32 +133,47 @@ def compute_scores(rows: Sequence[EffectiveResult], rankings: dict[str, dict[str
             judged[r.cell][r.model][r.case_hash or r.case_id] = v
             src = r.verdict_source or "rule"
             cs.sources[src] = cs.sources.get(src, 0) + 1
-    for m in models:
+    absolute_scores(table)
+    for c, per_model in judged.items():
+        set_relative(table, c, *relative_scores(per_model, rankings, ties))
+    chance: dict[str, float] = {}
+    if cases is not None:
+        from .chance import chance_levels
+
+        chance = set_chance(table, *chance_levels(rows, cases))
+    return Scores(models, list(CELLS), table, ties, chance)
+
+
+def absolute_scores(table: dict[str, dict[str, CellScore]]) -> None:
+    """Fill in each cell's n, absolute score and interval from its verdict counts."""
+    for cells in table.values():
         for c in CELLS:
-            cs = table[m][c]
+            cs = cells[c]
             cs.n = sum(cs.counts[v] for v in JUDGED)
             if cs.n:
                 wins = cs.counts[Verdict.GOOD] + VALUE[Verdict.UNCLEAR] * cs.counts[Verdict.UNCLEAR]
                 cs.absolute = 100 * wins / cs.n
                 cs.ci95 = wilson(wins, cs.n)
-    for c, per_model in judged.items():
-        rel, n_cases, basis = relative_scores(per_model, rankings, ties)
-        for m, score in rel.items():
-            table[m][c].relative = score
-            table[m][c].relative_n_cases = n_cases
-            table[m][c].relative_n_models = len(rel)
-            table[m][c].relative_basis = basis
-    chance: dict[str, float] = {}
-    if cases is not None:
-        from .chance import chance_levels
 
-        by_cell, per_model = chance_levels(rows, cases)
-        chance = {c: by_cell[c] for c in sorted(by_cell, key=lambda c: (c not in CELLS, CELLS.index(c) if c in CELLS
-                                                                        else 0, c))}
-        for (m, c), level in per_model.items():
-            if c in table[m]:
-                table[m][c].chance = level
-    return Scores(models, list(CELLS), table, ties, chance)
+
+def set_relative(table: dict[str, dict[str, CellScore]], cell: str, rel: dict[str, float], n_cases: int,
+                 basis: str) -> None:
+    """Put one cell's ``relative_scores`` into the table."""
+    for m, score in rel.items():
+        table[m][cell].relative = score
+        table[m][cell].relative_n_cases = n_cases
+        table[m][cell].relative_n_models = len(rel)
+        table[m][cell].relative_basis = basis
+
+
+def set_chance(table: dict[str, dict[str, CellScore]], by_cell: dict[str, float],
+               per_model: dict[tuple[str, str], float]) -> dict[str, float]:
+    """Put the per-(model, cell) chance levels into the table; the per-cell ones in grid order."""
+    for (m, c), level in per_model.items():
+        if c in table[m]:
+            table[m][c].chance = level
+    return {c: by_cell[c] for c in sorted(by_cell, key=lambda c: (c not in CELLS, CELLS.index(c) if c in CELLS
+                                                                  else 0, c))}
 
 
 __all__ = ["TIES", "CellScore", "MODALITIES", "PROPERTIES", "Scores", "Ties", "compute_scores",

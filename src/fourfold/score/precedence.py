@@ -13,9 +13,11 @@ from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import TYPE_CHECKING
 
-from ..store.records import StoredResult
+from ..store.records import LatestResult, StoredJudgement, StoredResult
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
     from ..store import Store
 
 
@@ -55,22 +57,65 @@ def effective_results(store: Store, models: list[str] | None = None) -> list[Eff
     ``verdict_by`` record where it came from."""
     judged = store.latest_judgements()
     humans = _human_verdicts(store)
-    out = []
-    for r in store.latest_results(models):
-        values = list(_VALUES(r))  # positional: cheaper than by name
-        source = "rule" if r.judge not in ("none", "error", "") else "none"
-        by, judge_verdict, human_verdict = r.judge or "", None, None
-        j = judged.get(r.key)
-        if j is not None and r.status == "ok":
-            judge_verdict = values[_VERDICT] = j.verdict
-            values[_RATIONALE] = j.rationale
-            source, by = "judge", f"{j.judge} ({j.template})"
-        h = humans.get(r.key)
-        if h is not None and r.status == "ok":
-            human_verdict = values[_VERDICT] = h[0]
-            source, by = "human", h[1]
-        out.append(EffectiveResult(*values, source, by, r.verdict, judge_verdict, human_verdict))
-    return out
+    return [effective(r, judged, humans) for r in store.latest_results(models)]
+
+
+def iter_effective_verdicts(store: Store) -> Iterator[tuple[list[LatestResult], list[Decided]]]:
+    """``effective_results`` streamed, for scores at any size: the latest results in
+    chunks of whole cases (``Store.iter_latest_chunks``: light ``LatestResult``
+    records, no texts), each with the verdict that counts (``decide``). The judge-model
+    and people's verdicts are looked up in dicts, as ``effective_results`` does: they
+    are as many as were judged, not as many as were answered. A result neither judged
+    takes ``decide``'s answer for its (status, judge, verdict), computed once."""
+    judged = store.latest_judgements()
+    humans = _human_verdicts(store)
+    plain: dict[tuple[str, str | None, str], Decided] = {}
+    for rows in store.iter_latest_chunks():
+        out = []
+        for r in rows:
+            if r.key in judged or r.key in humans:
+                out.append(decide(r.key, r.status, r.judge, r.verdict, judged, humans))
+                continue
+            d = plain.get((r.status, r.judge, r.verdict))
+            if d is None:
+                d = plain[(r.status, r.judge, r.verdict)] = decide(r.key, r.status, r.judge, r.verdict, {}, {})
+            out.append(d)
+        yield rows, out
+
+
+#: What ``decide`` found: the verdict that counts, its source and who gave it, the judge
+#: model's and people's own verdicts (None where they gave none), and the judgement used.
+Decided = tuple[str, str, str, "str | None", "str | None", "StoredJudgement | None"]
+
+
+def decide(key: str, status: str, judge: str | None, verdict: str, judged: Mapping[str, StoredJudgement],
+           humans: Mapping[str, tuple[str, str]]) -> Decided:
+    """The precedence rule for one result: a person over a judge model over a rule,
+    and only for an answered result (``status`` ok)."""
+    source = "rule" if judge not in ("none", "error", "") else "none"
+    by, judge_verdict, human_verdict = judge or "", None, None
+    j = judged.get(key)
+    if j is not None and status == "ok":
+        judge_verdict = verdict = j.verdict
+        source, by = "judge", f"{j.judge} ({j.template})"
+    else:
+        j = None
+    h = humans.get(key)
+    if h is not None and status == "ok":
+        human_verdict = verdict = h[0]
+        source, by = "human", h[1]
+    return verdict, source, by, judge_verdict, human_verdict, j
+
+
+def effective(r: StoredResult, judged: Mapping[str, StoredJudgement],
+              humans: Mapping[str, tuple[str, str]]) -> EffectiveResult:
+    """One result with the verdict that counts (``decide``) as an ``EffectiveResult``."""
+    values = list(_VALUES(r))  # positional: cheaper than by name
+    verdict, source, by, judge_verdict, human_verdict, j = decide(r.key, r.status, r.judge, r.verdict, judged, humans)
+    values[_VERDICT] = verdict
+    if j is not None:
+        values[_RATIONALE] = j.rationale
+    return EffectiveResult(*values, source, by, r.verdict, judge_verdict, human_verdict)
 
 
 def _human_verdicts(store: Store) -> dict[str, tuple[str, str]]:
@@ -88,4 +133,4 @@ def _human_verdicts(store: Store) -> dict[str, tuple[str, str]]:
     return out
 
 
-__all__ = ["EffectiveResult", "effective_rankings", "effective_results"]
+__all__ = ["Decided", "EffectiveResult", "decide", "effective", "effective_rankings", "effective_results", "iter_effective_verdicts"]

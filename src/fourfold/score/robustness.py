@@ -66,9 +66,14 @@ def perturbation_pairs(rows: Sequence[EffectiveResult], cases: Mapping[str, Stor
 def robustness_costs(rows: Sequence[EffectiveResult], cases: Mapping[str, StoredCase]) -> list[RobustnessCost]:
     """One ``RobustnessCost`` per (model, perturbation), sorted, over the effective
     results ``rows`` and the stored cases they answer (for the variants' metadata)."""
+    return costs_of_pairs(perturbation_pairs(rows, cases))
+
+
+def costs_of_pairs(pairs: Mapping[tuple[str, str], list[PerturbedPair]]) -> list[RobustnessCost]:
+    """``robustness_costs`` from ``perturbation_pairs``' (or a streamed pass's) pairs, in their order."""
     return [RobustnessCost(m, pert, len(ps), 100 * sum(p.original for p in ps) / len(ps),
                            100 * sum(p.perturbed for p in ps) / len(ps))
-            for (m, pert), ps in perturbation_pairs(rows, cases).items()]
+            for (m, pert), ps in pairs.items()]
 
 
-__all__ = ["PerturbedPair", "RobustnessCost", "perturbation_pairs", "robustness_costs"]
+__all__ = ["PerturbedPair", "RobustnessCost", "costs_of_pairs", "perturbation_pairs", "robustness_costs"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -240,27 +240,41 @@ def cell_cost(price: Price | None, prompt_tokens: int | None, completion_tokens:
     return price.cost(prompt_tokens or 0, completion_tokens or 0)
 
 
-def usage_by_model(rows: Sequence[StoredResult], prices: PriceTable) -> list[ModelUsage]:
+def usage_by_model(rows: Iterable[StoredResult], prices: PriceTable) -> list[ModelUsage]:
     """Per model (sorted), per cell (in the taxonomy's order) and in total."""
-    accs: dict[str, dict[str, _Acc]] = {}
+    acc = UsageAccumulator()
     for r in rows:
-        cells = accs.get(r.model)
+        acc.add(r)
+    return acc.usage(prices)
+
+
+class UsageAccumulator:
+    """``usage_by_model`` one result at a time (a streamed report adds each as it passes)."""
+
+    def __init__(self) -> None:
+        self.accs: dict[str, dict[str, _Acc]] = {}
+
+    def add(self, r: StoredResult) -> None:
+        cells = self.accs.get(r.model)
         if cells is None:
-            cells = accs[r.model] = {}
+            cells = self.accs[r.model] = {}
         acc = cells.get(r.cell)
         if acc is None:
             acc = cells[r.cell] = _Acc()
         acc.add(r.prompt_tokens, r.completion_tokens, r.status == "ok")
-    out = []
-    for model in sorted(accs):
-        price = prices.price(model)
-        total = _Acc()
-        for acc in accs[model].values():
-            total.merge(acc)
-        cells = sorted(accs[model].items(), key=lambda ca: (_CELL_ORDER.get(ca[0], len(_CELL_ORDER)), ca[0]))
-        out.append(ModelUsage(model, price, [a.usage(model, c, price) for c, a in cells],
-                              total.usage(model, "", price)))
-    return out
+
+    def usage(self, prices: PriceTable) -> list[ModelUsage]:
+        out = []
+        for model in sorted(self.accs):
+            price = prices.price(model)
+            total = _Acc()
+            for acc in self.accs[model].values():
+                total.merge(acc)
+            cells = sorted(self.accs[model].items(),
+                           key=lambda ca: (_CELL_ORDER.get(ca[0], len(_CELL_ORDER)), ca[0]))
+            out.append(ModelUsage(model, price, [a.usage(model, c, price) for c, a in cells],
+                                  total.usage(model, "", price)))
+        return out
 
 
 UNKNOWN = "unknown"
@@ -295,5 +309,5 @@ def usage_json(usage: Sequence[ModelUsage], prices: PriceTable) -> dict[str, Any
     }
 
 
-__all__ = ["PACKAGED_PRICES", "UNKNOWN", "ModelUsage", "Price", "PriceFileError", "PriceTable", "Usage", "cell_cost",
+__all__ = ["PACKAGED_PRICES", "UNKNOWN", "ModelUsage", "Price", "PriceFileError", "PriceTable", "Usage", "UsageAccumulator", "cell_cost",
            "format_tokens", "format_usd", "load_prices", "parse_prices", "usage_by_model", "usage_json"]

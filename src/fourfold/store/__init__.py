@@ -14,7 +14,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -22,7 +22,7 @@ from typing import IO, Any
 from ..secrets import redact
 from .claims import Claims, _rollback, delete_claims
 from .maintenance import StoreBusy, hold_shared
-from .records import RESULT_COLUMNS, StoredCase, StoredJudgement, StoredRanking, StoredResult
+from .records import RESULT_COLUMNS, CaseFacts, LatestResult, StoredCase, StoredJudgement, StoredRanking, StoredResult
 
 SCHEMA_VERSION = 1
 FLUSH_INTERVAL_S = 0.05
@@ -44,6 +44,7 @@ CREATE TABLE IF NOT EXISTS results (
     created_at REAL NOT NULL, run_id TEXT
 );
 CREATE INDEX IF NOT EXISTS results_model_case ON results (model, case_id, created_at);
+CREATE INDEX IF NOT EXISTS results_case_model ON results (case_id, model, created_at);
 CREATE TABLE IF NOT EXISTS judgements (
     cache_key TEXT PRIMARY KEY,
     result_key TEXT NOT NULL, judge TEXT NOT NULL, judge_identity TEXT NOT NULL, template TEXT NOT NULL,
@@ -277,6 +278,61 @@ class Store:
             args.extend(models)
         sql += " ORDER BY cell, case_id, model"
         return [StoredResult(*row) for row in self.db.execute(sql, args)]
+
+    def iter_latest_chunks(self, size: int = 5_000) -> Iterator[list[LatestResult]]:
+        """``latest_results`` streamed, for scores at any size, in lists of about ``size``
+        results cut between case ids: memory stays flat, and every model's result for
+        a case is in one list. Light ``LatestResult`` records, without the texts.
+
+        Ordered by case id, then model (the ``results_case_model`` index: no sort of
+        the whole table), so for any one (model, cell) the order is ``latest_results``'
+        own. The latest of each (model, case id) is the last of its run (``created_at``
+        ascending), as ``LATEST_RESULTS`` picks it. A store opened read-only before the
+        index existed still works: SQLite sorts instead."""
+        cur = self.db.execute(f"SELECT {', '.join(LatestResult._fields)} FROM results "
+                              "ORDER BY case_id, model, created_at")
+        make = LatestResult._make
+        chunk: list[LatestResult] = []
+        last: tuple[Any, ...] | None = None
+        while rows := cur.fetchmany(size):
+            for row in rows:
+                if last is not None and (row[2] != last[2] or row[1] != last[1]):  # a new (case id, model)
+                    if row[2] != last[2] and len(chunk) >= size:
+                        chunk.append(make(last))
+                        yield chunk
+                        chunk, last = [], row
+                        continue
+                    chunk.append(make(last))
+                last = row
+        if last is not None:
+            chunk.append(make(last))
+        if chunk:
+            yield chunk
+
+    def count_latest(self) -> int:
+        """How many results ``latest_results`` holds (one per model and case id), from the index alone."""
+        return self.db.execute("SELECT COUNT(*) FROM (SELECT DISTINCT model, case_id FROM results)").fetchone()[0]
+
+    def case_facts(self, hashes: Iterable[str]) -> dict[str, CaseFacts]:
+        """What scores need of these stored cases (reference kind, number of options,
+        perturbation and original), read by SQLite's JSON functions: validating each
+        case costs about 85 µs, too much for every case of a million results."""
+        wanted = list(set(hashes))
+        out: dict[str, CaseFacts] = {}
+        for i in range(0, len(wanted), 900):
+            part = wanted[i:i + 900]
+            cur = self.db.execute(
+                "SELECT case_hash, json_extract(data, '$.reference.kind'), json_array_length(data, '$.reference.options'), "
+                "json_extract(data, '$.metadata.perturbation'), json_extract(data, '$.metadata.original') "
+                f"FROM cases WHERE case_hash IN ({', '.join('?' * len(part))}) AND json_valid(data)", part)
+            out.update((row[0], CaseFacts(*row)) for row in cur)  # a case whose JSON is damaged: no facts
+        return out
+
+    def perturbation_originals(self) -> set[str]:
+        """The case ids perturbed variants name as their ``original`` (metadata), all stored cases."""
+        cur = self.db.execute("SELECT DISTINCT json_extract(data, '$.metadata.original') FROM cases "
+                              "WHERE json_valid(data) AND json_extract(data, '$.metadata.perturbation') IS NOT NULL")
+        return {o for (o,) in cur if o is not None}
 
     def cases(self, hashes: Iterable[str] | None = None) -> dict[str, StoredCase]:
         """The stored cases (all, or those with these hashes) by case hash."""
