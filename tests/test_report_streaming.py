@@ -104,9 +104,24 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("ties", ["mean", "min"])
-def test_streamed_scores_equal_the_list_path_to_the_last_digit(store_path: Path, ties: str) -> None:
-    store = Store(store_path, readonly=True)
+@pytest.fixture(scope="module")
+def rerun_free_path(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same store without the superseded results: ``iter_latest_chunks`` then takes its fast path."""
+    path = tmp_path_factory.mktemp("unique") / "results.db"
+    src, dst = sqlite3.connect(store_path), sqlite3.connect(path)
+    src.backup(dst)
+    src.close()
+    dst.execute("DELETE FROM results WHERE key LIKE 'old|%'")
+    dst.commit()
+    dst.close()
+    return path
+
+
+@pytest.mark.parametrize(("ties", "reruns"), [("mean", True), ("min", True), ("mean", False)])
+def test_streamed_scores_equal_the_list_path_to_the_last_digit(store_path: Path, rerun_free_path: Path, ties: str,
+                                                               reruns: bool) -> None:
+    store = Store(store_path if reruns else rerun_free_path, readonly=True)
+    assert (store.count() > store.count_latest()) == reruns
     prices = load_prices()
     rankings = effective_rankings(store)
     rows = effective_results(store)
@@ -177,8 +192,10 @@ def test_ranks_are_scipy_rankdata() -> None:
             assert ranks(values, method) == tuple(float(x) for x in rankdata(values, method=method))
 
 
-def test_latest_chunks_hold_whole_cases_and_the_latest_results(store_path: Path) -> None:
-    store = Store(store_path, readonly=True)
+@pytest.mark.parametrize("reruns", [True, False])
+def test_latest_chunks_hold_whole_cases_and_the_latest_results(store_path: Path, rerun_free_path: Path,
+                                                               reruns: bool) -> None:
+    store = Store(store_path if reruns else rerun_free_path, readonly=True)
     chunks = list(store.iter_latest_chunks(size=7))
     assert len(chunks) > 5
     seen: dict[str, int] = {}

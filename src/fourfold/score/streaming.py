@@ -38,6 +38,9 @@ from .provenance import Provenance, verdict_provenance
 from .robustness import PerturbedPair, RobustnessCost, costs_of_pairs
 from .usage import ModelUsage, PriceTable, UsageAccumulator, _Acc
 
+#: The judged verdicts as plain strings: membership in a set, not comparisons with enum members.
+_JUDGED = frozenset(str(v) for v in JUDGED)
+
 if TYPE_CHECKING:
     from ..store import Store
     from ..store.records import CaseFacts, LatestResult
@@ -109,48 +112,61 @@ class _Pass:
         self.n_results = self.n_cases = 0
 
     def add_chunk(self, rows: list[LatestResult], decided: list[Decided], facts: dict[str, CaseFacts]) -> None:
-        """Whole cases only: every result for each case id in ``rows`` is in ``rows``."""
-        groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
-        cells, usage, originals = self.cells, self.usage.accs, self.originals
-        for r, d in zip(rows, decided, strict=True):
-            mc = (r.model, r.cell)
-            state = cells.get(mc)
-            if state is None:
-                state = cells[mc] = (CellScore(), usage.setdefault(r.model, {}).setdefault(r.cell, _Acc()))
-            cs = state[0]
-            v = d[0]
-            cs.counts[v] = cs.counts.get(v, 0) + 1
-            if v in JUDGED:
-                src = d[1] or "rule"
-                cs.sources[src] = cs.sources.get(src, 0) + 1
-            state[1].add(r.prompt_tokens, r.completion_tokens, r.status == "ok")
-            key = r.case_hash or r.case_id
-            group = groups.get((r.cell, key))
-            if group is None:
-                group = groups[(r.cell, key)] = []
-            group.append((r.model, v))
-            if d[4]:
-                self.human.append(_effective_result(r, d))
-            if r.case_id in originals:
-                self.original_verdicts[(r.model, r.case_id)] = v
-            f = facts.get(r.case_hash) if r.case_hash else None
-            if f is not None and f.perturbation and f.original:
-                self.variants.append((r.model, r.case_id, str(f.perturbation), f.original, v))
+        """Whole cases only: every result for each case id in ``rows`` is in ``rows``. Counted
+        by ``Counter`` over the chunk, then added to each (model, cell): a Python statement per
+        result costs a second at a million results, so there are as few as can be."""
+        verdicts = [d[0] for d in decided]
+        mcs = [(r.model, r.cell) for r in rows]
+        for (mc, v), n in Counter(zip(mcs, verdicts, strict=True)).items():
+            cs = self._state(mc)[0]
+            cs.counts[v] = cs.counts.get(v, 0) + n
+        judged = Counter((mc, d[1] or "rule") for mc, d in zip(mcs, decided, strict=True) if d[0] in _JUDGED)
+        for (mc, src), n in judged.items():
+            cs = self._state(mc)[0]
+            cs.sources[src] = cs.sources.get(src, 0) + n
+        states = self.cells
+        for mc, r in zip(mcs, rows, strict=True):
+            states[mc][1].add(r.prompt_tokens, r.completion_tokens, r.status == "ok")
+        self.human += [_effective_result(r, d) for r, d in zip(rows, decided, strict=True) if d[4]]
+        if self.originals:
+            self.original_verdicts.update(((r.model, r.case_id), v)
+                                          for r, v in zip(rows, verdicts, strict=True) if r.case_id in self.originals)
+        perturbed = {h: f for h, f in facts.items() if f.perturbation and f.original}
+        if perturbed:
+            self.variants += [(r.model, r.case_id, str(perturbed[r.case_hash].perturbation),
+                               perturbed[r.case_hash].original, v)
+                              for r, v in zip(rows, verdicts, strict=True) if r.case_hash in perturbed]
         self.n_results += len(rows)
         self.n_cases += len({(r.cell, r.case_id) for r in rows})
+        groups: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for r, v in zip(rows, verdicts, strict=True):
+            if v in _JUDGED:
+                key = (r.cell, r.case_hash or r.case_id)
+                group = groups.get(key)
+                if group is None:
+                    groups[key] = [(r.model, v)]
+                else:
+                    group.append((r.model, v))
         for (cell, key), group in groups.items():
             self._case(cell, key, group, facts.get(key))
 
+    def _state(self, mc: tuple[str, str]) -> tuple[CellScore, _Acc]:
+        """The score and usage sums of one (model, cell), made on first use."""
+        state = self.cells.get(mc)
+        if state is None:
+            acc = self.usage.accs.setdefault(mc[0], {}).setdefault(mc[1], _Acc())
+            state = self.cells[mc] = (CellScore(), acc)
+        return state
+
     def _case(self, cell: str, key: str, group: list[tuple[str, str]], facts: CaseFacts | None) -> None:
-        """One case's judged verdicts: its ranks among the models judged on it, and its chance level."""
-        verdicts = {m: v for m, v in group if v in JUDGED}  # the last per model, as a dict keeps it
-        if not verdicts:
-            return
+        """One case's judged verdicts (model, verdict): its ranks among the models judged on
+        it, and its chance level."""
+        verdicts = dict(group)  # the last per model, as a dict keeps it
         level = case_chance(facts)  # a case keyed by its id alone (no hash) has no facts: 0, as chance_by_case
         self.chance_cell[cell][level] += 1
-        for m, v in group:
-            if v in JUDGED:
-                self.chance_model[(m, cell)][level] += 1
+        model_levels = self.chance_model
+        for m, _ in group:
+            model_levels[(m, cell)][level] += 1
         models = tuple(sorted(verdicts))
         sums = self.sets[cell].get(models)
         if sums is None:
