@@ -28,6 +28,7 @@ import functools
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from fractions import Fraction
+from sys import intern
 from typing import TYPE_CHECKING
 
 from ..cases.taxonomy import CELLS
@@ -128,12 +129,14 @@ class _Pass:
         for mc, r in zip(mcs, rows, strict=True):
             states[mc][1].add(r.prompt_tokens, r.completion_tokens, r.status == "ok")
         self.human += [_effective_result(r, d) for r, d in zip(rows, decided, strict=True) if d[4]]
+        # kept for robustness, as many as there are perturbed variants and originals: names interned
+        # (one string per model and case, not one per result), which halves what they hold
         if self.originals:
-            self.original_verdicts.update(((r.model, r.case_id), v)
+            self.original_verdicts.update(((intern(r.model), intern(r.case_id)), v)
                                           for r, v in zip(rows, verdicts, strict=True) if r.case_id in self.originals)
         perturbed = {h: f for h, f in facts.items() if f.perturbation and f.original}
         if perturbed:
-            self.variants += [(r.model, r.case_id, str(perturbed[r.case_hash].perturbation),
+            self.variants += [(intern(r.model), intern(r.case_id), intern(str(perturbed[r.case_hash].perturbation)),
                                perturbed[r.case_hash].original, v)
                               for r, v in zip(rows, verdicts, strict=True) if r.case_hash in perturbed]
         self.n_results += len(rows)
