@@ -104,8 +104,8 @@ class _Pass:
         self.ties = ties
         self.cells: dict[tuple[str, str], tuple[CellScore, _Acc]] = {}
         self.sets: dict[str, dict[tuple[str, ...], _RankSums]] = defaultdict(dict)
-        self.chance_cell: dict[str, Counter[float]] = defaultdict(Counter)
-        self.chance_model: dict[tuple[str, str], Counter[float]] = defaultdict(Counter)
+        #: Judged cases per (cell, the models judged on it, chance level): chance levels at the end.
+        self.levels: Counter[tuple[str, tuple[str, ...], float]] = Counter()
         self.usage = UsageAccumulator()
         self.human: list[EffectiveResult] = []
         self.variants: list[tuple[str, str, str, object, str]] = []
@@ -164,13 +164,11 @@ class _Pass:
     def _case(self, cell: str, key: str, group: list[tuple[str, str]], facts: CaseFacts | None) -> None:
         """One case's judged verdicts (model, verdict): its ranks among the models judged on
         it, and its chance level."""
-        verdicts = dict(group)  # the last per model, as a dict keeps it
-        level = case_chance(facts)  # a case keyed by its id alone (no hash) has no facts: 0, as chance_by_case
-        self.chance_cell[cell][level] += 1
-        model_levels = self.chance_model
-        for m, _ in group:
-            model_levels[(m, cell)][level] += 1
+        verdicts = dict(group)  # one per model: a case key is one case id, and each model's latest result for it
         models = tuple(sorted(verdicts))
+        # its chance level counts once for the cell and once for each model judged on it
+        # (a case keyed by its id alone, no hash, has no facts: 0, as chance_by_case)
+        self.levels[(cell, models, case_chance(facts))] += 1
         sums = self.sets[cell].get(models)
         if sums is None:
             sums = self.sets[cell][models] = _RankSums(dict.fromkeys(models, 0.0))
@@ -199,8 +197,14 @@ class _Pass:
             basis = "mixed" if len(sums.used) > 1 else next(iter(sums.used))
             set_relative(table, cell, {m: (n - sums.total[m] / sums.n) / (n - 1) * 100 for m in everyone}, sums.n,
                          basis)
-        chance = set_chance(table, {c: _mean(k) for c, k in self.chance_cell.items()},
-                            {mc: _mean(k) for mc, k in self.chance_model.items()})
+        by_cell: dict[str, Counter[float]] = defaultdict(Counter)
+        by_model: dict[tuple[str, str], Counter[float]] = defaultdict(Counter)
+        for (cell, judged, level), n in self.levels.items():
+            by_cell[cell][level] += n
+            for m in judged:
+                by_model[(m, cell)][level] += n
+        chance = set_chance(table, {c: _mean(k) for c, k in by_cell.items()},
+                            {mc: _mean(k) for mc, k in by_model.items()})
         return Scores(models, list(CELLS), table, self.ties, chance)
 
     def robustness(self) -> list[RobustnessCost]:
