@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from scipy.stats import rankdata
 
-from conftest import fourfold
+from conftest import fourfold, require_chromium
 from fourfold.cases.taxonomy import CATEGORIES, CELLS
 from fourfold.report import scores_json
 from fourfold.score import compute_scores
@@ -220,3 +220,34 @@ def test_the_report_index_is_added_to_an_existing_store(tmp_path: Path) -> None:
                                                 "ORDER BY case_id, model, created_at"))
     db.close()
     assert "results_case_model" in names and "results_case_model" in plan
+
+
+@pytest.mark.slow
+def test_cut_off_report_in_headless_chromium(store_path: Path, tmp_path: Path) -> None:
+    """The cut-off report opens with no script error (the case filter finds no filter and
+    stops; the CSP allows nothing else), shows the scores, and links to the site."""
+    chromium = require_chromium()
+    from playwright import sync_api
+
+    out = tmp_path / "out"
+    (out / "site").mkdir(parents=True)
+    (out / "site" / "index.html").write_text("<!doctype html><title>site</title>")
+    fourfold("report", "--store", str(store_path), "--out", str(out), "--inline-limit", "20")
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto((out / "report.html").as_uri())
+            page.wait_for_load_state("load")
+            assert errors == []
+            assert "a report lists case by case" in page.locator("#cutoff").inner_text()
+            assert page.locator(".grid-card .hm-score").count() == len(MODELS) * len(CELLS)
+            assert page.locator("article.case").count() == 0
+            page.locator("#cutoff a").click()
+            page.wait_for_load_state("load")
+            assert page.title() == "site"
+        finally:
+            browser.close()
