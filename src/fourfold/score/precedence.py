@@ -69,18 +69,17 @@ def iter_effective_verdicts(store: Store) -> Iterator[tuple[list[LatestResult], 
     takes ``decide``'s answer for its (status, judge, verdict), computed once."""
     judged = store.latest_judgements()
     humans = _human_verdicts(store)
+    special = judged.keys() | humans.keys()
     plain: dict[tuple[str, str | None, str], Decided] = {}
     for rows in store.iter_latest_chunks():
-        out = []
-        for r in rows:
-            if r.key in judged or r.key in humans:
-                out.append(decide(r.key, r.status, r.judge, r.verdict, judged, humans))
-                continue
-            d = plain.get((r.status, r.judge, r.verdict))
-            if d is None:
-                d = plain[(r.status, r.judge, r.verdict)] = decide(r.key, r.status, r.judge, r.verdict, {}, {})
-            out.append(d)
-        yield rows, out
+        out = [None if r.key in special else plain.get((r.status, r.judge, r.verdict)) for r in rows]
+        for i in [i for i, d in enumerate(out) if d is None]:  # judged by a model or people, or a new kind
+            r = rows[i]
+            if r.key in special:
+                out[i] = decide(r.key, r.status, r.judge, r.verdict, judged, humans)
+            else:
+                out[i] = plain[(r.status, r.judge, r.verdict)] = decide(r.key, r.status, r.judge, r.verdict, {}, {})
+        yield rows, out  # type: ignore[misc]  # no None left
 
 
 #: What ``decide`` found: the verdict that counts, its source and who gave it, the judge
