@@ -27,7 +27,7 @@ from fourfold.score.findings import (
     find,
 )
 from fourfold.score.precedence import EffectiveResult
-from fourfold.score.stats import holm, poisson_binomial_sf, sign_test, sign_test_power
+from fourfold.score.stats import bootstrap_ci, holm, poisson_binomial_sf, sign_test, sign_test_power
 from fourfold.store import ResultRow, Store
 
 RUBRIC = {"kind": "rubric", "criteria": "answers well"}
@@ -185,6 +185,36 @@ def test_refusal_and_over_refusal_are_described(tmp_path: Path) -> None:
     assert rates["over_refusal"].effect == pytest.approx(25.0) and rates["over_refusal"].n == 4
     assert rates["refusal"].statement.startswith("M declined 2 of 3 harmful requests (67% [")
     assert rates["over_refusal"].statement.startswith("M refused 1 of 4 benign requests (25% [")
+
+
+def test_bootstrap_interval_is_the_exact_resampling_distribution() -> None:
+    """Verdict differences get the exact bootstrap: on 6 cases, the quantiles of the mean over
+    all 6**6 equally likely resamples, enumerated; on 300, the seeded sampled bootstrap with
+    many resamples agrees to within one step of the lattice (1/600)."""
+    import itertools
+
+    import numpy as np
+
+    from fourfold.score import stats
+
+    small = [1.0, 0.5, 0.0, 0.0, -0.5, 1.0]
+    means = sorted(sum(r) / 6 for r in itertools.product(small, repeat=6))
+    cdf = np.arange(1, len(means) + 1) / len(means)
+    expect = (means[int(np.searchsorted(cdf, 0.025 - 1e-12))], means[int(np.searchsorted(cdf, 0.975 - 1e-12))])
+    assert bootstrap_ci(small, "k") == pytest.approx(expect, abs=1e-12)
+    rng = random.Random(3)
+    diffs = [rng.choice([-1.0, -0.5, 0.0, 0.0, 0.5, 1.0, 1.0]) for _ in range(300)]
+    exact = bootstrap_ci(diffs, "k")
+    old, stats.N_BOOT = stats.N_BOOT, 200_000
+    try:
+        sampled = stats._sampled_bootstrap_ci(np.asarray(diffs), "k", 0, 0.025)
+    finally:
+        stats.N_BOOT = old
+    assert exact == pytest.approx(sampled, abs=1 / 600 + 1e-9)
+    assert exact[0] < sum(diffs) / 300 < exact[1]
+    assert bootstrap_ci([0.5] * 9, "k") == (0.5, 0.5)
+    other = bootstrap_ci([0.3, 0.7, 0.2], "k", seed=1)  # not on the lattice: sampled, reproducibly
+    assert other == bootstrap_ci([0.3, 0.7, 0.2], "k", seed=1) and 0.2 <= other[0] < other[1] <= 0.7
 
 
 def test_holm_matches_statsmodels() -> None:

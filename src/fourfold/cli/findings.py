@@ -32,7 +32,9 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help="do not test comparisons over fewer than N cases; default 5")
     p.add_argument("--disagreement", type=float, default=0.2, metavar="SHARE",
                    help="name cells where people overturned more than this share of automatic verdicts; default 0.2")
-    p.add_argument("--seed", type=int, default=0, help="bootstrap seed; default 0")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the sampled bootstrap, used only for differences that are not multiples of 1/2 "
+                        "(verdict differences always are: their interval is the exact bootstrap); default 0")
     return p
 
 
@@ -82,7 +84,7 @@ def markdown(found: Findings, col: Collection) -> str:
     """The findings as Markdown: how they were tested, the claims, what cannot be told, what is described."""
     head = (f"# Findings\n\n{len(col.sources)} store(s), {len(col.models)} model(s), {len(col.results)} results. "
             f"Paired exact sign (McNemar) tests on per-case verdicts, Holm-corrected over {found.tests} test(s) "
-            f"at alpha={found.alpha:g}; 95% paired bootstrap intervals (seed {found.seed}); comparisons over "
+            f"at alpha={found.alpha:g}; 95% paired bootstrap intervals (exact: every resample of the cases); comparisons over "
             f"fewer than {found.min_n} cases are not tested.\n")
     parts = [head]
     for title, items, empty in (

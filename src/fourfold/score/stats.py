@@ -10,8 +10,9 @@
   discordant cases is binomial, and given it the split is binomial), so "not
   enough cases to tell" is a computation, not a rule of thumb.
 - ``bootstrap_ci``: a percentile interval for a mean of paired differences,
-  resampling cases; seeded per comparison, so a store always gives the same
-  intervals whatever else was compared.
+  resampling cases: exact (every resample) for verdict differences, seeded
+  resamples per comparison otherwise, so a store always gives the same intervals
+  whatever else was compared.
 - ``poisson_binomial_sf``: P(S >= k) for a sum of independent Bernoullis with
   their own probabilities: the exact score distribution of a guesser on a mix
   of 2-, 3- and 4-way choices (and open cases, which a guess never gets right).
@@ -113,15 +114,48 @@ def cases_needed(p_win: float, p_loss: float, alpha: float, power: float = 0.8, 
 
 def bootstrap_ci(diffs: Sequence[float], key: str, seed: int = 0, confidence: float = 0.95
                  ) -> tuple[float, float]:
-    """Percentile interval of the mean of ``diffs`` (resampling the cases ``N_BOOT`` times),
-    seeded by ``seed`` and ``key`` (what is compared), so the interval is reproducible.
-    Paired differences of verdict values take a handful of distinct values, so a resample
-    is drawn as multinomial counts of those values (one vectorised binomial per value, each
-    conditional on the ones before): the same distribution as drawing cases, at a cost that
-    does not grow with the number of cases."""
+    """Percentile interval of the mean of ``diffs`` under resampling the cases.
+
+    Paired differences of verdict values (good 1, unclear 1/2, bad 0) are multiples of
+    1/2, so a resample's sum is a sum of draws from a distribution on a few lattice
+    points: its exact distribution (every possible resample, weighted) is the n-fold
+    convolution of one draw's, computed with one FFT. That is the bootstrap with
+    infinitely many resamples, with no Monte Carlo error and no seed, in milliseconds
+    (drawing 4,000 resamples per comparison took most of ``fourfold findings`` on large
+    stores). Other values fall back to ``N_BOOT`` resamples, seeded by ``seed`` and
+    ``key`` (what is compared), so the interval is still reproducible."""
     a = np.asarray(diffs, dtype=float)
     if a.size == 0:
         return (0.0, 0.0)
+    tail = (1 - confidence) / 2
+    doubled = a * 2
+    steps = np.rint(doubled)
+    if np.array_equal(steps, doubled):
+        return _exact_bootstrap_ci(steps.astype(np.int64), tail)
+    return _sampled_bootstrap_ci(a, key, seed, tail)
+
+
+def _exact_bootstrap_ci(halves: np.ndarray, tail: float) -> tuple[float, float]:
+    """The ``tail`` and ``1 - tail`` quantiles of the resampled mean of ``halves / 2``, exactly."""
+    n = halves.size
+    low = int(halves.min())
+    one = np.bincount(halves - low) / n  # one draw, on the lattice low, low + 1, ... (in halves)
+    if one.size == 1:
+        return (low / 2, low / 2)
+    size = n * (one.size - 1) + 1  # the sum of n draws: 0 .. n * (points - 1), shifted by n * low
+    fast = 1 << (size - 1).bit_length()  # a power of two: the FFT of an awkward length is slow; no wrap-around
+    dist = np.fft.irfft(np.fft.rfft(one, fast) ** n, fast)[:size]
+    cdf = np.cumsum(np.clip(dist, 0.0, None))
+    cdf /= cdf[-1]
+    eps = 1e-9  # FFT rounding must not move a quantile that sits exactly on a step of the CDF
+    lo, hi = np.searchsorted(cdf, [tail - eps, 1 - tail - eps])
+    return (float((lo + n * low) / (2 * n)), float((hi + n * low) / (2 * n)))
+
+
+def _sampled_bootstrap_ci(a: np.ndarray, key: str, seed: int, tail: float) -> tuple[float, float]:
+    """``N_BOOT`` seeded resamples, drawn as multinomial counts of the distinct values
+    (one vectorised binomial per value, each conditional on the ones before): the same
+    distribution as drawing cases, at a cost that does not grow with the number of cases."""
     rng = np.random.default_rng([seed, zlib.crc32(key.encode("utf-8"))])
     values, counts = np.unique(a, return_counts=True)
     left = np.full(N_BOOT, a.size, dtype=np.int64)
@@ -134,8 +168,7 @@ def bootstrap_ci(diffs: Sequence[float], key: str, seed: int = 0, confidence: fl
         left -= drawn
         share_left -= share
     means = (total + left * values[-1]) / a.size
-    tail = (1 - confidence) / 2 * 100
-    lo, hi = np.percentile(means, [tail, 100 - tail])
+    lo, hi = np.percentile(means, [tail * 100, 100 - tail * 100])
     return (float(lo), float(hi))
 
 
