@@ -129,6 +129,21 @@ class LatencyServer:
     def stats(self) -> dict:
         return get_json(f"http://127.0.0.1:{self.port}/stats")
 
+    def settled_total(self, quiet_s: float = 0.5, timeout_s: float = 60.0) -> int:
+        """The request count once no more are coming (clients killed or paused): nothing in flight
+        and the count unchanged for ``quiet_s``. A fixed sleep is not enough on a loaded machine: a
+        request still in the server's socket backlog would be counted later, as if sent afterwards."""
+        deadline = time.monotonic() + timeout_s
+        last, since = -1, time.monotonic()
+        while True:
+            stats = self.stats()
+            if stats["requests_total"] != last or stats["inflight"]:
+                last, since = stats["requests_total"], time.monotonic()
+            elif time.monotonic() - since >= quiet_s:
+                return last
+            assert time.monotonic() < deadline, f"the server never settled: {stats}"
+            time.sleep(0.05)
+
 
 @pytest.fixture
 def latency_server() -> Iterator[Callable[..., LatencyServer]]:
