@@ -15,6 +15,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -78,15 +79,31 @@ def _cli(*args: str) -> list[str]:
 # ------------------------------------------------------------------ two runs
 
 
+def _wait(ready: Any, what: str, timeout_s: float = 120.0) -> None:
+    """Poll ``ready()`` until true; a generous deadline, since this waits on processes, not a speed."""
+    deadline = time.monotonic() + timeout_s
+    while not ready():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
 def test_two_runs_on_one_store_share_the_cases(latency_server: Any, qa_file: Any, tmp_path: Path) -> None:
     n = 400
     server = latency_server("--delay-ms", "40")
     data, db = qa_file(n), tmp_path / "r.db"
     first = fourfold_popen(*_run_args(server, data, db, tmp_path / "a"))
-    deadline = time.monotonic() + 60
-    while (not db.exists() or server.stats()["requests_total"] < 16) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    second = fourfold_popen(*_run_args(server, data, db, tmp_path / "b"))
+    _wait(lambda: db.exists() and server.stats()["requests_total"] >= 16, "the first run never sent 16 requests")
+    # The first run alone takes about 2 s; a second one starting on a loaded machine can take longer than
+    # that to import and claim, and would then find everything done. So the first run is paused (it stays
+    # alive, its claims held) until the second has sent requests of its own, and then both go on at once.
+    first.send_signal(signal.SIGSTOP)
+    try:
+        sent_by_first = server.settled_total()
+        second = fourfold_popen(*_run_args(server, data, db, tmp_path / "b"))
+        _wait(lambda: server.stats()["requests_total"] > sent_by_first or second.poll() is not None,
+              "the second run sent nothing in 45 s (the paused run's claims hold for 60 s)", timeout_s=45)
+    finally:
+        first.send_signal(signal.SIGCONT)
     outs = [p.communicate(timeout=300) for p in (first, second)]
     assert [first.returncode, second.returncode] == [0, 0], [e[-2000:] for _, e in outs]
     assert server.stats()["requests_total"] == n, "every case sent exactly once between the two runs"
