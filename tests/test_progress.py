@@ -94,7 +94,11 @@ def test_plain_lines_when_not_a_terminal_carry_counts_rate_eta_and_errors():
             advance("text/generalizability", "error" if i == 3 else "ok")
             if i == 9:
                 before = out.getvalue().count("\n")
-                time.sleep(1.5)  # no result for a while: the timer still reports
+                # no result for a while: the timer still reports (every 0.2 s; waited for, with a generous
+                # deadline, since a loaded machine may run the timer thread late)
+                deadline = time.monotonic() + 30
+                while out.getvalue().count("\n") == before and time.monotonic() < deadline:
+                    time.sleep(0.05)
                 assert out.getvalue().count("\n") > before, "no line while no result arrived"
     lines = out.getvalue().splitlines()
     parsed = [PLAIN.match(line) for line in lines]
