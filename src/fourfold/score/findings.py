@@ -39,6 +39,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ..judge.verdict import JUDGED, VALUE, Verdict
@@ -128,11 +129,11 @@ class _Paired:
     cases: tuple[str, ...]
     label: str = ""
 
-    @property
+    @cached_property  # read several times per comparison, thousands of comparisons on a large store
     def wins(self) -> int:
         return sum(d > 0 for d in self.diffs)
 
-    @property
+    @cached_property
     def losses(self) -> int:
         return sum(d < 0 for d in self.diffs)
 
