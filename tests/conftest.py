@@ -98,6 +98,28 @@ def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = N
     raise TimeoutError(f"{url} did not come up in {timeout} s")
 
 
+def start_on_free_port(argv: Callable[[int], list[str]], health: str, attempts: int = 3,
+                       **popen: object) -> tuple[subprocess.Popen, int]:
+    """A server process given a free loopback port, up once ``health`` (a path) answers 200.
+    The port is free when chosen but only bound by the server a moment later, when another
+    socket may have taken it; a server that exits before answering is started again on
+    another port (a server that can never start still fails, on the last attempt)."""
+    for attempt in range(attempts):
+        port = free_port()
+        proc = subprocess.Popen(argv(port), **popen)  # type: ignore[call-overload]
+        try:
+            wait_http(f"http://127.0.0.1:{port}{health}", proc=proc)
+            return proc, port
+        except RuntimeError:  # it exited (wait_http's TimeoutError is not retried)
+            if attempt == attempts - 1:
+                raise
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            raise
+    raise AssertionError("unreachable")
+
+
 def llama_cpp_server(log_path: Path, *flags: str) -> Iterator[str]:
     """llama-cpp-python's own OpenAI server on the embedded model, on a free
     loopback port, with ``flags``; yields its base URL (a generator for fixtures)."""
@@ -154,11 +176,9 @@ def latency_server() -> Iterator[Callable[..., LatencyServer]]:
     procs: list[subprocess.Popen] = []
 
     def start(*args: str) -> LatencyServer:
-        port = free_port()
-        proc = subprocess.Popen([sys.executable, str(script), "--port", str(port), *args],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc, port = start_on_free_port(lambda port: [sys.executable, str(script), "--port", str(port), *args],
+                                        "/health", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
-        wait_http(f"http://127.0.0.1:{port}/health", proc=proc)
         return LatencyServer(proc, port)
 
     yield start
@@ -258,11 +278,10 @@ async def start_chat_server(handler: object) -> tuple[object, str]:
 @pytest.fixture
 def canned_judge() -> Iterator[int]:
     """The canned-response judge server (tests/fixtures/canned_judge_server.py) on a free port."""
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).parent / "fixtures" / "canned_judge_server.py"),
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    script = Path(__file__).parent / "fixtures" / "canned_judge_server.py"
+    proc, port = start_on_free_port(lambda port: [sys.executable, str(script), "--port", str(port)], "/stats",
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_http(f"http://127.0.0.1:{port}/stats", proc=proc)
         yield port
     finally:
         proc.terminate()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import fourfold, free_port, get_json, wait_http
+from conftest import fourfold, get_json, start_on_free_port
 
 SERVER = Path(__file__).parent / "fixtures" / "malformed_reply_server.py"
 sys.path.insert(0, str(SERVER.parent))
@@ -63,11 +63,9 @@ class Server:
 
 @pytest.fixture
 def server() -> Iterator[Server]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, str(SERVER), "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, port = start_on_free_port(lambda port: [sys.executable, str(SERVER), "--port", str(port)], "/health",
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        wait_http(f"http://127.0.0.1:{port}/health", proc=proc)
         yield Server(proc, port)
     finally:
         proc.terminate()
