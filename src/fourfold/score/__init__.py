@@ -99,22 +99,25 @@ def relative_scores(verdicts: dict[str, dict[str, str]],
     n = len(models)
     if n < 2 or not shared:
         return {}, 0, "verdicts"
+    import numpy as np
     from scipy.stats import rankdata  # ~0.5 s to import: only when there is something to rank
 
-    total = dict.fromkeys(models, 0.0)
+    rows = []
     used = set()
     for case in shared:
         ranked = (rankings or {}).get(case)
         if ranked is not None and all(m in ranked for m in models):
-            values = [ranked[m] for m in models]
+            rows.append([ranked[m] for m in models])
             used.add("rankings")
         else:
-            values = [-VALUE[verdicts[m][case]] for m in models]  # higher value -> rank 1
+            rows.append([-VALUE[verdicts[m][case]] for m in models])  # higher value -> rank 1
             used.add("verdicts")
-        for m, r in zip(models, rankdata(values, method=_RANK_METHOD[ties]), strict=True):
-            total[m] += float(r)
+    # One call ranks every case (a row each): calling rankdata per case was seconds at 100,000 results.
+    # Ranks are whole or half numbers, so their sums are exact in any order (``shared`` is a set).
+    total = rankdata(np.asarray(rows, dtype=float), method=_RANK_METHOD[ties], axis=1).sum(axis=0)
     basis = "mixed" if len(used) > 1 else used.pop()
-    return {m: (n - total[m] / len(shared)) / (n - 1) * 100 for m in models}, len(shared), basis
+    return ({m: (n - float(t) / len(shared)) / (n - 1) * 100 for m, t in zip(models, total, strict=True)},
+            len(shared), basis)
 
 
 def compute_scores(rows: Sequence[EffectiveResult], rankings: dict[str, dict[str, float]] | None = None, *,
