@@ -34,9 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
-from throughput import SHARED, _get, _port  # noqa: E402
+from _common import ROOT, latency_server, make_dataset  # noqa: E402
 
 RUN_TIME = re.compile(r"run \S+: ([0-9.]+) s")
 
@@ -90,22 +89,21 @@ def main() -> int:
     env = {**os.environ, "RAY_AUTH_MODE": "disabled", "RAY_TMPDIR": tmp,
            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     os.environ.update({k: env[k] for k in ("RAY_AUTH_MODE", "RAY_TMPDIR", "PYTHONPATH")})
-    port = _port()
-    server = subprocess.Popen([sys.executable, str(SHARED / "latency_server.py"), "--port", str(port),
-                               "--delay-ms", str(args.delay_ms)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    c = None
     try:
-        data = Path(tmp) / "qa.jsonl"
-        subprocess.run([sys.executable, str(SHARED / "make_dataset.py"), "--n", str(args.n), "--out", str(data)],
-                       check=True, capture_output=True)
-        for _ in range(100):
-            try:
-                _get(f"http://127.0.0.1:{port}/health")
-                break
-            except OSError:
-                time.sleep(0.1)
-        c = cluster(tmp)
-        api = ["run", "--model", f"openai/latency-model@http://127.0.0.1:{port}/v1", "--cases", str(data),
+        with latency_server(args.delay_ms) as base:
+            table(measure(args, tmp, env, base), args)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+def measure(args: argparse.Namespace, tmp: str, env: dict[str, str], base: str
+            ) -> dict[tuple[str, str], list[dict[str, float]]]:
+    """Every variant, ``args.repeats`` times, interleaved; each with a fresh store."""
+    data = make_dataset(args.n, Path(tmp) / "qa.jsonl")
+    c = cluster(tmp)
+    try:
+        api = ["run", "--model", f"openai/latency-model@{base}/v1", "--cases", str(data),
                "--cell", "text/generalizability", "--concurrency", str(args.concurrency), "--no-report", "--no-progress"]
         emb = ["run", "--cells", "text", "--limit", str(args.embedded_limit), "--max-tokens", str(args.max_tokens),
                "--no-report", "--no-progress"]
@@ -116,14 +114,9 @@ def main() -> int:
                 r = fourfold([*(api if group == "api" else emb), "--store", str(store), *extra], env)
                 results.setdefault((group, name), []).append(r)
                 print(json.dumps({"group": group, "variant": name, "repeat": rep, **r}), flush=True)
-        table(results, args)
+        return results
     finally:
-        if c is not None:
-            c.shutdown()
-        server.terminate()
-        server.wait(10)
-        shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+        c.shutdown()
 
 
 def table(results: dict[tuple[str, str], list[dict[str, float]]], args: argparse.Namespace) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from throughput import SHARED, _fourfold, _get, _port  # noqa: E402
+from _common import SHARED, fourfold_script, get_json, latency_server, make_dataset  # noqa: E402
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -57,57 +57,41 @@ def main() -> int:
     ap.add_argument("--report", action="store_true", help="also time `fourfold report` on the filled store")
     ap.add_argument("--compact", action="store_true", help="also time `fourfold store stats` and `compact`")
     args = ap.parse_args()
-    port = _port()
-    server = subprocess.Popen([sys.executable, str(SHARED / "latency_server.py"), "--port", str(port),
-                               "--delay-ms", str(args.delay_ms)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                _get(f"{base}/health")
-                break
-            except OSError:
-                time.sleep(0.1)
-        with tempfile.TemporaryDirectory() as tmp:
-            for n in args.n or [100_000]:
-                _bench_n(args, n, Path(tmp), base)
-    finally:
-        server.terminate()
-        server.wait()
+    with latency_server(args.delay_ms) as base, tempfile.TemporaryDirectory() as tmp:
+        for n in args.n or [100_000]:
+            _bench_n(args, n, Path(tmp), base)
     return 0
 
 
 def _bench_n(args: argparse.Namespace, n: int, tmp: Path, base: str) -> None:
-    data = tmp / f"qa-{n}.jsonl"
-    subprocess.run([sys.executable, str(SHARED / "make_dataset.py"), "--n", str(n), "--out", str(data)], check=True,
-                   capture_output=True)
+    data = make_dataset(n, tmp / f"qa-{n}.jsonl")
     for i in range(args.repeats):
         out = tmp / f"run-{n}-{i}"
-        _get(f"{base}/stats/reset", "POST")
-        row = timed([_fourfold(), "run", "--model", f"openai/latency-model@{base}/v1", "--cases", str(data),
+        get_json(f"{base}/stats/reset", "POST")
+        row = timed([fourfold_script(), "run", "--model", f"openai/latency-model@{base}/v1", "--cases", str(data),
                      "--cell", "text/generalizability", "--concurrency", str(args.concurrency),
                      "--store", str(out / "results.db"), "--out", str(out), "--no-progress", "--no-report"])
-        st = _get(f"{base}/stats")
+        st = get_json(f"{base}/stats")
         con = sqlite3.connect(out / "results.db")
         good = con.execute("SELECT COUNT(*) FROM results WHERE verdict='good'").fetchone()[0]
         con.close()
         row.update(what="fourfold run", n=n, c=args.concurrency, startup_s=round(st["first_request_at"] - row.pop("t0"), 2),
                    cpu_ms_per_case=round(row["cpu_s"] * 1000 / n, 3), requests=st["requests_total"], accuracy=good / n)
         if not args.no_loadgen:
-            _get(f"{base}/stats/reset", "POST")
+            get_json(f"{base}/stats/reset", "POST")
             floor = timed([sys.executable, str(SHARED / "loadgen.py"), "--base-url", f"{base}/v1", "--data", str(data),
                            "-c", str(args.concurrency)])
             row.update(loadgen_wall_s=floor["wall_s"], loadgen_rss_mb=floor["peak_rss_mb"],
                        throughput_vs_loadgen=round(floor["wall_s"] / row["wall_s"], 3))
         print(json.dumps(row), flush=True)
         if args.report and i == 0:
-            rep = timed([_fourfold(), "report", "--store", str(out / "results.db"), "--out", str(out)])
+            rep = timed([fourfold_script(), "report", "--store", str(out / "results.db"), "--out", str(out)])
             rep.pop("t0")
             sizes = {p.name: round(p.stat().st_size / 1e6, 2) for p in out.glob("report.*")}
             print(json.dumps({"what": "fourfold report", "n": n, **rep, "files_mb": sizes}), flush=True)
         if args.compact and i == 0:
             for op in ("stats", "compact"):
-                r = timed([_fourfold(), "store", op, "--store", str(out / "results.db")])
+                r = timed([fourfold_script(), "store", op, "--store", str(out / "results.db")])
                 r.pop("t0")
                 print(json.dumps({"what": f"fourfold store {op}", "n": n, **r}), flush=True)
 

@@ -13,37 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
-import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("FOURFOLD_SHARED", ROOT.parent / "shared")) / "bench"
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str, method: str = "GET") -> dict:
-    req = urllib.request.Request(url, method=method)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.loads(r.read())
-
-
-def _fourfold() -> str:
-    """The console script beside this interpreter: a version manager's shim on PATH
-    (pyenv's is a bash script) would add its own ~0.15 s to every start-up."""
-    script = Path(sys.executable).parent / "fourfold"
-    return str(script) if script.exists() else "fourfold"
+sys.path.insert(0, str(Path(__file__).parent))
+from _common import SHARED, fourfold_script, get_json, latency_server, make_dataset  # noqa: E402
 
 
 def main() -> int:
@@ -54,61 +33,44 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-report", action="store_true", help="pass --no-report: results stored, no report written")
     args = ap.parse_args()
-    port = _port()
-    server = subprocess.Popen([sys.executable, str(SHARED / "latency_server.py"), "--port", str(port),
-                               "--delay-ms", str(args.delay_ms)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     results = []
     floor: list[float] = []
-    try:
-        for _ in range(100):
-            try:
-                _get(f"http://127.0.0.1:{port}/health")
-                break
-            except OSError:
-                time.sleep(0.1)
-        with tempfile.TemporaryDirectory() as tmp:
-            data = Path(tmp) / "qa.jsonl"
-            subprocess.run([sys.executable, str(SHARED / "make_dataset.py"), "--n", str(args.n), "--out", str(data)],
-                           check=True, capture_output=True)
-            ideal = args.n * args.delay_ms / 1000 / args.concurrency
-            for i in range(args.repeats):
-                _get(f"http://127.0.0.1:{port}/stats/reset", "POST")
-                out = Path(tmp) / f"run{i}"
-                cmd = [_fourfold(), "run", "--model", f"openai/latency-model@http://127.0.0.1:{port}/v1",
-                       "--cases", str(data), "--cell", "text/generalizability", "--concurrency", str(args.concurrency),
-                       "--store", str(out / "results.db"), "--out", str(out), "--no-progress"]
-                if args.no_report:
-                    cmd.append("--no-report")
-                before = resource.getrusage(resource.RUSAGE_CHILDREN)
-                t0 = time.time()
-                proc = subprocess.run(cmd, capture_output=True, text=True)
-                wall = time.time() - t0
-                after = resource.getrusage(resource.RUSAGE_CHILDREN)
-                if proc.returncode != 0:
-                    print(proc.stderr, file=sys.stderr)
-                    return 1
-                st = _get(f"http://127.0.0.1:{port}/stats")
-                cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-                import sqlite3
-
-                con = sqlite3.connect(out / "results.db")
-                good = con.execute("SELECT COUNT(*) FROM results WHERE verdict='good'").fetchone()[0]
-                con.close()
-                row = {"n": args.n, "c": args.concurrency, "wall_s": round(wall, 3), "ideal_over_wall": round(ideal / wall, 3),
-                       "startup_s": round(st["first_request_at"] - t0, 3), "cpu_s": round(cpu, 3),
-                       "cpu_ms_per_case": round(cpu * 1000 / args.n, 3), "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
-                       "requests": st["requests_total"], "accuracy": good / args.n}
-                results.append(row)
-                print(json.dumps(row), flush=True)
-                # the floor, interleaved so both see the same machine: the bare aiohttp client
-                _get(f"http://127.0.0.1:{port}/stats/reset", "POST")
-                t0 = time.time()
-                subprocess.run([sys.executable, str(SHARED / "loadgen.py"), "--base-url", f"http://127.0.0.1:{port}/v1",
-                                "--data", str(data), "-c", str(args.concurrency)], capture_output=True, check=True)
-                floor.append(time.time() - t0)
-    finally:
-        server.terminate()
-        server.wait()
+    with latency_server(args.delay_ms) as base, tempfile.TemporaryDirectory() as tmp:
+        data = make_dataset(args.n, Path(tmp) / "qa.jsonl")
+        ideal = args.n * args.delay_ms / 1000 / args.concurrency
+        for i in range(args.repeats):
+            get_json(f"{base}/stats/reset", "POST")
+            out = Path(tmp) / f"run{i}"
+            cmd = [fourfold_script(), "run", "--model", f"openai/latency-model@{base}/v1",
+                   "--cases", str(data), "--cell", "text/generalizability", "--concurrency", str(args.concurrency),
+                   "--store", str(out / "results.db"), "--out", str(out), "--no-progress"]
+            if args.no_report:
+                cmd.append("--no-report")
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            t0 = time.time()
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            wall = time.time() - t0
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            if proc.returncode != 0:
+                print(proc.stderr, file=sys.stderr)
+                return 1
+            st = get_json(f"{base}/stats")
+            cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+            con = sqlite3.connect(out / "results.db")
+            good = con.execute("SELECT COUNT(*) FROM results WHERE verdict='good'").fetchone()[0]
+            con.close()
+            row = {"n": args.n, "c": args.concurrency, "wall_s": round(wall, 3), "ideal_over_wall": round(ideal / wall, 3),
+                   "startup_s": round(st["first_request_at"] - t0, 3), "cpu_s": round(cpu, 3),
+                   "cpu_ms_per_case": round(cpu * 1000 / args.n, 3), "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+                   "requests": st["requests_total"], "accuracy": good / args.n}
+            results.append(row)
+            print(json.dumps(row), flush=True)
+            # the floor, interleaved so both see the same machine: the bare aiohttp client
+            get_json(f"{base}/stats/reset", "POST")
+            t0 = time.time()
+            subprocess.run([sys.executable, str(SHARED / "loadgen.py"), "--base-url", f"{base}/v1",
+                            "--data", str(data), "-c", str(args.concurrency)], capture_output=True, check=True)
+            floor.append(time.time() - t0)
     ideal = args.n * args.delay_ms / 1000 / args.concurrency
     print(f"floor (bare aiohttp loadgen.py, same server, interleaved): best wall {min(floor):.3f} s, "
           f"ideal/wall {ideal / min(floor):.3f}")
