@@ -1,5 +1,6 @@
 """Scale (issue 12): cases streamed from their files, a scheduler that holds a
-bounded number of them, the store's stats and compaction, the large-report cut-off.
+bounded number of them, the store's stats and compaction (the large-report cut-off
+is tested in test_report_streaming.py).
 
 Memory flatness itself is measured by bench/scale.py (peak RSS is no unit test);
 here the scheduler's bound is counted exactly: every case it has read is either
