@@ -94,8 +94,10 @@ class ResultRow:
 _COLUMNS = list(ResultRow.__dataclass_fields__)
 #: Every result with its rank among the same model's results for the same case id,
 #: newest first: ``rn = 1`` is the latest result, the one reports, scores and people judge.
+#: Two stored at the same ``created_at`` (a coarse clock, an import): the greater key is
+#: the latest, so every reader (``iter_latest_chunks`` too) picks the same one.
 LATEST_RESULTS = """
-    SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.model, r.case_id ORDER BY r.created_at DESC) AS rn
+    SELECT r.*, ROW_NUMBER() OVER (PARTITION BY r.model, r.case_id ORDER BY r.created_at DESC, r.key DESC) AS rn
     FROM results r
 """
 _REDACTED = ("response", "rationale", "error", "served_model")
@@ -287,13 +289,14 @@ class Store:
         Ordered by case id, then model (the ``results_case_model`` index: no sort of
         the whole table), so for any one (model, cell) the order is ``latest_results``'
         own. The latest of each (model, case id) is the last of its run (``created_at``
-        ascending), as ``LATEST_RESULTS`` picks it. A store opened read-only before the
-        index existed still works: SQLite sorts instead."""
-        cur = self.db.execute(f"SELECT {', '.join(LatestResult._fields)} FROM results "
-                              "ORDER BY case_id, model, created_at")
+        ascending, then key, as ``LATEST_RESULTS`` breaks ties). A store opened read-only
+        before the index existed still works: SQLite sorts instead."""
+        select = f"SELECT {', '.join(LatestResult._fields)} FROM results ORDER BY case_id, model, created_at"
         if self.count() == self.count_latest():  # no reruns: every row is a latest one
-            yield from _whole_cases(cur, size)
+            yield from _whole_cases(self.db.execute(select), size)
             return
+        # only reruns can tie on created_at; the key orders within the index's runs (no full sort)
+        cur = self.db.execute(select + ", key")
         make = LatestResult._make
         chunk: list[LatestResult] = []
         last: tuple[Any, ...] | None = None

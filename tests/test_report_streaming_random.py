@@ -1,0 +1,136 @@
+"""The streamed report (issue 12) against the list path on random stores: whatever mix of
+models (names with quotes, '|', unicode), cells, verdicts, errors, unanswered cases, reruns
+(some stored at the same ``created_at``), judge-model and people's verdicts and rankings,
+perturbed variants whose original is missing, missing token counts, one model or several,
+``fourfold report --json`` must print the same bytes with ``--inline-limit 0`` as without.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from conftest import fourfold
+from fourfold.cases.taxonomy import CATEGORIES, CELLS
+from fourfold.report import scores_json
+from fourfold.score import compute_scores
+from fourfold.score.precedence import effective_rankings, effective_results
+from fourfold.score.provenance import verdict_provenance
+from fourfold.score.robustness import robustness_costs
+from fourfold.score.streaming import stream_summary
+from fourfold.score.usage import load_prices, usage_by_model
+from fourfold.store import ResultRow, Store, human
+
+NAMES = ("A", "b|c", 'q"uote', "ünï€", "x'y", "m/1", "Z z", "😀")
+OUTCOMES = ("good", "bad", "unclear", "unjudged", "error", "not_evaluated")
+
+
+def _cases(rng: random.Random) -> list[tuple[str, str, str, str, str | None, str | None, str]]:
+    cases: list[tuple[str, str, str, str, str | None, str | None, str]] = []
+    for i in range(rng.randrange(1, 50)):
+        cell = rng.choice(CELLS)
+        case_id = rng.choice([f"c{i}", f"c:{i}", f"c/{i}"])
+        meta = {}
+        if cases and rng.random() < 0.3:  # a perturbed variant, its original stored or not
+            meta = {"perturbation": rng.choice(["typos", "reorder"]),
+                    "original": rng.choice([rng.choice(cases)[1], "missing"])}
+        ref = rng.choice([{"kind": "choice", "options": [f"o{k}" for k in range(rng.randrange(2, 6))], "answer": "A"},
+                          {"kind": "rubric", "criteria": "x"}])
+        data = {"id": case_id, "cell": cell, "category": CATEGORIES[cell][0], "metadata": meta, "reference": ref,
+                "input": [{"role": "user", "content": [{"type": "text", "text": "Q?"}]}]}
+        cases.append((f"h{i}", case_id, cell, CATEGORIES[cell][0], "t", None, json.dumps(data)))
+    return cases
+
+
+def _results(rng: random.Random, cases: list, models: list[str], same_time: bool) -> list[ResultRow]:
+    rows = []
+    for case in cases:
+        for m in models:
+            if rng.random() < 0.2:
+                continue  # never answered
+            for rerun in range(rng.choice([1, 1, 2, 3])):
+                outcome = rng.choice(OUTCOMES)
+                status = outcome if outcome in ("error", "not_evaluated") else "ok"
+                rows.append(ResultRow(
+                    key=f"{m}|{case[0]}|{rerun}", model=m, model_identity="{}", settings="{}", case_id=case[1],
+                    case_hash=case[0], cell=case[2], category=case[3], status=status,
+                    verdict={"not_evaluated": "unjudged"}.get(outcome, outcome),
+                    judge=rng.choice(["rule:x", "", "none"]) if status == "ok" else "error",
+                    prompt_tokens=rng.choice([None, 3, 10]), completion_tokens=rng.choice([None, 2]),
+                    created_at=100.0 if same_time else 100.0 + rerun + rng.random()))
+    return rows
+
+
+def _random_store(path: Path, seed: int, same_time: bool = False) -> None:
+    rng = random.Random(seed)
+    models = rng.sample(NAMES, rng.randrange(1, 6))
+    store = Store(path)
+    cases = _cases(rng)
+    store.put_cases(cases)
+    rows = _results(rng, cases, models, same_time)
+    store.put_results(rows)
+    for r in rows:
+        if rng.random() < 0.2:
+            store.put_judgement(cache_key=f"j|{r.key}", result_key=r.key, judge="j", judge_identity="{}",
+                                template="v1", verdict=rng.choice(["good", "bad", "unclear"]), rationale="",
+                                raw=[], votes={})
+    for case in cases:
+        if rng.random() < 0.3:  # some rankings leave a model out
+            store.put_ranking(cache_key=f"r|{case[0]}", case_hash=case[0], case_id=case[1], cell=case[2], judge="j",
+                              template="r", ranks={m: float(rng.randrange(1, 4)) for m in models if rng.random() < 0.9},
+                              raw=[])
+    if rng.random() < 0.7:
+        human.add_annotator(store, "alice")
+        for r in rows:
+            if rng.random() < 0.15:
+                human.save_verdict(store, "alice", r.key, rng.choice(["good", "bad"]), require_assignment=False)
+        for case in cases:
+            if len(models) > 1 and rng.random() < 0.2:
+                human.save_ranking(store, "alice", case[0], rng.sample(models, len(models)), require_assignment=False)
+    store.close()
+
+
+@pytest.mark.parametrize(("seed", "same_time"), [(s, False) for s in range(8)] + [(s, True) for s in range(8, 12)])
+def test_streamed_equals_listed_on_random_stores(tmp_path: Path, seed: int, same_time: bool) -> None:
+    path = tmp_path / "results.db"
+    _random_store(path, seed, same_time)
+    store = Store(path, readonly=True)
+    assert json.dumps(scores_json(store, inline_limit=0)) == json.dumps(scores_json(store, inline_limit=10**9))
+    prices = load_prices()
+    rows = effective_results(store)
+    cases = store.cases({r.case_hash for r in rows})
+    listed = compute_scores(rows, effective_rankings(store), cases=cases)  # type: ignore[arg-type]
+    streamed = stream_summary(store, effective_rankings(store), prices)
+    assert streamed.usage == usage_by_model(rows, prices)
+    assert streamed.provenance == verdict_provenance(rows, listed)
+    assert streamed.robustness == robustness_costs(rows, cases)
+    assert (streamed.n_results, streamed.n_cases) == (len(rows), len({(r.cell, r.case_id) for r in rows}))
+    store.close()
+
+
+def test_reruns_at_the_same_time_pick_the_same_latest_everywhere(tmp_path: Path) -> None:
+    """Two results of one model for one case stored at the same ``created_at``: the list
+    path and the streamed chunks take the same one (the greater key), not whichever
+    SQLite's sort happens to put first."""
+    path = tmp_path / "results.db"
+    _random_store(path, 8, same_time=True)
+    store = Store(path, readonly=True)
+    assert store.count() > store.count_latest()
+    streamed = sorted(r.key for chunk in store.iter_latest_chunks(size=3) for r in chunk)
+    assert streamed == sorted(r.key for r in store.latest_results())
+    latest = {(r.model, r.case_id): r.key for r in store.latest_results()}
+    every: dict[tuple[str, str], list[str]] = {}
+    for (model, case_id, key) in store.db.execute("SELECT model, case_id, key FROM results"):
+        every.setdefault((model, case_id), []).append(key)
+    assert latest == {mc: max(keys) for mc, keys in every.items()}
+    store.close()
+
+
+def test_report_json_bytes_on_a_random_store(tmp_path: Path) -> None:
+    path = tmp_path / "a 'store' \"here\"" / "results.db"
+    _random_store(path, 3)
+    listed = fourfold("report", "--store", str(path), "--json").stdout
+    assert fourfold("report", "--store", str(path), "--json", "--inline-limit", "0").stdout == listed
