@@ -134,3 +134,31 @@ def test_report_json_bytes_on_a_random_store(tmp_path: Path) -> None:
     _random_store(path, 3)
     listed = fourfold("report", "--store", str(path), "--json").stdout
     assert fourfold("report", "--store", str(path), "--json", "--inline-limit", "0").stdout == listed
+
+
+def test_perturbation_metadata_of_odd_types_counts_for_neither_path(tmp_path: Path) -> None:
+    """A variant's ``perturbation`` or ``original`` that is not a string (true, a number, a
+    list, an object: a hand-edited or foreign case file) is no perturbed variant, for the
+    list path and the streamed pass alike: the list path failed on a list (unhashable) and
+    the two named ``true`` "True" and "1", an object two ways."""
+    path = tmp_path / "results.db"
+    store = Store(path)
+    odd = [("typos", "c0"), (True, "c0"), ({"a": 1}, "c0"), (1.5, "c0"), ("typos", ["c0"]), ("typos", 0),
+           ("typos", {"id": "c0"}), ("", "c0")]
+    cases = []
+    for i, (pert, orig) in enumerate([(None, None), *odd]):
+        cell = CELLS[i % len(CELLS)]
+        meta = {} if pert is None else {"perturbation": pert, "original": orig}
+        data = {"id": f"c{i}", "cell": cell, "category": CATEGORIES[cell][0], "metadata": meta,
+                "reference": {"kind": "rubric", "criteria": "x"},
+                "input": [{"role": "user", "content": [{"type": "text", "text": "Q?"}]}]}
+        cases.append((f"h{i}", f"c{i}", cell, CATEGORIES[cell][0], "t", None, json.dumps(data)))
+    store.put_cases(cases)
+    store.put_results([ResultRow(key=f"{m}|{c[0]}", model=m, model_identity="{}", settings="{}", case_id=c[1],
+                                 case_hash=c[0], cell=c[2], category=c[3], status="ok", verdict=v, judge="rule:x")
+                       for c in cases for m, v in (("A", "good"), ("B", "bad"))])
+    rows = effective_results(store)
+    listed = robustness_costs(rows, store.cases())
+    assert [(r.model, r.perturbation, r.n) for r in listed] == [("A", "typos", 1), ("B", "typos", 1)]
+    assert stream_summary(store, {}, load_prices()).robustness == listed
+    store.close()

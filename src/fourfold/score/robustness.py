@@ -54,8 +54,8 @@ def perturbation_pairs(rows: Sequence[EffectiveResult], cases: Mapping[str, Stor
         case = stored.valid_case() if stored is not None else None
         extra = (case.metadata.model_extra or {}) if case else {}
         pert, orig = extra.get("perturbation"), extra.get("original")
-        if not pert or not orig:
-            continue
+        if not (pert and orig and isinstance(pert, str) and isinstance(orig, str)):
+            continue  # names only: a list or a number there is no perturbation (``Store.case_facts`` agrees)
         o = by_id.get((r.model, orig))
         if o is None or r.verdict not in VALUE or o.verdict not in VALUE:
             continue

@@ -104,6 +104,11 @@ _REDACTED = ("response", "rationale", "error", "served_model")
 _INSERT = f"INSERT OR REPLACE INTO results ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 
 
+#: A case's metadata field when it is a string, else NULL: a perturbation and its original
+#: are names (``score.robustness`` skips a variant whose are a number, a list or true).
+_TEXT = "CASE json_type(data, '$.metadata.{0}') WHEN 'text' THEN json_extract(data, '$.metadata.{0}') END"
+
+
 class StoreError(Exception):
     """The store cannot be used as asked; the message names the file and what to do."""
 
@@ -329,15 +334,15 @@ class Store:
             part = wanted[i:i + 900]
             cur = self.db.execute(
                 "SELECT case_hash, json_extract(data, '$.reference.kind'), json_array_length(data, '$.reference.options'), "
-                "json_extract(data, '$.metadata.perturbation'), json_extract(data, '$.metadata.original') "
+                f"{_TEXT.format('perturbation')}, {_TEXT.format('original')} "
                 f"FROM cases WHERE case_hash IN ({', '.join('?' * len(part))}) AND json_valid(data)", part)
             out.update((row[0], CaseFacts(*row)) for row in cur)  # a case whose JSON is damaged: no facts
         return out
 
     def perturbation_originals(self) -> set[str]:
         """The case ids perturbed variants name as their ``original`` (metadata), all stored cases."""
-        cur = self.db.execute("SELECT DISTINCT json_extract(data, '$.metadata.original') FROM cases "
-                              "WHERE json_valid(data) AND json_extract(data, '$.metadata.perturbation') IS NOT NULL")
+        cur = self.db.execute(f"SELECT DISTINCT {_TEXT.format('original')} FROM cases "
+                              f"WHERE json_valid(data) AND {_TEXT.format('perturbation')} IS NOT NULL")
         return {o for (o,) in cur if o is not None}
 
     def cases(self, hashes: Iterable[str] | None = None) -> dict[str, StoredCase]:
