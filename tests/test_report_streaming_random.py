@@ -162,3 +162,21 @@ def test_perturbation_metadata_of_odd_types_counts_for_neither_path(tmp_path: Pa
     assert [(r.model, r.perturbation, r.n) for r in listed] == [("A", "typos", 1), ("B", "typos", 1)]
     assert stream_summary(store, {}, load_prices()).robustness == listed
     store.close()
+
+
+@pytest.mark.parametrize("limit", ["0", "5000"])
+def test_a_result_in_a_cell_outside_the_taxonomy_is_a_clear_error(tmp_path: Path, limit: str) -> None:
+    """The store takes any cell; the scores have 12. The list path failed with a KeyError
+    traceback and the streamed pass left the result out of the scores without a word: now
+    both say which file, case and cell (exit 2), for report.md and --json alike."""
+    path = tmp_path / "results.db"
+    _random_store(path, 1)
+    store = Store(path)
+    store.put_results([ResultRow(key="odd", model="A", model_identity="{}", settings="{}", case_id="cx",
+                                 case_hash="hx", cell="smell/taste", category="c", status="ok", verdict="good")])
+    store.close()
+    for args in (["--json"], ["--out", str(tmp_path / "out")]):
+        proc = fourfold("report", "--store", str(path), "--inline-limit", limit, *args, check=False)
+        assert proc.returncode == 2, proc.stderr
+        assert f"{path}: cannot score it" in proc.stderr and "'smell/taste'" in proc.stderr and "'cx'" in proc.stderr
+        assert "Traceback" not in proc.stderr

@@ -72,6 +72,16 @@ class Scores:
         }
 
 
+class UnknownCellError(ValueError):
+    """A result in a cell outside the taxonomy's 12 (a store written with another taxonomy, or
+    edited by hand): the scores have no place for it, and dropping it silently would misstate them."""
+
+    def __init__(self, cell: str, case_id: str):
+        super().__init__(f"the result for case {case_id!r} is in cell {cell!r}, which is not one of the "
+                         f"{len(CELLS)} cells ({', '.join(CELLS)}): was the store written by another fourfold?")
+        self.cell, self.case_id = cell, case_id
+
+
 def wilson(successes: float, n: int, confidence: float = 0.95) -> tuple[float, float]:
     """The Wilson interval for ``successes`` of ``n``, in percent."""
     if n == 0:
@@ -129,7 +139,9 @@ def compute_scores(rows: Sequence[EffectiveResult], rankings: dict[str, dict[str
     table: dict[str, dict[str, CellScore]] = {m: {c: CellScore() for c in CELLS} for m in models}
     judged: dict[str, dict[str, dict[str, str]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows:
-        cs = table[r.model][r.cell]
+        cs = table[r.model].get(r.cell)
+        if cs is None:
+            raise UnknownCellError(r.cell, r.case_id)
         v = r.verdict
         cs.counts[v] = cs.counts.get(v, 0) + 1
         if v in JUDGED:
@@ -179,5 +191,5 @@ def set_chance(table: dict[str, dict[str, CellScore]], by_cell: dict[str, float]
                                                                   else 0, c))}
 
 
-__all__ = ["TIES", "CellScore", "MODALITIES", "PROPERTIES", "Scores", "Ties", "compute_scores",
+__all__ = ["TIES", "CellScore", "MODALITIES", "PROPERTIES", "Scores", "Ties", "UnknownCellError", "compute_scores",
            "relative_scores", "wilson"]

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 from ..cases.taxonomy import CELLS
 from ..judge.verdict import JUDGED, VALUE
-from . import _RANK_METHOD, CellScore, Scores, Ties, absolute_scores, set_chance, set_relative
+from . import _RANK_METHOD, CellScore, Scores, Ties, UnknownCellError, absolute_scores, set_chance, set_relative
 from .precedence import Decided, EffectiveResult, iter_effective_verdicts
 from .provenance import Provenance, verdict_provenance
 from .robustness import PerturbedPair, RobustnessCost, costs_of_pairs
@@ -119,11 +119,11 @@ class _Pass:
         verdicts = [d[0] for d in decided]
         mcs = [(r.model, r.cell) for r in rows]
         for (mc, v), n in Counter(zip(mcs, verdicts, strict=True)).items():
-            cs = self._state(mc)[0]
+            cs = self._state(mc, rows)[0]
             cs.counts[v] = cs.counts.get(v, 0) + n
         judged = Counter((mc, d[1] or "rule") for mc, d in zip(mcs, decided, strict=True) if d[0] in _JUDGED)
         for (mc, src), n in judged.items():
-            cs = self._state(mc)[0]
+            cs = self._state(mc, rows)[0]
             cs.sources[src] = cs.sources.get(src, 0) + n
         states = self.cells
         for mc, r in zip(mcs, rows, strict=True):
@@ -153,10 +153,13 @@ class _Pass:
         for (cell, key), group in groups.items():
             self._case(cell, key, group, facts.get(key))
 
-    def _state(self, mc: tuple[str, str]) -> tuple[CellScore, _Acc]:
-        """The score and usage sums of one (model, cell), made on first use."""
+    def _state(self, mc: tuple[str, str], rows: list[LatestResult]) -> tuple[CellScore, _Acc]:
+        """The score and usage sums of one (model, cell), made on first use (``rows``: the
+        chunk, to name a case of a cell outside the taxonomy, as ``compute_scores`` does)."""
         state = self.cells.get(mc)
         if state is None:
+            if mc[1] not in CELLS:
+                raise UnknownCellError(mc[1], next(r.case_id for r in rows if (r.model, r.cell) == mc))
             acc = self.usage.accs.setdefault(mc[0], {}).setdefault(mc[1], _Acc())
             state = self.cells[mc] = (CellScore(), acc)
         return state
