@@ -171,12 +171,20 @@ def test_driver_kill9_resumes_across_executors(ray_cluster, latency_server, qa_f
     data, db = qa_file(n), tmp_path / "r.db"
     ray_args = _api_args(server, data, db, tmp_path, "--concurrency", str(concurrency),
                          *_ray(ray_cluster, "--ray-replicas", "2", "--ray-cpus-per-replica", "0.5"))
+    earlier = set(_replica_pids(allow_none=True))
     proc = fourfold_popen(*ray_args)
     _wait_for(db, 150, proc)
+    ours = [p for p in _replica_pids() if p not in earlier]
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    time.sleep(1.5)  # the dead driver's actors are ended by Ray; what they had in flight reaches the server
-    stored, sent_first = len(_rows(db)), server.stats()["requests_total"]
+    # Ray ends the dead driver's actors in the background: wait for exactly those, then for the server to see
+    # the last of what they sent (a fixed sleep was not enough on a loaded machine)
+    deadline = time.monotonic() + 120
+    while any(_replica_alive(p) for p in ours):
+        assert time.monotonic() < deadline, f"the dead driver's replicas {ours} are still running"
+        time.sleep(0.1)
+    sent_first = server.settled_total()
+    stored = len(_rows(db))
     assert 150 <= stored < n, "the kill must land mid-run"
     assert sent_first - stored <= 3 * concurrency, "a kill -9 loses what was in flight, not more"
 
@@ -186,6 +194,16 @@ def test_driver_kill9_resumes_across_executors(ray_cluster, latency_server, qa_f
     _exactly_once(_rows(db), n)
     fourfold(*_api_args(server, data, db, tmp_path, "--concurrency", str(concurrency)))
     assert server.stats()["requests_total"] == sent_second, "the local executor finds every Ray result stored"
+
+
+def _replica_alive(pid: int) -> bool:
+    """Whether ``pid`` is still a running Replica actor (not gone, not a zombie, not reused)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return "State:\tZ" not in status and cmd.startswith(b"ray::Replica")
 
 
 def _replica_pids(allow_none: bool = False) -> list[int]:
