@@ -81,6 +81,13 @@ def test_embedded_model_end_to_end(tmp_path):
     for row in rows:
         assert row["case_id"] in md and row["case_id"] in html
     assert "smollm2" in r.stderr  # the summary table
+    # why each answer ended is kept: 48 tokens cut some; the summary and the report say which
+    cut = [row for row in rows if row["finish_reason"] == "length"]
+    assert all(row["finish_reason"] in ("stop", "length") for row in rows)
+    assert all((row["completion_tokens"] == 48) == (row["finish_reason"] == "length") for row in rows)
+    assert cut, "48 tokens cut some of these answers"
+    assert f"smollm2: {len(cut)} answer(s) stopped at the token limit (--max-tokens 48)" in r.stderr
+    assert html.count("cut at the token limit") == len(cut)
     # resume: nothing is generated again
     again = fourfold(*args)
     assert "6 case(s) already in the store, not sent again" in again.stderr

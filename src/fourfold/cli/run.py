@@ -242,7 +242,7 @@ def _finish(args: argparse.Namespace, store: Any, summary: Any) -> int:
     """After the answers: the summary, the judge pass, the report; 1 if a model was stopped."""
     import gc
 
-    _print_summary(summary, _prices(args))
+    _print_summary(summary, _prices(args), args.max_tokens)
     stopped = [ms for ms in summary.models if ms.stopped]
     for ms in stopped:
         err(f"{ms.model}: stopped, no case can succeed: {ms.stopped}")
@@ -256,7 +256,7 @@ def _finish(args: argparse.Namespace, store: Any, summary: Any) -> int:
     return 1 if stopped else 0
 
 
-def _print_summary(summary: Any, prices: Any) -> None:
+def _print_summary(summary: Any, prices: Any, max_tokens: int) -> None:
     from rich.table import Table
 
     from ..cases import CELLS
@@ -281,6 +281,9 @@ def _print_summary(summary: Any, prices: Any) -> None:
         if ms.elsewhere:
             out.print(f"{ms.model}: {ms.elsewhere} case(s) answered by another run on the same store, "
                       "not sent by this one")
+        if ms.cut:
+            out.print(f"{ms.model}: {ms.cut} answer(s) stopped at the token limit (--max-tokens "
+                      f"{max_tokens}) and were judged as cut; the report marks them")
     errors = sum(ms.errors for ms in summary.models)
     if errors:
         out.print(f"[yellow]{errors} case(s) failed after retries and are stored as error; "

@@ -19,6 +19,7 @@ from typing import Any
 from ..registry import Registry
 from .base import (
     DEFAULT_MAX_ANSWER_CHARS,
+    TOKEN_LIMIT_REASONS,
     BackendSpec,
     BackendUnusable,
     Capabilities,
@@ -102,6 +103,6 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "BACKENDS", "DEFAULT_MAX_ANSWER_CHARS", "DEFAULT_MODEL", "BackendInfo", "BackendSpec", "BackendUnusable",
     "Capabilities", "ChatMessage", "ChatPart", "Generation", "GenerationSettings", "MalformedReply", "MissingExtra", "ModelBackend",
-    "ModelSpecError", "NoResponse", "PermanentError", "TransientError", "backend_infos", "cap_answer",
+    "ModelSpecError", "NoResponse", "PermanentError", "TOKEN_LIMIT_REASONS", "TransientError", "backend_infos", "cap_answer",
     "create_backend", "embedded_model_path", "to_openai_messages",
 ]

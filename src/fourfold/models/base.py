@@ -130,6 +130,11 @@ DEFAULT_MAX_ANSWER_CHARS = 100_000
 TRUNCATION_MARK = "\n[... truncated by fourfold: {why}]"
 
 
+#: ``Generation.finish_reason`` values that mean the answer hit the token limit
+#: (OpenAI-compatible servers, llama.cpp and transformers; Anthropic; Gemini).
+TOKEN_LIMIT_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS"})
+
+
 @dataclass
 class Generation:
     text: str

@@ -26,6 +26,7 @@ from ..cases import LoadedCase
 from ..judge import Judgement, Verdict, judge, judge_now
 from ..models import (
     DEFAULT_MAX_ANSWER_CHARS,
+    TOKEN_LIMIT_REASONS,
     BackendUnusable,
     Generation,
     GenerationSettings,
@@ -87,6 +88,8 @@ class ModelSummary:
     completion_tokens: Counter[str] = field(default_factory=Counter)
     #: ``--concurrency auto``: where the limit ended, its peak and how often it was cut.
     adaptive: AdaptiveLimit | None = None
+    #: Answers of this run that stopped at the token limit (``--max-tokens``): judged as cut.
+    cut: int = 0
 
 
 @dataclass
@@ -261,7 +264,7 @@ class Runner:
             record(unit, status="ok", verdict=j.verdict, rationale=j.rationale, judge=j.judge,
                    response=gen.extra.get("stored_text", gen.text), served_model=gen.served_model,
                    prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens, latency_s=latency,
-                   attempts=attempts)
+                   attempts=attempts, finish_reason=_short(gen.finish_reason))
 
         n, gate = self._pool(backend, total if total is not None else _size(cases))
         summary.adaptive = gate.adaptive if gate is not None else None
@@ -362,6 +365,8 @@ class Runner:
             summary.prompt_tokens[row.cell] += row.prompt_tokens
         if row.completion_tokens is not None:
             summary.completion_tokens[row.cell] += row.completion_tokens
+        if row.finish_reason in TOKEN_LIMIT_REASONS:
+            summary.cut += 1
         advance(row.cell, row.status)
         if self.on_result:
             self.on_result(row.model, row.case_id, row.verdict)
@@ -465,6 +470,11 @@ class _Feed:
     def stop(self) -> None:
         self.done = True
         self.claimed.clear()
+
+
+def _short(reason: object) -> str | None:
+    """A backend's finish reason as stored: a short string (it comes from the server)."""
+    return None if reason is None else str(reason)[:40]
 
 
 def _size(cases: Iterable[LoadedCase]) -> int:

@@ -41,7 +41,7 @@ CREATE TABLE IF NOT EXISTS results (
     response TEXT, served_model TEXT, prompt_tokens INTEGER, completion_tokens INTEGER,
     latency_s REAL, attempts INTEGER, error TEXT,
     verdict TEXT NOT NULL, rationale TEXT, judge TEXT,
-    created_at REAL NOT NULL, run_id TEXT
+    created_at REAL NOT NULL, run_id TEXT, finish_reason TEXT
 );
 CREATE INDEX IF NOT EXISTS results_model_case ON results (model, case_id, created_at);
 CREATE INDEX IF NOT EXISTS results_case_model ON results (case_id, model, created_at);
@@ -89,6 +89,8 @@ class ResultRow:
     error: str | None = None
     created_at: float = field(default_factory=time.time)
     run_id: str | None = None
+    #: Why the model stopped, in its backend's words ("stop", "length", "max_tokens", ...).
+    finish_reason: str | None = None
 
 
 _COLUMNS = list(ResultRow.__dataclass_fields__)
@@ -102,6 +104,25 @@ LATEST_RESULTS = """
 """
 _REDACTED = ("response", "rationale", "error", "served_model")
 _INSERT = f"INSERT OR REPLACE INTO results ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+
+
+def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})"))
+
+
+def _with_new_columns(db: sqlite3.Connection) -> sqlite3.Connection:
+    """A read-only store written before a column was added gets it as NULL, through a
+    temporary view that shadows the table for this connection alone (the file is not
+    touched): every reader can then select the current columns."""
+    try:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='results'").fetchone() is None:
+            return db  # not a fourfold store: the caller says so
+        if not _has_column(db, "results", "finish_reason"):
+            db.execute("CREATE TEMP VIEW results AS SELECT *, NULL AS finish_reason FROM main.results")
+    except sqlite3.Error:
+        db.close()
+        raise
+    return db
 
 
 #: A case's metadata field when it is a string, else NULL: a perturbation and its original
@@ -197,6 +218,8 @@ class Store:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=5000")
         db.executescript(_SCHEMA)
+        if not _has_column(db, "results", "finish_reason"):  # a store from before finish_reason was kept
+            db.execute("ALTER TABLE results ADD COLUMN finish_reason TEXT")
         # Opening a read-only file still succeeds (SQLite falls back to reading):
         # find out now, not at the first result.
         db.execute("BEGIN IMMEDIATE")
@@ -209,7 +232,7 @@ class Store:
         try:
             db.execute("PRAGMA busy_timeout=5000")
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
-            return db
+            return _with_new_columns(db)
         except sqlite3.OperationalError as e:
             db.close()
             if not (getattr(e, "sqlite_errorname", "") or "").startswith("SQLITE_CANTOPEN"):
@@ -220,7 +243,8 @@ class Store:
         if wal.exists() and wal.stat().st_size > 0:
             raise StoreError(f"{self.path}: read-only, and its latest changes are still in {wal.name}, which SQLite "
                              "can only read with write access to the folder: copy the folder somewhere writable")
-        return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+        return _with_new_columns(sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None,
+                                                 check_same_thread=False))
 
     def check(self) -> None:
         """Raise ``StoreError`` with recovery advice unless SQLite's ``quick_check`` passes."""

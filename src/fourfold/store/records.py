@@ -94,6 +94,7 @@ class StoredResult:
     settings: str = ""
     created_at: float = 0.0
     run_id: str | None = None
+    finish_reason: str | None = None
 
 
 #: The results table's columns in ``StoredResult`` field order (for ``SELECT``).
