@@ -1,7 +1,8 @@
 """The streamed report (issue 12) against the list path on random stores: whatever mix of
 models (names with quotes, '|', unicode), cells, verdicts, errors, unanswered cases, reruns
 (some stored at the same ``created_at``), judge-model and people's verdicts and rankings,
-perturbed variants whose original is missing, missing token counts, one model or several,
+perturbed variants whose original is missing, stored cases that no longer validate,
+missing token counts, one model or several,
 ``fourfold report --json`` must print the same bytes with ``--inline-limit 0`` as without.
 """
 
@@ -32,7 +33,8 @@ def _cases(rng: random.Random) -> list[tuple[str, str, str, str, str | None, str
     cases: list[tuple[str, str, str, str, str | None, str | None, str]] = []
     for i in range(rng.randrange(1, 50)):
         cell = rng.choice(CELLS)
-        case_id = rng.choice([f"c{i}", f"c:{i}", f"c/{i}"])
+        # 'c|1' and "ç'1" no longer validate as case ids: such a case's options and metadata still count
+        case_id = rng.choice([f"c{i}", f"c:{i}", f"c/{i}", f"c|{i}", f"ç'{i}"])
         meta = {}
         if cases and rng.random() < 0.3:  # a perturbed variant, its original stored or not
             meta = {"perturbation": rng.choice(["typos", "reorder"]),

@@ -10,23 +10,51 @@ next to it: 57 on a cell of two-way choices is barely above the 50 a coin gets.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from ..judge.verdict import JUDGED
-from ..store.records import StoredCase
+from ..store.records import CaseFacts, StoredCase
 from .precedence import EffectiveResult
 
 
-def case_chance(stored: StoredCase | None) -> float:
-    """Probability that a uniform guess answers ``stored`` right: 1/k for a choice
-    case with k options, 0 for any other kind (or a case that no longer validates)."""
-    from ..cases.kinds.choice import ChoiceRef
+def case_facts(stored: StoredCase) -> CaseFacts | None:
+    """``Store.case_facts`` of one stored case, read the same way from its JSON (not by
+    validating it): the report's list path and its streamed pass (``score.streaming``)
+    must count the same chance levels and perturbed variants, also for a case that no
+    longer validates (an id or a field the current schema rejects, which still has its
+    options and its verdicts). None when the JSON does not parse (nor does SQLite's)."""
+    try:
+        data = json.loads(stored.data, parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        return None
+    data = data if isinstance(data, dict) else {}
+    ref = data.get("reference") if isinstance(data.get("reference"), dict) else {}
+    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    options = ref.get("options")
+    pert, orig = meta.get("perturbation"), meta.get("original")
+    return CaseFacts(stored.case_hash, ref.get("kind"), len(options) if isinstance(options, list) else None,
+                     pert if isinstance(pert, str) else None, orig if isinstance(orig, str) else None)
 
-    case = stored.valid_case() if stored is not None else None
-    ref = case.reference if case is not None else None
-    return 1.0 / len(ref.options) if isinstance(ref, ChoiceRef) else 0.0
+
+def _not_json(name: str) -> None:
+    """NaN and Infinity are Python's JSON, not JSON (SQLite's ``json_valid`` rejects them)."""
+    raise ValueError(f"{name} is not JSON")
+
+
+def chance_of(facts: CaseFacts | None) -> float:
+    """Probability that a uniform guess answers a case right: 1/k for a choice case with
+    k options (2 to 26, as a choice reference allows), 0 for any other kind."""
+    if facts is None or facts.kind != "choice" or facts.n_options is None or not 2 <= facts.n_options <= 26:
+        return 0.0
+    return 1.0 / facts.n_options
+
+
+def case_chance(stored: StoredCase | None) -> float:
+    """``chance_of`` a stored case (0 for none)."""
+    return chance_of(case_facts(stored)) if stored is not None else 0.0
 
 
 def chance_by_case(rows: Iterable[EffectiveResult], cases: Mapping[str, StoredCase]) -> dict[str, float]:
@@ -59,4 +87,4 @@ def chance_levels(rows: Iterable[EffectiveResult], cases: Mapping[str, StoredCas
             {mc: 100 * math.fsum(per_case[k] for k in ks) / len(ks) for mc, ks in model_cases.items()})
 
 
-__all__ = ["case_chance", "chance_by_case", "chance_levels"]
+__all__ = ["case_chance", "case_facts", "chance_by_case", "chance_levels", "chance_of"]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ..judge.verdict import VALUE
 from ..store.records import StoredCase
+from .chance import case_facts
 from .precedence import EffectiveResult
 
 
@@ -51,11 +52,12 @@ def perturbation_pairs(rows: Sequence[EffectiveResult], cases: Mapping[str, Stor
     acc: dict[tuple[str, str], list[PerturbedPair]] = defaultdict(list)
     for r in sorted(rows, key=lambda r: (r.model, r.case_id)):
         stored = cases.get(r.case_hash or "")
-        case = stored.valid_case() if stored is not None else None
-        extra = (case.metadata.model_extra or {}) if case else {}
-        pert, orig = extra.get("perturbation"), extra.get("original")
-        if not (pert and orig and isinstance(pert, str) and isinstance(orig, str)):
-            continue  # names only: a list or a number there is no perturbation (``Store.case_facts`` agrees)
+        # read from the JSON, as the streamed pass reads it (``chance.case_facts``): names only,
+        # a number or a list there makes no variant; a case that no longer validates still counts
+        facts = case_facts(stored) if stored is not None else None
+        pert, orig = (facts.perturbation, facts.original) if facts is not None else (None, None)
+        if not pert or not orig:
+            continue
         o = by_id.get((r.model, orig))
         if o is None or r.verdict not in VALUE or o.verdict not in VALUE:
             continue

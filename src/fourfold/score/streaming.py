@@ -16,10 +16,11 @@ case at a time, and only running sums stay:
 - usage, the results people judged (provenance), and the perturbed variants with
   their originals' verdicts (robustness): as many as there are of them.
 
-The numbers equal the list path's to the last digit (tests/test_report_streaming.py).
-One difference, stated: a case's chance level and perturbation come from its stored
-JSON through SQLite (``Store.case_facts``), not from validating the case (85 µs a
-case), so a stored choice case that no longer validates counts 1/k here and 0 there.
+The numbers equal the list path's to the last digit (tests/test_report_streaming.py,
+tests/test_report_streaming_random.py): a case's chance level and perturbation come
+from its stored JSON, here through SQLite (``Store.case_facts``), there through
+``chance.case_facts``, not from validating the case (85 µs a case), so a stored choice
+case that no longer validates counts 1/k in both.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import TYPE_CHECKING
 from ..cases.taxonomy import CELLS
 from ..judge.verdict import JUDGED, VALUE
 from . import _RANK_METHOD, CellScore, Scores, Ties, UnknownCellError, absolute_scores, set_chance, set_relative
+from .chance import chance_of
 from .precedence import Decided, EffectiveResult, iter_effective_verdicts
 from .provenance import Provenance, verdict_provenance
 from .robustness import PerturbedPair, RobustnessCost, costs_of_pairs
@@ -67,11 +69,8 @@ class _RankSums:
     used: set[str] = field(default_factory=set)
 
 
-def case_chance(facts: CaseFacts | None) -> float:
-    """``chance.case_chance`` from a case's stored facts: 1/k for a choice case with k options."""
-    if facts is None or facts.kind != "choice" or facts.n_options is None or not 2 <= facts.n_options <= 26:
-        return 0.0
-    return 1.0 / facts.n_options
+#: ``chance.case_chance`` from a case's stored facts: 1/k for a choice case with k options.
+case_chance = chance_of
 
 
 @functools.lru_cache(maxsize=8192)
