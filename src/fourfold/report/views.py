@@ -496,15 +496,9 @@ def _usage_view(usage: Sequence[ModelUsage], prices: PriceTable) -> UsageView:
     return UsageView(out, priced_as, table)
 
 
-def build_context(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase], *,
-                  title: str = "fourfold report", source: str = "",
-                  rankings: dict[str, dict[str, float]] | None = None,
-                  prices: PriceTable | None = None, ties: Ties = "mean") -> dict[str, Any]:
-    """Everything both templates show, computed once (public so the web UI or
-    tests can render from rows without a store). ``prices``: the packaged table by default;
-    ``ties``: how the relative scores rank ties (the report says which)."""
-    scores = compute_scores(rows, rankings, ties=ties, cases=cases)
-    groups = _case_groups(rows, cases, scores.models)
+def _score_tables(scores: Scores, title: str, source: str) -> dict[str, Any]:
+    """What both kinds of report show the same way: the heading, the grids, the
+    leaderboards and the verdict summary, from the scores."""
     return {
         "title": title,
         "source": source,
@@ -521,6 +515,20 @@ def build_context(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase],
         "leaderboards": _leaderboards(scores),
         "ties": _TIES_NOTE[scores.ties],
         "summary": _verdict_summary(scores),
+    }
+
+
+def build_context(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase], *,
+                  title: str = "fourfold report", source: str = "",
+                  rankings: dict[str, dict[str, float]] | None = None,
+                  prices: PriceTable | None = None, ties: Ties = "mean") -> dict[str, Any]:
+    """Everything both templates show, computed once (public so the web UI or
+    tests can render from rows without a store). ``prices``: the packaged table by default;
+    ``ties``: how the relative scores rank ties (the report says which)."""
+    scores = compute_scores(rows, rankings, ties=ties, cases=cases)
+    groups = _case_groups(rows, cases, scores.models)
+    return {
+        **_score_tables(scores, title, source),
         "provenance": _provenance(rows, scores),
         "robustness": _robustness(rows, cases),
         "usage": _usage(rows, prices if prices is not None else load_prices()),
@@ -552,23 +560,8 @@ def build_summary_context(summary: Summary, cutoff: Cutoff, *, title: str = "fou
     No sample of cases is shown: the first cases per cell in case-id order say nothing
     about the rest, and picking "interesting" ones is a judgement the report does not
     make; the site pages through all of them, with filters."""
-    scores = summary.scores
     return {
-        "title": title,
-        "source": source,
-        "generated": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "models": scores.models,
-        "modalities": MODALITIES,
-        "properties": PROPERTIES,
-        "property_colours": PROPERTY_COLOURS,
-        "verdicts": ALL,
-        "verdict_label": VERDICT_LABEL,
-        "verdict_emoji": VERDICT_EMOJI,
-        "other_emoji": OTHER_EMOJI,
-        "grids": _model_grids(scores),
-        "leaderboards": _leaderboards(scores),
-        "ties": _TIES_NOTE[scores.ties],
-        "summary": _verdict_summary(scores),
+        **_score_tables(summary.scores, title, source),
         "provenance": _provenance_rows(summary.provenance),
         "robustness": _robustness_rows(summary.robustness),
         "usage": _usage_view(summary.usage, prices if prices is not None else load_prices()),
