@@ -182,3 +182,26 @@ def test_a_result_in_a_cell_outside_the_taxonomy_is_a_clear_error(tmp_path: Path
         assert proc.returncode == 2, proc.stderr
         assert f"{path}: cannot score it" in proc.stderr and "'smell/taste'" in proc.stderr and "'cx'" in proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("ranks", ['{"A": "1", "B": 2}', '{"A": null, "B": 2}', '{"A": NaN, "B": 2}',
+                                   '{"A": {"x": 1}, "B": 2}', '{"A": true, "B": 2}', "[1, 2]", "not json"])
+def test_a_damaged_ranking_ranks_by_verdicts_in_both_paths(tmp_path: Path, ranks: str) -> None:
+    """A rankings row written by hand or damaged: the list path and the streamed one
+    failed (TypeError, JSONDecodeError) or ordered NaN differently; now that case is ranked
+    by its verdicts (A good, B bad: A first), as when a ranking leaves a model out."""
+    path = tmp_path / "results.db"
+    store = Store(path)
+    cell = CELLS[0]
+    store.put_cases([(f"h{i}", f"c{i}", cell, CATEGORIES[cell][0], "t", None, "{}") for i in range(3)])
+    store.put_results([ResultRow(key=f"{m}{i}", model=m, model_identity="{}", settings="{}", case_id=f"c{i}",
+                                 case_hash=f"h{i}", cell=cell, category=CATEGORIES[cell][0], status="ok", verdict=v,
+                                 judge="rule:x") for i in range(3) for m, v in (("A", "good"), ("B", "bad"))])
+    store.put_ranking(cache_key="ok", case_hash="h1", case_id="c1", cell=cell, judge="j", template="t",
+                      ranks={"A": 2.0, "B": 1.0}, raw=[])  # a sound ranking still counts: B first on c1
+    store.db.execute("INSERT INTO rankings VALUES ('bad', 'h0', 'c0', ?, 'j', 't', ?, '[]', 1.0)", (cell, ranks))
+    store.close()
+    listed = fourfold("report", "--store", str(path), "--json").stdout
+    assert fourfold("report", "--store", str(path), "--json", "--inline-limit", "0").stdout == listed
+    a = json.loads(listed)["scores"]["A"][cell]
+    assert (a["relative"], a["relative_basis"]) == (pytest.approx(100 * 2 / 3), "mixed")

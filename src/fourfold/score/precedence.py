@@ -9,6 +9,7 @@ verdict came from, for the report's provenance table.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from operator import attrgetter
 from typing import TYPE_CHECKING
@@ -48,7 +49,14 @@ def effective_rankings(store: Store) -> dict[str, dict[str, float]]:
         from .votes import human_case_ranks
 
         ranks.update(human_case_ranks(store))
-    return ranks
+    # a rank that is not a finite number (a string, null, NaN in a hand-edited row) makes the
+    # ranking rank nobody: the case is ranked by its verdicts, in the list path and the
+    # streamed one alike (they would fail, or order NaN differently)
+    return {h: r if all(_is_rank(v) for v in r.values()) else {} for h, r in ranks.items()}
+
+
+def _is_rank(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def effective_results(store: Store, models: list[str] | None = None) -> list[EffectiveResult]:

@@ -406,10 +406,12 @@ class Store:
                          redact(json.dumps(raw)), time.time()))
 
     def judge_rankings(self) -> dict[str, StoredRanking]:
-        """Newest judge ranking per case (by case hash)."""
+        """Newest judge ranking per case (by case hash). Ranks that are not a JSON object
+        (a damaged or hand-edited row) are handed out as none: that case is ranked by its
+        verdicts, as when a ranking leaves a model out, instead of the report failing."""
         cur = self.db.execute("SELECT case_hash, case_id, cell, judge, template, ranks, created_at FROM rankings "
                               "ORDER BY created_at")
-        return {h: StoredRanking(h, cid, cell, j, t, json.loads(r), c) for h, cid, cell, j, t, r, c in cur}
+        return {h: StoredRanking(h, cid, cell, j, t, _json_object(r), c) for h, cid, cell, j, t, r, c in cur}
 
     def has_table(self, name: str) -> bool:
         """Whether an optional stage's tables exist (reading must not create them)."""
@@ -421,6 +423,15 @@ class Store:
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    """``text`` as a JSON object, or an empty one when it is not one."""
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _whole_cases(cur: sqlite3.Cursor, size: int) -> Iterator[list[LatestResult]]:
