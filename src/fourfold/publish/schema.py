@@ -60,6 +60,9 @@ class ExportRow(BaseModel):
     run_id: str | None = Field(description="the `fourfold run` that produced the answer")
     created_at: float = Field(description="when the answer was stored (Unix seconds, UTC)")
     key: str = Field(description="the result key: model identity + settings + case content")
+    finish_reason: str | None = Field(None, description="why the model stopped, in its backend's words (stop, length, "
+                                      "max_tokens, SAFETY, ...); length, max_tokens or MAX_TOKENS: cut at --max-tokens; "
+                                      "null in stores from before fourfold kept it")
 
 
 COLUMNS: tuple[str, ...] = tuple(ExportRow.model_fields)
@@ -103,7 +106,7 @@ def export_rows(col: Collection) -> Iterator[ExportRow]:
             rule_verdict=r.rule_verdict, judge_verdict=r.judge_verdict, human_verdict=r.human_verdict,
             rationale=r.rationale, response=r.response, error=r.error, prompt_tokens=r.prompt_tokens,
             completion_tokens=r.completion_tokens, latency_s=r.latency_s, attempts=r.attempts, run_id=r.run_id,
-            created_at=r.created_at, key=r.key)
+            created_at=r.created_at, key=r.key, finish_reason=r.finish_reason)
 
 
 def schema_markdown() -> str:
