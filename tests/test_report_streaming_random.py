@@ -205,3 +205,32 @@ def test_a_damaged_ranking_ranks_by_verdicts_in_both_paths(tmp_path: Path, ranks
     assert fourfold("report", "--store", str(path), "--json", "--inline-limit", "0").stdout == listed
     a = json.loads(listed)["scores"]["A"][cell]
     assert (a["relative"], a["relative_basis"]) == (pytest.approx(100 * 2 / 3), "mixed")
+
+
+@pytest.mark.parametrize("data", [
+    '{"reference": {"kind": "choice", "options": ["a", "b"]}, "reference": {"kind": "rubric"}}',  # SQLite: the first
+    '{"reference": {"kind": "choice", "options": ["a", "b"]}, "x": ' + "[" * 1500 + "]" * 1500 + "}",
+    '{"reference": {"kind": "choice", "options": ["a", "b"]}, "x": NaN}',
+    '{"reference": {"kind": "choice", "options": ["a", "b"]}, "metadata": {"perturbation": "typos", '
+    '"original": "c0", "original": "c1"}}'], ids=["duplicate-key", "1500-deep", "nan", "duplicate-original"])
+def test_case_json_that_python_and_sqlite_read_differently(tmp_path: Path, data: str) -> None:
+    """A case's JSON with duplicate keys, nesting deeper than Python's recursion limit, or
+    NaN: the list path reads its facts with the SQLite functions the streamed pass uses,
+    so both count the same chance level (Python's parser took the last duplicate, failed
+    deep, and took NaN)."""
+    path = tmp_path / "results.db"
+    store = Store(path)
+    cell = CELLS[0]
+    cases = [("h0", "c0", cell, CATEGORIES[cell][0], "t", None, "{}"), ("h1", "c1", cell, CATEGORIES[cell][0], "t",
+                                                                          None, "{}"),
+             ("h2", "c2", cell, CATEGORIES[cell][0], "t", None, data)]
+    store.put_cases(cases)
+    store.put_results([ResultRow(key=f"{m}{c[0]}", model=m, model_identity="{}", settings="{}", case_id=c[1],
+                                 case_hash=c[0], cell=cell, category=c[3], status="ok", verdict=v, judge="rule:x")
+                       for c in cases for m, v in (("A", "good"), ("B", "bad"))])
+    store.close()
+    store = Store(path, readonly=True)
+    assert json.dumps(scores_json(store, inline_limit=0)) == json.dumps(scores_json(store, inline_limit=10**9))
+    rows = effective_results(store)
+    assert stream_summary(store, {}, load_prices()).robustness == robustness_costs(rows, store.cases())
+    store.close()

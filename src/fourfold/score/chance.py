@@ -10,38 +10,23 @@ next to it: 57 on a cell of two-way choices is barely above the 50 a coin gets.
 
 from __future__ import annotations
 
-import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from ..judge.verdict import JUDGED
+from ..store import case_facts_of
 from ..store.records import CaseFacts, StoredCase
 from .precedence import EffectiveResult
 
 
 def case_facts(stored: StoredCase) -> CaseFacts | None:
-    """``Store.case_facts`` of one stored case, read the same way from its JSON (not by
-    validating it): the report's list path and its streamed pass (``score.streaming``)
-    must count the same chance levels and perturbed variants, also for a case that no
-    longer validates (an id or a field the current schema rejects, which still has its
-    options and its verdicts). None when the JSON does not parse (nor does SQLite's)."""
-    try:
-        data = json.loads(stored.data, parse_constant=_not_json)
-    except (ValueError, RecursionError):
-        return None
-    data = data if isinstance(data, dict) else {}
-    ref = data.get("reference") if isinstance(data.get("reference"), dict) else {}
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    options = ref.get("options")
-    pert, orig = meta.get("perturbation"), meta.get("original")
-    return CaseFacts(stored.case_hash, ref.get("kind"), len(options) if isinstance(options, list) else None,
-                     pert if isinstance(pert, str) else None, orig if isinstance(orig, str) else None)
-
-
-def _not_json(name: str) -> None:
-    """NaN and Infinity are Python's JSON, not JSON (SQLite's ``json_valid`` rejects them)."""
-    raise ValueError(f"{name} is not JSON")
+    """``Store.case_facts`` of one stored case, read by the same SQLite JSON functions
+    (``store.case_facts_of``), not by validating it: the report's list path and its
+    streamed pass (``score.streaming``) must count the same chance levels and perturbed
+    variants, also for a case that no longer validates (an id or a field the current
+    schema rejects, which still has its options and its verdicts)."""
+    return case_facts_of(stored.case_hash, stored.data)
 
 
 def chance_of(facts: CaseFacts | None) -> float:

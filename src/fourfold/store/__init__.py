@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -128,6 +129,23 @@ def _with_new_columns(db: sqlite3.Connection) -> sqlite3.Connection:
 #: A case's metadata field when it is a string, else NULL: a perturbation and its original
 #: are names (``score.robustness`` skips a variant whose are a number, a list or true).
 _TEXT = "CASE json_type(data, '$.metadata.{0}') WHEN 'text' THEN json_extract(data, '$.metadata.{0}') END"
+#: ``CaseFacts`` but the hash, from a case's JSON ``data`` (``Store.case_facts``, ``case_facts_of``).
+_FACTS = (f"json_extract(data, '$.reference.kind'), json_array_length(data, '$.reference.options'), "
+          f"{_TEXT.format('perturbation')}, {_TEXT.format('original')}")
+_LOCAL = threading.local()
+
+
+def case_facts_of(case_hash: str, data: str) -> CaseFacts | None:
+    """``Store.case_facts`` of one case's JSON, read by the same SQLite functions (an
+    in-memory database, one per thread): what a list of cases in memory needs to agree
+    with a streamed pass to the letter, where Python's parser would not (duplicate keys:
+    SQLite takes the first; nesting: SQLite accepts deeper than Python's recursion limit;
+    NaN: Python accepts it). None when SQLite finds the JSON invalid."""
+    db = getattr(_LOCAL, "db", None)
+    if db is None:
+        db = _LOCAL.db = sqlite3.connect(":memory:")
+    row = db.execute(f"SELECT {_FACTS} FROM (SELECT ? AS data) WHERE json_valid(data)", (data,)).fetchone()
+    return CaseFacts(case_hash, *row) if row is not None else None
 
 
 class StoreError(Exception):
@@ -357,8 +375,7 @@ class Store:
         for i in range(0, len(wanted), 900):
             part = wanted[i:i + 900]
             cur = self.db.execute(
-                "SELECT case_hash, json_extract(data, '$.reference.kind'), json_array_length(data, '$.reference.options'), "
-                f"{_TEXT.format('perturbation')}, {_TEXT.format('original')} "
+                f"SELECT case_hash, {_FACTS} "
                 f"FROM cases WHERE case_hash IN ({', '.join('?' * len(part))}) AND json_valid(data)", part)
             out.update((row[0], CaseFacts(*row)) for row in cur)  # a case whose JSON is damaged: no facts
         return out
@@ -514,6 +531,6 @@ class ResultWriter:
             self.failed = err if isinstance(err, StoreWriteError) else StoreWriteError(str(err))
 
 
-__all__ = ["FLUSH_INTERVAL_S", "LATEST_RESULTS", "ResultRow", "ResultWriter", "Store", "StoreError", "StoreWriteError",
+__all__ = ["FLUSH_INTERVAL_S", "LATEST_RESULTS", "ResultRow", "case_facts_of", "ResultWriter", "Store", "StoreError", "StoreWriteError",
            "StoredCase", "StoredJudgement", "StoredRanking", "StoredResult",
            "describe_error", "recover_hint"]
