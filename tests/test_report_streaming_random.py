@@ -234,3 +234,24 @@ def test_case_json_that_python_and_sqlite_read_differently(tmp_path: Path, data:
     rows = effective_results(store)
     assert stream_summary(store, {}, load_prices()).robustness == robustness_costs(rows, store.cases())
     store.close()
+
+
+@pytest.mark.parametrize(("raw", "votes"), [("nope", "{}"), ("[]", "nope"), ('{"a": 1}', "[1]")])
+def test_a_judgement_with_damaged_votes_or_raw_still_counts(tmp_path: Path, raw: str, votes: str) -> None:
+    """A judgements row whose ``votes`` or ``raw`` is not the JSON it should be (shown, never
+    scored) failed every report with a JSONDecodeError; now its verdict counts and they show as none."""
+    path = tmp_path / "results.db"
+    store = Store(path)
+    cell = CELLS[0]
+    store.put_cases([(f"h{i}", f"c{i}", cell, CATEGORIES[cell][0], "t", None, "{}") for i in range(3)])
+    store.put_results([ResultRow(key=f"{m}{i}", model=m, model_identity="{}", settings="{}", case_id=f"c{i}",
+                                 case_hash=f"h{i}", cell=cell, category=CATEGORIES[cell][0], status="ok", verdict=v,
+                                 judge="rule:x") for i in range(3) for m, v in (("A", "good"), ("B", "bad"))])
+    store.db.execute("INSERT INTO judgements VALUES ('k', 'A0', 'j', '{}', 't', 'bad', 'r', ?, ?, 1.0)", (raw, votes))
+    store.close()
+    listed = fourfold("report", "--store", str(path), "--json").stdout
+    assert fourfold("report", "--store", str(path), "--json", "--inline-limit", "0").stdout == listed
+    a = json.loads(listed)["scores"]["A"][cell]
+    assert (a["absolute"], a["sources"]) == (pytest.approx(200 / 3), {"judge": 1, "rule": 2})
+    for limit in ("0", "5000"):
+        fourfold("report", "--store", str(path), "--out", str(tmp_path / limit), "--inline-limit", limit)

@@ -410,7 +410,9 @@ class Store:
             "SELECT result_key, verdict, rationale, judge, template, judge_identity, created_at, votes, raw "
             "FROM judgements j WHERE created_at = "
             "(SELECT MAX(created_at) FROM judgements WHERE result_key = j.result_key)")
-        return {row[0]: StoredJudgement(*row[:7], votes=json.loads(row[7] or "{}"), raw=json.loads(row[8] or "[]"))
+        # votes and raw are shown, not scored: a damaged one is shown as none rather than failing the report
+        return {row[0]: StoredJudgement(*row[:7], votes=_json_object(row[7] or "{}"),
+                                        raw=_json_value(row[8] or "[]", list, []))
                 for row in cur}
 
     def has_ranking(self, cache_key: str) -> bool:
@@ -444,11 +446,16 @@ class Store:
 
 def _json_object(text: str) -> dict[str, Any]:
     """``text`` as a JSON object, or an empty one when it is not one."""
+    return _json_value(text, dict, {})
+
+
+def _json_value(text: str, kind: type, empty: Any) -> Any:
+    """``text`` as JSON of type ``kind``, or ``empty`` when it is not JSON or not of that type."""
     try:
         value = json.loads(text)
     except (ValueError, RecursionError):
-        return {}
-    return value if isinstance(value, dict) else {}
+        return empty
+    return value if isinstance(value, kind) else empty
 
 
 def _whole_cases(cur: sqlite3.Cursor, size: int) -> Iterator[list[LatestResult]]:
