@@ -255,3 +255,16 @@ def test_a_judgement_with_damaged_votes_or_raw_still_counts(tmp_path: Path, raw:
     assert (a["absolute"], a["sources"]) == (pytest.approx(200 / 3), {"judge": 1, "rule": 2})
     for limit in ("0", "5000"):
         fourfold("report", "--store", str(path), "--out", str(tmp_path / limit), "--inline-limit", limit)
+
+
+@pytest.mark.parametrize("ranking", ["nope", "[1]"])
+def test_a_damaged_human_ranking_ranks_nobody(tmp_path: Path, ranking: str) -> None:
+    """A person's saved ranking whose JSON is damaged failed every report (JSONDecodeError,
+    IndexError); now it ranks nobody and the report is written, the same in both paths."""
+    path = tmp_path / "results.db"
+    _random_store(path, 0)  # seed 0: people ranked some cases
+    store = Store(path)
+    assert store.db.execute("UPDATE human_rankings SET ranking = ?", (ranking,)).rowcount > 0
+    store.close()
+    listed = fourfold("report", "--store", str(path), "--json").stdout
+    assert fourfold("report", "--store", str(path), "--json", "--inline-limit", "0").stdout == listed

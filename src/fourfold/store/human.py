@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..judge.verdict import JUDGED
 from ..secrets import redact  # a comment may quote the response it is about, key included
-from . import LATEST_RESULTS
+from . import LATEST_RESULTS, _json_object
 from .records import RESULT_COLUMNS, Annotator, AssignedCase, HumanRanking, HumanVerdict, LeadDecision, StoredResult
 
 if TYPE_CHECKING:
@@ -385,9 +385,10 @@ def human_verdicts(store: Store, annotator: str | None = None) -> list[HumanVerd
 
 
 def human_rankings(store: Store) -> list[HumanRanking]:
-    """Every saved ranking, by case and then person."""
+    """Every saved ranking, by case and then person; one whose JSON is damaged (not an
+    object) as an empty ranking, which ranks nobody, rather than failing every report."""
     ensure_tables(store)
-    return [HumanRanking(who, h, cell, json.loads(ranking), at) for who, h, cell, ranking, at in store.db.execute("""
+    return [HumanRanking(who, h, cell, _json_object(ranking), at) for who, h, cell, ranking, at in store.db.execute("""
         SELECT h.annotator, h.case_hash, c.cell, h.ranking, h.updated_at
         FROM human_rankings h LEFT JOIN cases c ON c.case_hash = h.case_hash
         ORDER BY h.case_hash, h.annotator""")]
