@@ -268,3 +268,16 @@ def test_a_damaged_human_ranking_ranks_nobody(tmp_path: Path, ranking: str) -> N
     store.close()
     listed = fourfold("report", "--store", str(path), "--json").stdout
     assert fourfold("report", "--store", str(path), "--json", "--inline-limit", "0").stdout == listed
+
+
+def test_chunks_of_one_case_give_the_same_scores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks cut after every case (size 1) on random stores: the sums carried from chunk to
+    chunk give the list path's numbers, not only one chunk holding the whole small store."""
+    chunks = Store.iter_latest_chunks
+    monkeypatch.setattr(Store, "iter_latest_chunks", lambda self, size=5_000: chunks(self, size=1))
+    for seed in range(6):
+        path = tmp_path / f"{seed}.db"
+        _random_store(path, seed, same_time=seed % 2 == 1)
+        store = Store(path, readonly=True)
+        assert json.dumps(scores_json(store, inline_limit=0)) == json.dumps(scores_json(store, inline_limit=10**9))
+        store.close()
