@@ -182,6 +182,13 @@ def test_a_result_in_a_cell_outside_the_taxonomy_is_a_clear_error(tmp_path: Path
         assert proc.returncode == 2, proc.stderr
         assert f"{path}: cannot score it" in proc.stderr and "'smell/taste'" in proc.stderr and "'cx'" in proc.stderr
         assert "Traceback" not in proc.stderr
+    if limit == "0":  # the commands that read several stores say the same (they failed with a traceback)
+        for command in (["site", str(path), "--out", str(tmp_path / "site")],
+                        ["plot", str(path), "--out", str(tmp_path / "figures")]):
+            proc = fourfold(*command, check=False)
+            assert proc.returncode == 2, proc.stderr
+            assert f"{path}: cannot score it" in proc.stderr and "'smell/taste'" in proc.stderr
+            assert "Traceback" not in proc.stderr
 
 
 @pytest.mark.parametrize("ranks", ['{"A": "1", "B": 2}', '{"A": null, "B": 2}', '{"A": NaN, "B": 2}',

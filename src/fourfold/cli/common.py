@@ -171,6 +171,11 @@ def store_failure(e: Exception, args: argparse.Namespace) -> str | None:
 
     if isinstance(e, StoreError):
         return str(e)
+    from ..score import UnknownCellError  # imported on a failure only
+
+    if isinstance(e, UnknownCellError):  # a result in a cell that is none of the 12 (site, plot, report)
+        stores = getattr(args, "stores", None) or ([store_path(args)] if hasattr(args, "store") else [])
+        return f"{', '.join(map(str, stores)) or 'the store'}: cannot score it: {e}"
     if isinstance(e, sqlite3.Error) and hasattr(args, "store"):
         return str(describe_error(store_path(args), e, "use the store"))
     return None
