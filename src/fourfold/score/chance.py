@@ -15,23 +15,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
 from ..judge.verdict import JUDGED
-from ..store import case_facts_of
 from ..store.records import CaseFacts, StoredCase
 from .precedence import EffectiveResult
 
 
-def case_facts(stored: StoredCase) -> CaseFacts | None:
-    """``Store.case_facts`` of one stored case, read by the same SQLite JSON functions
-    (``store.case_facts_of``), not by validating it: the report's list path and its
-    streamed pass (``score.streaming``) must count the same chance levels and perturbed
-    variants, also for a case that no longer validates (an id or a field the current
-    schema rejects, which still has its options and its verdicts)."""
-    return case_facts_of(stored.case_hash, stored.data)
-
-
 def chance_of(facts: CaseFacts | None) -> float:
     """Probability that a uniform guess answers a case right: 1/k for a choice case with
-    k options (2 to 26, as a choice reference allows), 0 for any other kind."""
+    k options (2 to 26, as a choice reference allows), 0 for any other kind. Read from
+    the case's facts (``StoredCase.facts``), not by validating it: the report's list path
+    and its streamed pass must count alike, also for a case that no longer validates."""
     if facts is None or facts.kind != "choice" or facts.n_options is None or not 2 <= facts.n_options <= 26:
         return 0.0
     return 1.0 / facts.n_options
@@ -39,7 +31,7 @@ def chance_of(facts: CaseFacts | None) -> float:
 
 def case_chance(stored: StoredCase | None) -> float:
     """``chance_of`` a stored case (0 for none)."""
-    return chance_of(case_facts(stored)) if stored is not None else 0.0
+    return chance_of(stored.facts) if stored is not None else 0.0
 
 
 def chance_by_case(rows: Iterable[EffectiveResult], cases: Mapping[str, StoredCase]) -> dict[str, float]:
@@ -72,4 +64,4 @@ def chance_levels(rows: Iterable[EffectiveResult], cases: Mapping[str, StoredCas
             {mc: 100 * math.fsum(per_case[k] for k in ks) / len(ks) for mc, ks in model_cases.items()})
 
 
-__all__ = ["case_chance", "case_facts", "chance_by_case", "chance_levels", "chance_of"]
+__all__ = ["case_chance", "chance_by_case", "chance_levels", "chance_of"]

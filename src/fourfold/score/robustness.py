@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from ..judge.verdict import VALUE
 from ..store.records import StoredCase
-from .chance import case_facts
 from .precedence import EffectiveResult
 
 
@@ -52,9 +51,9 @@ def perturbation_pairs(rows: Sequence[EffectiveResult], cases: Mapping[str, Stor
     acc: dict[tuple[str, str], list[PerturbedPair]] = defaultdict(list)
     for r in sorted(rows, key=lambda r: (r.model, r.case_id)):
         stored = cases.get(r.case_hash or "")
-        # read from the JSON, as the streamed pass reads it (``chance.case_facts``): names only,
+        # read from the JSON, as the streamed pass reads it (``StoredCase.facts``): names only,
         # a number or a list there makes no variant; a case that no longer validates still counts
-        facts = case_facts(stored) if stored is not None else None
+        facts = stored.facts if stored is not None else None
         pert, orig = (facts.perturbation, facts.original) if facts is not None else (None, None)
         if not pert or not orig:
             continue

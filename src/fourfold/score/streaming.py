@@ -69,10 +69,6 @@ class _RankSums:
     used: set[str] = field(default_factory=set)
 
 
-#: ``chance.case_chance`` from a case's stored facts: 1/k for a choice case with k options.
-case_chance = chance_of
-
-
 @functools.lru_cache(maxsize=8192)
 def ranks(values: tuple[float, ...], method: str) -> tuple[float, ...]:
     """``scipy.stats.rankdata(values, method)`` for ``method`` "average" or "min", in
@@ -170,7 +166,7 @@ class _Pass:
         models = tuple(sorted(verdicts))
         # its chance level counts once for the cell and once for each model judged on it
         # (a case keyed by its id alone, no hash, has no facts: 0, as chance_by_case)
-        self.levels[(cell, models, case_chance(facts))] += 1
+        self.levels[(cell, models, chance_of(facts))] += 1
         sums = self.sets[cell].get(models)
         if sums is None:
             sums = self.sets[cell][models] = _RankSums(dict.fromkeys(models, 0.0))
@@ -248,4 +244,4 @@ def stream_summary(store: Store, rankings: dict[str, dict[str, float]], prices: 
                    acc.n_results, acc.n_cases)
 
 
-__all__ = ["Summary", "case_chance", "ranks", "stream_summary"]
+__all__ = ["Summary", "ranks", "stream_summary"]

@@ -44,6 +44,15 @@ class StoredCase:
 
         return Case.model_validate_json(self.data, context=STORED)
 
+    @functools.cached_property
+    def facts(self) -> CaseFacts | None:
+        """What scores read of this case without validating it (reference kind, options,
+        perturbation), by the SQLite JSON functions ``Store.case_facts`` uses, so a list of
+        cases and a streamed pass count alike; once per case. None: the JSON is invalid."""
+        from . import case_facts_of
+
+        return case_facts_of(self.case_hash, self.data)
+
     def valid_case(self) -> Case | None:
         """``case``, or None when the stored JSON no longer validates: for readers that
         show what they can (the report, the web app) rather than fail on one old case."""
@@ -102,7 +111,7 @@ RESULT_COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(StoredResult))
 
 
 class LatestResult(NamedTuple):
-    """What scores read of a latest result, streamed (``Store.iter_latest_results``):
+    """What scores read of a latest result, streamed (``Store.iter_latest_chunks``):
     a named tuple, because a frozen dataclass costs about 3 µs to build, which is
     3 s of a million-result report; the texts (response, rationale) are not read."""
 
