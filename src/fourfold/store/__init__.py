@@ -107,8 +107,27 @@ _REDACTED = ("response", "rationale", "error", "served_model")
 _INSERT = f"INSERT OR REPLACE INTO results ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
 
 
-def _has_column(db: sqlite3.Connection, table: str, column: str) -> bool:
-    return any(row[1] == column for row in db.execute(f"PRAGMA table_info({table})"))
+#: Columns added to a table after stores were first written, as (table, column, type).
+#: A store opened for writing gains them (``ALTER TABLE``); one opened read-only reads
+#: them as NULL (``_with_new_columns``). A new column is one line here.
+_ADDED_COLUMNS = (("results", "finish_reason", "TEXT"),)
+
+
+def _missing_columns(db: sqlite3.Connection) -> dict[str, list[tuple[str, str]]]:
+    """The ``_ADDED_COLUMNS`` this store lacks, by table (tables it does not have: none)."""
+    missing: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in _ADDED_COLUMNS:
+        have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+        if have and column not in have:
+            missing.setdefault(table, []).append((column, kind))
+    return missing
+
+
+def _add_columns(db: sqlite3.Connection) -> None:
+    """A store from before a column was added gains it, in place."""
+    for table, columns in _missing_columns(db).items():
+        for column, kind in columns:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
 def _with_new_columns(db: sqlite3.Connection) -> sqlite3.Connection:
@@ -116,10 +135,9 @@ def _with_new_columns(db: sqlite3.Connection) -> sqlite3.Connection:
     temporary view that shadows the table for this connection alone (the file is not
     touched): every reader can then select the current columns."""
     try:
-        if db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='results'").fetchone() is None:
-            return db  # not a fourfold store: the caller says so
-        if not _has_column(db, "results", "finish_reason"):
-            db.execute("CREATE TEMP VIEW results AS SELECT *, NULL AS finish_reason FROM main.results")
+        for table, columns in _missing_columns(db).items():
+            nulls = ", ".join(f"NULL AS {column}" for column, _ in columns)
+            db.execute(f"CREATE TEMP VIEW {table} AS SELECT *, {nulls} FROM main.{table}")
     except sqlite3.Error:
         db.close()
         raise
@@ -236,8 +254,7 @@ class Store:
         db.execute("PRAGMA synchronous=NORMAL")
         db.execute("PRAGMA busy_timeout=5000")
         db.executescript(_SCHEMA)
-        if not _has_column(db, "results", "finish_reason"):  # a store from before finish_reason was kept
-            db.execute("ALTER TABLE results ADD COLUMN finish_reason TEXT")
+        _add_columns(db)
         # Opening a read-only file still succeeds (SQLite falls back to reading):
         # find out now, not at the first result.
         db.execute("BEGIN IMMEDIATE")
