@@ -121,6 +121,23 @@ def check_out_dir(out: Path) -> None:
         raise UsageError(f"--out {out}: cannot write the report there ({e.strerror or e})") from None
 
 
+def add_inline_limit(parser: argparse.ArgumentParser) -> None:
+    """``--inline-limit`` of the commands that write the report (``run``, ``report``)."""
+    parser.add_argument("--inline-limit", metavar="N", type=_at_least_zero, default=None,
+                        help="past N results, report.md and report.html list no case (the scores and tables still "
+                             "cover all; the leaderboard site, `fourfold site`, lists every case); default 5000")
+
+
+def _at_least_zero(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {n}")
+    return n
+
+
 def write_report(store: Any, out: Path, prices: Any = None, ties: str = "mean", inline_limit: int | None = None
                  ) -> None:
     """``prices``: a ``score.usage.PriceTable`` (None: the packaged one); ``ties``: how relative scores rank ties;
@@ -173,7 +190,7 @@ def store_failure(e: Exception, args: argparse.Namespace) -> str | None:
         return str(e)
     from ..score import UnknownCellError  # imported on a failure only
 
-    if isinstance(e, UnknownCellError):  # a result in a cell that is none of the 12 (site, plot, report)
+    if isinstance(e, UnknownCellError):  # a result in a cell that is none of the 12 (report, site, plot)
         stores = getattr(args, "stores", None) or ([store_path(args)] if hasattr(args, "store") else [])
         return f"{', '.join(map(str, stores)) or 'the store'}: cannot score it: {e}"
     if isinstance(e, sqlite3.Error) and hasattr(args, "store"):

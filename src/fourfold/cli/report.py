@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import DEFAULT_OUT, UsageError, open_existing_store, print_json, write_report
+from .common import DEFAULT_OUT, UsageError, add_inline_limit, open_existing_store, print_json, write_report
 from .judging import add_judge_arguments, judge
 
 
@@ -20,9 +20,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
     rep.add_argument("--ties", choices=("mean", "min"), default="mean",
                      help="relative score: tied responses share the mean of their ranks (default, as the study's "
                           "formula) or all take the best one (min); the report says which")
-    rep.add_argument("--inline-limit", metavar="N", type=int, default=None,
-                     help="past N results, report.md and report.html list no case (the scores and tables still cover "
-                          "all; the leaderboard site, `fourfold site`, lists every case); default 5000")
+    add_inline_limit(rep)
     add_judge_arguments(rep)
     return rep
 
@@ -31,8 +29,6 @@ def handle(args: argparse.Namespace) -> int:
     from ..report import INLINE_LIMIT
     from ..score.usage import PriceFileError, load_prices
 
-    if args.inline_limit is not None and args.inline_limit < 0:
-        raise UsageError(f"--inline-limit: must be 0 or more, got {args.inline_limit}")
     limit = INLINE_LIMIT if args.inline_limit is None else args.inline_limit
     try:
         prices = load_prices(args.prices)

@@ -11,6 +11,7 @@ from .common import (
     DEFAULT_OUT,
     DEFAULT_SUITE,
     UsageError,
+    add_inline_limit,
     check_out_dir,
     console,
     create_backend,
@@ -57,9 +58,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
                    help="answers are stored and judged up to N characters, the rest cut and marked (default 100000)")
     r.add_argument("--no-progress", action="store_true", help="no progress bar")
     r.add_argument("--no-report", action="store_true", help="skip writing report.md/report.html")
-    r.add_argument("--inline-limit", metavar="N", type=int, default=None,
-                   help="past N results the report lists no case (scores and tables still cover all; "
-                        "`fourfold site` lists every case); default 5000")
+    add_inline_limit(r)
     r.add_argument("--allow-weak-sandbox", action="store_true",
                    help="where bubblewrap does not work, run unit tests in the weak sandbox instead of leaving "
                         "them unjudged")
@@ -114,8 +113,6 @@ def _check_numbers(args: argparse.Namespace) -> None:
         raise UsageError("--retries must be 0 or more")
     if args.max_answer_chars < 1:
         raise UsageError("--max-answer-chars must be at least 1")
-    if args.inline_limit is not None and args.inline_limit < 0:
-        raise UsageError(f"--inline-limit: must be 0 or more, got {args.inline_limit}")
     if not args.timeout > 0:
         raise UsageError("--timeout must be more than 0 seconds")
     _rate_limits(args)

@@ -18,17 +18,15 @@ from __future__ import annotations
 
 import gc
 import shlex
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..score import Ties, UnknownCellError, compute_scores
+from ..score import Ties, compute_scores
 from ..score.precedence import EffectiveResult, effective_rankings, effective_results
 from ..score.streaming import stream_summary
 from ..score.usage import PriceTable, load_prices, usage_by_model, usage_json
-from ..store import StoreError
 from .render import render
 from .views import EMPTY, Cutoff, build_context, build_summary_context, reference_summary
 
@@ -56,24 +54,13 @@ def scores_json(store: Store, prices: PriceTable | None = None, ties: Ties = "me
     cell (``usage``), as plain JSON (``fourfold report --json``); past ``inline_limit``
     results from one streamed pass (``score.streaming``), with the same numbers."""
     prices = prices if prices is not None else load_prices()
-    with _named(store):
-        if store.count_latest() > inline_limit:
-            summary = stream_summary(store, effective_rankings(store), prices, ties)
-            return {**summary.scores.to_json(), "usage": usage_json(summary.usage, prices)}
-        rows = effective_results(store)
-        cases = store.cases(_case_hashes(rows))
-        return {**compute_scores(rows, effective_rankings(store), ties=ties, cases=cases).to_json(),
-                "usage": usage_json(usage_by_model(rows, prices), prices)}
-
-
-@contextmanager
-def _named(store: Store) -> Iterator[None]:
-    """A store the scores cannot take (a result in a cell outside the taxonomy) as a
-    ``StoreError`` naming the file: the CLI prints it, exit 2, no traceback."""
-    try:
-        yield
-    except UnknownCellError as e:
-        raise StoreError(f"{store.path}: cannot score it: {e}") from None
+    if store.count_latest() > inline_limit:
+        summary = stream_summary(store, effective_rankings(store), prices, ties)
+        return {**summary.scores.to_json(), "usage": usage_json(summary.usage, prices)}
+    rows = effective_results(store)
+    cases = store.cases(_case_hashes(rows))
+    return {**compute_scores(rows, effective_rankings(store), ties=ties, cases=cases).to_json(),
+            "usage": usage_json(usage_by_model(rows, prices), prices)}
 
 
 def _case_hashes(rows: Iterable[EffectiveResult]) -> set[str]:
@@ -95,11 +82,10 @@ def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report",
     try:
         out_dir = Path(out_dir)
         n = store.count_latest()
-        with _named(store):
-            if n > inline_limit:
-                context = _summary_context(store, out_dir, n, inline_limit, title=title, prices=prices, ties=ties)
-            else:
-                context = _full_context(store, title=title, prices=prices, ties=ties)
+        if n > inline_limit:
+            context = _summary_context(store, out_dir, n, inline_limit, title=title, prices=prices, ties=ties)
+        else:
+            context = _full_context(store, title=title, prices=prices, ties=ties)
         return _write(context, out_dir)
     finally:
         if paused:
