@@ -191,6 +191,19 @@ def test_a_result_in_a_cell_outside_the_taxonomy_is_a_clear_error(tmp_path: Path
             assert "Traceback" not in proc.stderr
 
 
+def _a_good_b_bad(path: Path, last_case: str = "{}") -> tuple[Store, str]:
+    """A store of three cases in the first cell (the last one's JSON ``last_case``), model A
+    good and model B bad on each: open, for the test to add its damaged rows."""
+    store = Store(path)
+    cell = CELLS[0]
+    store.put_cases([(f"h{i}", f"c{i}", cell, CATEGORIES[cell][0], "t", None, last_case if i == 2 else "{}")
+                     for i in range(3)])
+    store.put_results([ResultRow(key=f"{m}{i}", model=m, model_identity="{}", settings="{}", case_id=f"c{i}",
+                                 case_hash=f"h{i}", cell=cell, category=CATEGORIES[cell][0], status="ok", verdict=v,
+                                 judge="rule:x") for i in range(3) for m, v in (("A", "good"), ("B", "bad"))])
+    return store, cell
+
+
 @pytest.mark.parametrize("ranks", ['{"A": "1", "B": 2}', '{"A": null, "B": 2}', '{"A": NaN, "B": 2}',
                                    '{"A": {"x": 1}, "B": 2}', '{"A": true, "B": 2}', "[1, 2]", "not json"])
 def test_a_damaged_ranking_ranks_by_verdicts_in_both_paths(tmp_path: Path, ranks: str) -> None:
@@ -198,12 +211,7 @@ def test_a_damaged_ranking_ranks_by_verdicts_in_both_paths(tmp_path: Path, ranks
     failed (TypeError, JSONDecodeError) or ordered NaN differently; now that case is ranked
     by its verdicts (A good, B bad: A first), as when a ranking leaves a model out."""
     path = tmp_path / "results.db"
-    store = Store(path)
-    cell = CELLS[0]
-    store.put_cases([(f"h{i}", f"c{i}", cell, CATEGORIES[cell][0], "t", None, "{}") for i in range(3)])
-    store.put_results([ResultRow(key=f"{m}{i}", model=m, model_identity="{}", settings="{}", case_id=f"c{i}",
-                                 case_hash=f"h{i}", cell=cell, category=CATEGORIES[cell][0], status="ok", verdict=v,
-                                 judge="rule:x") for i in range(3) for m, v in (("A", "good"), ("B", "bad"))])
+    store, cell = _a_good_b_bad(path)
     store.put_ranking(cache_key="ok", case_hash="h1", case_id="c1", cell=cell, judge="j", template="t",
                       ranks={"A": 2.0, "B": 1.0}, raw=[])  # a sound ranking still counts: B first on c1
     store.db.execute("INSERT INTO rankings VALUES ('bad', 'h0', 'c0', ?, 'j', 't', ?, '[]', 1.0)", (cell, ranks))
@@ -226,15 +234,7 @@ def test_case_json_that_python_and_sqlite_read_differently(tmp_path: Path, data:
     so both count the same chance level (Python's parser took the last duplicate, failed
     deep, and took NaN)."""
     path = tmp_path / "results.db"
-    store = Store(path)
-    cell = CELLS[0]
-    cases = [("h0", "c0", cell, CATEGORIES[cell][0], "t", None, "{}"), ("h1", "c1", cell, CATEGORIES[cell][0], "t",
-                                                                          None, "{}"),
-             ("h2", "c2", cell, CATEGORIES[cell][0], "t", None, data)]
-    store.put_cases(cases)
-    store.put_results([ResultRow(key=f"{m}{c[0]}", model=m, model_identity="{}", settings="{}", case_id=c[1],
-                                 case_hash=c[0], cell=cell, category=c[3], status="ok", verdict=v, judge="rule:x")
-                       for c in cases for m, v in (("A", "good"), ("B", "bad"))])
+    store, _ = _a_good_b_bad(path, last_case=data)
     store.close()
     store = Store(path, readonly=True)
     assert json.dumps(scores_json(store, inline_limit=0)) == json.dumps(scores_json(store, inline_limit=10**9))
@@ -248,12 +248,7 @@ def test_a_judgement_with_damaged_votes_or_raw_still_counts(tmp_path: Path, raw:
     """A judgements row whose ``votes`` or ``raw`` is not the JSON it should be (shown, never
     scored) failed every report with a JSONDecodeError; now its verdict counts and they show as none."""
     path = tmp_path / "results.db"
-    store = Store(path)
-    cell = CELLS[0]
-    store.put_cases([(f"h{i}", f"c{i}", cell, CATEGORIES[cell][0], "t", None, "{}") for i in range(3)])
-    store.put_results([ResultRow(key=f"{m}{i}", model=m, model_identity="{}", settings="{}", case_id=f"c{i}",
-                                 case_hash=f"h{i}", cell=cell, category=CATEGORIES[cell][0], status="ok", verdict=v,
-                                 judge="rule:x") for i in range(3) for m, v in (("A", "good"), ("B", "bad"))])
+    store, cell = _a_good_b_bad(path)
     store.db.execute("INSERT INTO judgements VALUES ('k', 'A0', 'j', '{}', 't', 'bad', 'r', ?, ?, 1.0)", (raw, votes))
     store.close()
     listed = fourfold("report", "--store", str(path), "--json").stdout
