@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import sys
 import tempfile
@@ -37,6 +38,8 @@ class RayCluster:
     address: str
     env: dict[str, str]
     node_b: Any
+    #: ``ray://127.0.0.1:PORT``: the head's Ray Client server.
+    client_address: str = ""
 
     def add_node_b(self) -> None:
         self.node_b = self.cluster.add_node(num_cpus=2, resources={"node_b": 1}, object_store_memory=80 * 2**20)
@@ -53,11 +56,18 @@ def ray_cluster() -> Iterator[RayCluster]:
     env = {**RAY_ENV, "RAY_TMPDIR": tmp}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    from ray._private.utils import get_ray_client_dependency_error
+
+    # the head's Ray Client server, where its part of the extra (grpcio) is there; its test fails without it
+    client_port = free_port() if get_ray_client_dependency_error() is None else None
     cluster = Cluster(initialize_head=True, head_node_args={
-        "num_cpus": 2, "include_dashboard": False, "object_store_memory": 80 * 2**20})
-    rc = RayCluster(cluster, cluster.address, env, None)
+        "num_cpus": 2, "include_dashboard": False, "object_store_memory": 80 * 2**20,
+        "ray_client_server_port": client_port})
+    rc = RayCluster(cluster, cluster.address, env, None, f"ray://127.0.0.1:{client_port}" if client_port else "")
     try:
         rc.add_node_b()
+        if client_port:
+            _wait_for_port(client_port)
         yield rc
     finally:
         cluster.shutdown()
@@ -67,6 +77,18 @@ def ray_cluster() -> Iterator[RayCluster]:
             else:
                 os.environ[k] = v
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _wait_for_port(port: int, timeout: float = 60) -> None:
+    """The Ray Client server starts after the head; wait until it takes connections."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"the Ray Client server is not listening on {port} after {timeout} s"
+            time.sleep(0.2)
 
 
 def _rows(db: Path) -> list[tuple[str, str, str, str]]:
@@ -88,8 +110,8 @@ def _api_args(server: Any, data: Path, db: Path, tmp: Path, *extra: str) -> list
             "--no-report", *extra]
 
 
-def _ray(rc: RayCluster, *extra: str) -> list[str]:
-    return ["--executor", "ray", "--address", rc.address, *extra]
+def _ray(rc: RayCluster, *extra: str, address: str | None = None) -> list[str]:
+    return ["--executor", "ray", "--address", address or rc.address, *extra]
 
 
 def _wait_for(db: Path, n: int, proc: Any, timeout: float = 180) -> None:
@@ -123,6 +145,33 @@ def test_api_model_through_actors_matches_local(ray_cluster, latency_server, qa_
     con = sqlite3.connect(tmp_path / "ray.db")
     assert con.execute("SELECT COUNT(*) FROM results WHERE verdict='good'").fetchone()[0] == n, "prompts intact"
     assert server.stats()["requests_total"] == 2 * n
+
+
+def test_api_model_through_ray_client_matches_local(ray_cluster, latency_server, qa_file, tmp_path):
+    """``--address ray://HOST:PORT``: the driver joins through the head's Ray Client
+    server (a real one, ``ray_client_server_port``) instead of as a cluster node."""
+    if not ray_cluster.client_address:
+        missing_part("ray's client part is not installed (grpcio)", "pip install 'fourfold[ray]'")
+    n = 200
+    server = latency_server("--delay-ms", "20")
+    data = qa_file(n)
+    r = fourfold(*_api_args(server, data, tmp_path / "ray.db", tmp_path,
+                            *_ray(ray_cluster, "--ray-replicas", "2", "--ray-cpus-per-replica", "0.5",
+                                  address=ray_cluster.client_address)), check=False)
+    assert r.returncode == 0, f"{r.stderr[-2000:]}\n{_client_server_logs(ray_cluster)}"
+    assert "Traceback" not in r.stderr
+    fourfold(*_api_args(server, data, tmp_path / "local.db", tmp_path))
+    on_ray, local = _rows(tmp_path / "ray.db"), _rows(tmp_path / "local.db")
+    _exactly_once(on_ray, n)
+    assert on_ray == local, "same keys and answers as the local executor"
+    assert server.stats()["requests_total"] == 2 * n
+
+
+def _client_server_logs(rc: RayCluster) -> str:
+    """The end of the Ray Client server's logs (the proxy's and each client's own server's): why a join failed."""
+    logs = Path(rc.env["RAY_TMPDIR"]) / "ray" / "session_latest" / "logs"
+    return "\n".join(f"--- {f.name}\n{f.read_text(errors='replace')[-1500:]}"
+                     for f in sorted(logs.glob("ray_client_server*.err")))
 
 
 def test_actor_killed_mid_run_loses_only_its_calls(ray_cluster, latency_server, qa_file, tmp_path):
@@ -255,6 +304,20 @@ def test_unreachable_cluster_is_one_line_exit_1(tmp_path):
     assert not (tmp_path / "r.db").exists(), "nothing is stored before the cluster is there"
 
 
+def test_ray_client_server_failure_is_named_in_the_one_line():
+    """Ray Client's join error is a heading over the server's traceback (the one line
+    said only "Initialization failure from server:"): keep the traceback's last line too."""
+    from fourfold.run.ray_executor import _one_line
+
+    e = ConnectionAbortedError("Initialization failure from server:\nTraceback (most recent call last):\n"
+                               '  File "proxier.py", line 767, in Datapath\n'
+                               "RuntimeError: Starting Ray client server failed. See ray_client_server_23000.err\n")
+    assert _one_line(e) == ("Initialization failure from server: RuntimeError: Starting Ray client server failed. "
+                            "See ray_client_server_23000.err")
+    assert _one_line(ConnectionError("Could not find any running Ray instance.\nPlease start one")) == (
+        "Could not find any running Ray instance.")
+
+
 def _cli_in_process(args: list[str], hide_ray: bool) -> Any:
     """The CLI in a fresh interpreter that reports whether ray got imported (and can hide it)."""
     import subprocess
@@ -295,9 +358,13 @@ def test_replica_with_other_identity_is_refused(ray_cluster, latency_server, qa_
     assert server.stats()["requests_total"] == 0
 
 
-def test_media_put_once_and_read_by_the_replica(ray_cluster, latency_server, tmp_path):
+@pytest.mark.parametrize("via", ["gcs", "client"])
+def test_media_put_once_and_read_by_the_replica(ray_cluster, latency_server, tmp_path, via):
     """An image goes into the object store once (by path) however many calls use it;
-    the object holds the file's bytes, and the replica answers from it."""
+    the object holds the file's bytes, and the replica answers from it. The same
+    through Ray Client (``ray://``), where the reference is the client's proxy of it."""
+    if via == "client" and not ray_cluster.client_address:
+        missing_part("ray's client part is not installed (grpcio)", "pip install 'fourfold[ray]'")
     import asyncio
 
     import ray
@@ -309,7 +376,8 @@ def test_media_put_once_and_read_by_the_replica(ray_cluster, latency_server, tmp
     server = latency_server("--delay-ms", "1")
     red_rectangle_case(tmp_path, 40, 60, "What colour?")
     picture = tmp_path / "red.png"
-    opts = RayOptions(address=ray_cluster.address, replicas=1, cpus_per_replica=0.5)
+    address = ray_cluster.client_address if via == "client" else ray_cluster.address
+    opts = RayOptions(address=address, replicas=1, cpus_per_replica=0.5)
     connect(opts)
     try:
         backend = wrap(create_backend(f"openai/latency-model@{server.base_url}#image"), opts)

@@ -58,10 +58,19 @@ def connect(opts: RayOptions) -> None:
     local = {"include_dashboard": False} if target in (None, "", "local") else {}
     try:
         ray.init(address=opts.address, log_to_driver=False, logging_level="ERROR", configure_logging=False, **local)
-    except Exception as e:  # ConnectionError, an auth mismatch, a version mismatch
-        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise ExecutorUnavailable(f"cannot join the Ray cluster at {target or 'a new local Ray'}: {first[:300]}"
+    except Exception as e:  # ConnectionError, an auth mismatch, a version mismatch, Ray Client's server failing
+        raise ExecutorUnavailable(f"cannot join the Ray cluster at {target or 'a new local Ray'}: {_one_line(e)}"
                                   ) from None
+
+
+def _one_line(e: Exception) -> str:
+    """The error's first line; Ray Client puts the cause under a heading ("Initialization
+    failure from server:") followed by the server's traceback, whose last line says it."""
+    lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()] or [type(e).__name__]
+    line = lines[0]
+    if line.endswith(":") and len(lines) > 1:
+        line = f"{line} {lines[-1]}"
+    return line[:300]
 
 
 def _check_reachable(address: str) -> None:
