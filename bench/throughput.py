@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import SHARED, fourfold_script, get_json, latency_server, make_dataset  # noqa: E402
+from _common import SHARED, fourfold_script, get_json, latency_server, make_dataset, precompile  # noqa: E402
 
 
 def main() -> int:
@@ -33,6 +33,7 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--no-report", action="store_true", help="pass --no-report: results stored, no report written")
     args = ap.parse_args()
+    precompile()
     results = []
     floor: list[float] = []
     floor_startup: list[float] = []

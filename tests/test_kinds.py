@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -175,3 +177,17 @@ def test_a_rule_that_cannot_be_imported_says_which_kind_names_it() -> None:
 
     with pytest.raises(RegistryError, match=r"reference kind 'shout': its rule '.*:no_such_rule' cannot be loaded"):
         judge_now(_shout_case(Broken), "HI")
+
+
+def test_a_kind_s_rule_imports_only_that_rule() -> None:
+    """Each built-in kind names its rule's own module: judging ``exact`` cases (a
+    plain run over generic records) loads neither the other rules nor the ``regex``
+    package the author-pattern rules need."""
+    code = ("import sys\n"
+            "from fourfold.cases.schema import ExactRef\n"
+            "from fourfold.judge import rule_for\n"
+            "print(rule_for(ExactRef).fn(ExactRef(kind='exact', answer='Paris'), 'Paris').verdict.value)\n"
+            "print(sorted(m for m in ('fourfold.judge.behaviour', 'fourfold.judge.choice', 'fourfold.judge.numeric',"
+            " 'fourfold.judge.patterns', 'fourfold.judge.rules', 'regex') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["good", "[]"]

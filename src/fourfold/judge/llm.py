@@ -54,9 +54,8 @@ from ..cases.schema import (
 )
 from ..models.base import ChatMessage, ChatPart, GenerationSettings, ModelBackend
 from ..registry import with_hint
-from .rules import Judgement
 from .template_kinds import TEMPLATES, TemplateError, TemplateKind
-from .verdict import JUDGED, Verdict
+from .verdict import JUDGED, Judgement, Verdict
 
 T = TypeVar("T")
 

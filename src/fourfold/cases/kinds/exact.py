@@ -11,7 +11,7 @@ class ExactRef(ReferenceKind):
     """Right when the answer equals ``answer`` (or an alias) after normalisation:
     case, surrounding punctuation, articles and whitespace are ignored."""
 
-    rule = "fourfold.judge.rules:judge_exact"
+    rule = "fourfold.judge.exact:judge_exact"
     kind: Literal["exact"] = "exact"
     answer: str
     aliases: list[str] = []

@@ -13,7 +13,7 @@ from .base import ReferenceKind
 class RegexRef(ReferenceKind):
     """Good when ``pattern`` is found (and ``must_not_match``, if set, is not)."""
 
-    rule = "fourfold.judge.rules:judge_regex"
+    rule = "fourfold.judge.regex_match:judge_regex"
     kind: Literal["regex"] = "regex"
     pattern: str
     must_not_match: str | None = None
