@@ -38,6 +38,7 @@ from ..models import (
 )
 from ..secrets import redact
 from ..store import ResultRow, ResultWriter, Store, StoreWriteError, describe_error
+from ..store.checkpoint import Checkpointer
 from .limits import AdaptiveLimit, Gate, RateLimits
 from .progress import RunProgress
 
@@ -136,6 +137,7 @@ class Runner:
         self.run_id = run_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         self.claims = store.claims()
         self.writer = ResultWriter(store, claims=self.claims)
+        self.checkpoints: Checkpointer | None = None  # while ``run`` runs
         self.on_result = on_result
         self._sandbox_slots = asyncio.Semaphore(2)
         self._unjudged: list[Callable[[], None]] = []
@@ -381,12 +383,19 @@ class Runner:
     def _flush(self) -> None:
         """Judge what arrived, store the cases reached and the results, in that order."""
         self._drain()
+        cp = self.checkpoints
+        if cp is not None and cp.busy:  # no commit lands in a checkpoint: the results wait (store.checkpoint)
+            return
+        if cp is not None and cp.overdue:
+            cp.truncate()
         if self.writer.failed is None:
             try:
                 self._store_cases()
             except sqlite3.Error as e:  # the disk is full: stop sending
                 self.writer.fail(e)
         self.writer.flush()
+        if cp is not None:
+            cp.request_if_due()
 
     async def _flush_loop(self) -> None:
         while True:
@@ -411,6 +420,8 @@ class Runner:
         counts = Counter(counts) if counts is not None else Counter(lc.case.cell for lc in cases)
         progress = RunProgress(counts, [b.label for b in backends], enabled=self.cfg.progress)
         status = "interrupted"
+        self.checkpoints = self.store.checkpointer()  # no fsync stalls on the loop's thread (store.checkpoint)
+        self.checkpoints.start()
         try:
             with progress:
                 await asyncio.gather(*(
@@ -425,6 +436,7 @@ class Runner:
             except (asyncio.CancelledError, Exception):
                 pass
             self._drain()
+            self.checkpoints.stop()  # first: the last flush must not wait for a checkpoint
             self._close_store(status)
             for b in backends:
                 try:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..secrets import redact
+from .checkpoint import Checkpointer
 from .claims import Claims, _rollback, delete_claims
 from .maintenance import StoreBusy, hold_shared
 from .records import RESULT_COLUMNS, CaseFacts, LatestResult, StoredCase, StoredJudgement, StoredRanking, StoredResult
@@ -291,6 +292,11 @@ class Store:
     def claims(self) -> Claims:
         """This process's claims on the store's keys (see ``store.claims``)."""
         return Claims(self.db)
+
+    def checkpointer(self) -> Checkpointer:
+        """WAL checkpoints off this connection's thread while a run writes (``store.checkpoint``):
+        ``start()`` before the results come, ``stop()`` after the last commit."""
+        return Checkpointer(self.db, self.path)
 
     def close(self) -> None:
         self.db.close()
