@@ -151,6 +151,10 @@ _TEXT = "CASE json_type(data, '$.metadata.{0}') WHEN 'text' THEN json_extract(da
 #: ``CaseFacts`` but the hash, from a case's JSON ``data`` (``Store.case_facts``, ``case_facts_of``).
 _FACTS = (f"json_extract(data, '$.reference.kind'), json_array_length(data, '$.reference.options'), "
           f"{_TEXT.format('perturbation')}, {_TEXT.format('original')}")
+#: ``_FACTS`` for a row whose JSON may be invalid (each NULL then; SQLite's JSON functions would raise).
+_FACTS_IF_VALID = ", ".join(f"CASE WHEN json_valid(data) THEN {e} END" for e in (
+    "json_extract(data, '$.reference.kind')", "json_array_length(data, '$.reference.options')",
+    _TEXT.format("perturbation"), _TEXT.format("original")))
 _LOCAL = threading.local()
 
 
@@ -410,10 +414,13 @@ class Store:
         return {o for (o,) in cur if o is not None}
 
     def cases(self, hashes: Iterable[str] | None = None) -> dict[str, StoredCase]:
-        """The stored cases (all, or those with these hashes) by case hash."""
-        cur = self.db.execute("SELECT case_hash, case_id, cell, category, suite, media_base, data FROM cases")
+        """The stored cases (all, or those with these hashes) by case hash, each with its
+        ``facts`` read in the same query (one SQL call per case cost the report 10 %)."""
+        cur = self.db.execute("SELECT case_hash, case_id, cell, category, suite, media_base, data, json_valid(data), "
+                              f"{_FACTS_IF_VALID} FROM cases")
         wanted = set(hashes) if hashes is not None else None
-        return {row[0]: StoredCase(*row) for row in cur if wanted is None or row[0] in wanted}
+        return {row[0]: StoredCase.with_facts(row[:7], CaseFacts(row[0], *row[8:]) if row[7] else None)
+                for row in cur if wanted is None or row[0] in wanted}
 
     # -- judge models -----------------------------------------------------
 

@@ -53,6 +53,15 @@ class StoredCase:
 
         return case_facts_of(self.case_hash, self.data)
 
+    @classmethod
+    def with_facts(cls, row: tuple[str, str, str, str, str | None, str | None, str], facts: CaseFacts | None
+                   ) -> StoredCase:
+        """A stored case whose ``facts`` its reader already has (``Store.cases`` reads them in
+        the same query): the cached property is filled in, not computed again."""
+        stored = cls(*row)
+        stored.__dict__["facts"] = facts
+        return stored
+
     def valid_case(self) -> Case | None:
         """``case``, or None when the stored JSON no longer validates: for readers that
         show what they can (the report, the web app) rather than fail on one old case."""
