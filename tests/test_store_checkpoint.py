@@ -38,14 +38,14 @@ def _write(store: Store, cp: Checkpointer | None, batches: int, rows: int = 20) 
         slowest = max(slowest, time.perf_counter() - t)
         commits, n = commits + 1, n + rows
         if cp is not None:
-            cp.request_if_due()
+            cp.request_if_due(n)
     return commits, slowest
 
 
 def test_the_log_stays_small_and_every_row_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "results.db"
     store = Store(path)
-    cp = Checkpointer(store.db, path, interval=0.0)  # a checkpoint after every commit the thread is free for
+    cp = Checkpointer(store.db, path, interval=0.0, rows=1)  # after every commit the thread is free for
     cp.start()
     assert store.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
     _write(store, cp, batches=150)  # 150 x 20 x 4 KB: 12 MB through the log
@@ -73,7 +73,7 @@ def test_the_thread_copies_the_log_back_while_the_writer_does_not(tmp_path: Path
 
     path = tmp_path / "threaded.db"
     store = Store(path)
-    cp = Checkpointer(store.db, path, interval=0.0)
+    cp = Checkpointer(store.db, path, interval=0.0, rows=1)
     cp.start()
     before = path.stat().st_size
     _write(store, cp, batches=20)
@@ -99,3 +99,20 @@ def test_stop_is_idempotent_and_a_store_never_started_is_untouched(tmp_path: Pat
     cp.stop()
     assert not cp.busy
     store.close()
+
+
+def test_a_small_run_never_checkpoints_before_it_closes(tmp_path: Path) -> None:
+    """Not more often than SQLite would: a run that commits fewer than ``rows`` results
+    leaves the database file as it was until it closes (a run paused mid-checkpoint
+    holds a lock a second run needs to open the store, see ``store.checkpoint``)."""
+    path = tmp_path / "results.db"
+    store = Store(path)
+    cp = Checkpointer(store.db, path, interval=0.0, rows=1000)
+    cp.start()
+    before = path.stat().st_size
+    _write(store, cp, batches=20)  # 400 results
+    time.sleep(0.2)
+    assert not cp.busy and path.stat().st_size == before, "a checkpoint ran before 1,000 results"
+    cp.stop()
+    store.close()
+    assert path.stat().st_size > before + 2**20, "closing copied the log back"

@@ -87,6 +87,27 @@ def _wait(ready: Any, what: str, timeout_s: float = 120.0) -> None:
         time.sleep(0.02)
 
 
+def _stop_holding_no_lock(proc: subprocess.Popen, db: Path, tries: int = 500) -> None:
+    """SIGSTOP ``proc`` at a moment it holds no lock on ``db``: another connection can take
+    the write lock and read. Frozen inside a commit (or a checkpoint) it would keep the
+    lock, and a second run would wait 5 s to open the store and fail: that is a paused
+    writer, not the sharing this test is about, so it is retried a few ms later."""
+    for _ in range(tries):
+        proc.send_signal(signal.SIGSTOP)
+        con = sqlite3.connect(db, timeout=0.05, isolation_level=None)
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            con.execute("ROLLBACK")
+            con.execute("SELECT COUNT(*) FROM results").fetchone()
+            return
+        except sqlite3.OperationalError:
+            proc.send_signal(signal.SIGCONT)
+            time.sleep(0.005)
+        finally:
+            con.close()
+    raise AssertionError(f"the run held a lock on {db} every time it was stopped ({tries} tries)")
+
+
 def test_two_runs_on_one_store_share_the_cases(latency_server: Any, qa_file: Any, tmp_path: Path) -> None:
     n = 400
     server = latency_server("--delay-ms", "40")
@@ -96,7 +117,7 @@ def test_two_runs_on_one_store_share_the_cases(latency_server: Any, qa_file: Any
     # The first run alone takes about 2 s; a second one starting on a loaded machine can take longer than
     # that to import and claim, and would then find everything done. So the first run is paused (it stays
     # alive, its claims held) until the second has sent requests of its own, and then both go on at once.
-    first.send_signal(signal.SIGSTOP)
+    _stop_holding_no_lock(first, db)
     try:
         sent_by_first = server.settled_total()
         second = fourfold_popen(*_run_args(server, data, db, tmp_path / "b"))

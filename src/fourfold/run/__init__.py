@@ -395,7 +395,7 @@ class Runner:
                 self.writer.fail(e)
         self.writer.flush()
         if cp is not None:
-            cp.request_if_due()
+            cp.request_if_due(self.writer.written)
 
     async def _flush_loop(self) -> None:
         while True:

@@ -7,8 +7,17 @@ thread that committed, which during a run is the event loop's. At 20,000 results
 that was 32 stalls and about 1 s of a 14 s run in which no request was sent and
 no answer read. A run therefore turns the automatic checkpoints of its writing
 connection off and asks this thread, on a connection of its own, for a PASSIVE
-checkpoint every ``interval`` seconds; Python's ``sqlite3`` lets go of the GIL
-while SQLite works, so the loop goes on meanwhile.
+checkpoint once ``ROWS`` more results are committed (about the log SQLite would
+have checkpointed at) and at most every ``interval`` seconds; Python's
+``sqlite3`` lets go of the GIL while SQLite works, so the loop goes on meanwhile.
+
+Not more often than SQLite would: while a checkpoint copies pages into the
+database file it holds a lock that another process needs to start reading once
+the log is all copied, so a run stopped mid-checkpoint (Ctrl-Z, SIGSTOP) makes a
+second run on the same store fail to open it ("database is locked"). Checkpointing
+every half second made that happen to a 400-case run paused by the two-runs test
+one time in ten; a run small enough never to reach ``ROWS`` never checkpoints
+until it closes, as before.
 
 The writer does not commit while a checkpoint runs (``busy``: its results wait
 in memory, as they do between two flushes anyway). That is what keeps the log
@@ -32,8 +41,11 @@ import threading
 import time
 from pathlib import Path
 
-#: Seconds between two checkpoints: at a run's write rate the log stays at a few MB.
+#: Seconds between two checkpoints at the least.
 INTERVAL_S = 0.5
+#: Results committed between two checkpoints: a run's result row and its index entries are
+#: about two pages, so this is about the 1,000 pages at which SQLite checkpoints by itself.
+ROWS = 500
 #: SQLite's own default (pages), restored on the writing connection afterwards.
 AUTO_PAGES = 1000
 #: Frames (pages) in the log past which the writer truncates it itself (64 MB at 4 KiB pages).
@@ -41,10 +53,11 @@ LIMIT_FRAMES = 16_384
 
 
 class Checkpointer:
-    """Background PASSIVE checkpoints of one store file, when the writer asks (``due``/``request``)."""
+    """Background PASSIVE checkpoints of one store file, when the writer asks (``request_if_due``)."""
 
-    def __init__(self, writer: sqlite3.Connection, path: Path, interval: float = INTERVAL_S):
-        self._writer, self._path, self._interval = writer, path, interval
+    def __init__(self, writer: sqlite3.Connection, path: Path, interval: float = INTERVAL_S, rows: int = ROWS):
+        self._writer, self._path, self._interval, self._rows = writer, path, interval, rows
+        self._written = 0
         self._go, self._stop, self._busy = threading.Event(), threading.Event(), threading.Event()
         self._thread: threading.Thread | None = None
         self._last = time.monotonic()
@@ -66,11 +79,13 @@ class Checkpointer:
         self._thread = threading.Thread(target=self._loop, args=(db,), name="fourfold-checkpoint", daemon=True)
         self._thread.start()
 
-    def request_if_due(self) -> None:
-        """After a commit: start a checkpoint if ``interval`` has passed since the last one."""
-        if self._thread is None or self.busy or time.monotonic() - self._last < self._interval:
+    def request_if_due(self, written: int) -> None:
+        """After a commit (``written``: results committed so far): start a checkpoint once
+        ``ROWS`` more are in and ``interval`` has passed since the last one."""
+        if (self._thread is None or self.busy or written - self._written < self._rows
+                or time.monotonic() - self._last < self._interval):
             return
-        self._last = time.monotonic()
+        self._last, self._written = time.monotonic(), written
         self._busy.set()
         self._go.set()
 
@@ -115,4 +130,4 @@ class Checkpointer:
             pass
 
 
-__all__ = ["AUTO_PAGES", "INTERVAL_S", "LIMIT_FRAMES", "Checkpointer"]
+__all__ = ["AUTO_PAGES", "INTERVAL_S", "LIMIT_FRAMES", "ROWS", "Checkpointer"]
