@@ -162,13 +162,14 @@ class Case(_Strict):
 
     def needs(self) -> set[str]:
         """What a model must accept to take this case: text, image, multi_image, video."""
-        images = sum(isinstance(p, ImagePart) for p in self.media())
+        media = self.media()
+        images = sum(isinstance(p, ImagePart) for p in media)
         need = {"text"}
         if images:
             need.add("image")
         if images > 1:
             need.add("multi_image")
-        if any(isinstance(p, VideoPart) for p in self.media()):
+        if any(isinstance(p, VideoPart) for p in media):
             need.add("video")
         return need
 

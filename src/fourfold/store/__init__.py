@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from operator import attrgetter
 from pathlib import Path
 from typing import IO, Any
 
@@ -96,6 +97,8 @@ class ResultRow:
 
 
 _COLUMNS = list(ResultRow.__dataclass_fields__)
+#: A row's values in ``_COLUMNS`` order, in one C call (a generator of getattr cost 23 steps a row).
+_ROW_VALUES = attrgetter(*_COLUMNS)
 #: Every result with its rank among the same model's results for the same case id,
 #: newest first: ``rn = 1`` is the latest result, the one reports, scores and people judge.
 #: Two stored at the same ``created_at`` (a coarse clock, an import): the greater key is
@@ -328,7 +331,7 @@ class Store:
                 text = getattr(r, name)
                 if text:
                     setattr(r, name, redact(text if isinstance(text, str) else str(text)))
-            values.append(tuple(getattr(r, c) for c in _COLUMNS))
+            values.append(_ROW_VALUES(r))
         with self._tx():
             self.db.executemany(_INSERT, values)
             delete_claims(self.db, (r.key for r in rows))
