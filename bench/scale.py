@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _common import SHARED, fourfold_script, get_json, latency_server, make_dataset  # noqa: E402
+from _common import SHARED, fourfold_script, get_json, latency_server, make_dataset, precompile  # noqa: E402
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -57,6 +57,7 @@ def main() -> int:
     ap.add_argument("--report", action="store_true", help="also time `fourfold report` on the filled store")
     ap.add_argument("--compact", action="store_true", help="also time `fourfold store stats` and `compact`")
     args = ap.parse_args()
+    precompile()  # as throughput.py: time fourfold, not the compiler
     with latency_server(args.delay_ms) as base, tempfile.TemporaryDirectory() as tmp:
         for n in args.n or [100_000]:
             _bench_n(args, n, Path(tmp), base)

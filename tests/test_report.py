@@ -267,6 +267,20 @@ def test_missing_or_big_images_show_the_path(tmp_path: Path) -> None:
     assert "data:image" not in html and "[image: big.png]" in html
 
 
+def test_finish_reason_shows_a_cut_or_a_server_stop_and_nothing_for_a_plain_end() -> None:
+    """Each answer's line in report.html says when it hit the token limit, or the server's own words
+    for another stop (a safety filter, escaped), and nothing when the model just ended."""
+    case = _case_json("tg9", "text/generalizability", "math", {"kind": "exact", "answer": "42"})
+    reasons = {"a": "length", "b": "MAX_TOKENS", "c": f"SAFETY{XSS}", "d": "stop", "e": "end_turn", "f": None}
+    rows = [EffectiveResult(key=k, model=k, case_id="tg9", case_hash="h", cell="text/generalizability",
+                            category="math", status="ok", verdict="good", response="42", rationale="", judge="",
+                            finish_reason=reason) for k, reason in reasons.items()]
+    _, html = render(build_context(rows, {"h": _stored(case, None)}))  # report.md has no meta line
+    assert html.count("cut at the token limit") == 2
+    assert html.count("stopped: ") == 1
+    assert "stopped: SAFETY&lt;script&gt;" in html and XSS not in html
+
+
 def test_render_2000_cases() -> None:
     """Every case of a full-size run is in the page. (Its speed target, < 3 s, is
     measured by bench/render.py, not here: a busy machine is not a bug.)"""

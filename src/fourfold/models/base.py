@@ -133,6 +133,9 @@ TRUNCATION_MARK = "\n[... truncated by fourfold: {why}]"
 #: ``Generation.finish_reason`` values that mean the answer hit the token limit
 #: (OpenAI-compatible servers, llama.cpp and transformers; Anthropic; Gemini).
 TOKEN_LIMIT_REASONS = frozenset({"length", "max_tokens", "MAX_TOKENS"})
+#: ``Generation.finish_reason`` values that mean the model ended its answer itself
+#: (the same backends, and replay), where the report has nothing to say.
+PLAIN_STOP_REASONS = frozenset({"stop", "end_turn", "stop_sequence", "STOP", "eos", "replay"})
 
 
 @dataclass

@@ -24,7 +24,7 @@ from ..cases.schema import (
 )
 from ..cases.taxonomy import CELLS, MODALITIES, PROPERTIES
 from ..judge.verdict import ALL, JUDGED, Verdict
-from ..models.base import TOKEN_LIMIT_REASONS
+from ..models.base import PLAIN_STOP_REASONS, TOKEN_LIMIT_REASONS
 from ..score import CellScore, Scores, Ties, compute_scores
 from ..score.precedence import EffectiveResult
 from ..score.provenance import Provenance, verdict_provenance
@@ -231,8 +231,6 @@ def _chart(rows: list[tuple[str, list[float | None]]]) -> Chart:
     return Chart(int(label_w + bar_w + value_w), int(y - group_gap + top), labels, bars, label_w, bar_w)
 
 
-#: Finish reasons that say the model ended its answer itself (nothing to show).
-_PLAIN_STOPS = frozenset({"stop", "end_turn", "stop_sequence", "STOP", "eos", "replay"})
 _RELATIVE_NOTE = ("relative scores: in each column, each model's mean rank among the models judged in that cell, "
                   "over the cases all of them answered, mapped to 0–100 (100 = best of those models; not comparable "
                   "across model sets)")
@@ -356,7 +354,7 @@ def _result_view(r: EffectiveResult, code_cell: bool) -> ResultView:
         meta.append(f"{r.latency_s:.1f} s")
     if r.finish_reason in TOKEN_LIMIT_REASONS:
         meta.append("cut at the token limit")
-    elif r.finish_reason and r.finish_reason not in _PLAIN_STOPS:  # a safety stop, a cancelled call: the server's words
+    elif r.finish_reason and r.finish_reason not in PLAIN_STOP_REASONS:  # a safety stop, a cancelled call: the server's words
         meta.append(f"stopped: {redact(r.finish_reason)[:40]}")
     if r.status and r.status != "ok":
         meta.append(f"status: {r.status}")

@@ -18,9 +18,9 @@ case at a time, and only running sums stay:
 
 The numbers equal the list path's to the last digit (tests/test_report_streaming.py,
 tests/test_report_streaming_random.py): a case's chance level and perturbation come
-from its stored JSON, here through SQLite (``Store.case_facts``), there through
-``chance.case_facts``, not from validating the case (85 µs a case), so a stored choice
-case that no longer validates counts 1/k in both.
+from its stored JSON, here through SQLite (``Store.case_facts``), there through the
+same SQLite functions (``StoredCase.facts``), not from validating the case (85 µs a
+case), so a stored choice case that no longer validates counts 1/k in both.
 """
 
 from __future__ import annotations

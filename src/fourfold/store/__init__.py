@@ -151,13 +151,13 @@ def _with_new_columns(db: sqlite3.Connection) -> sqlite3.Connection:
 #: A case's metadata field when it is a string, else NULL: a perturbation and its original
 #: are names (``score.robustness`` skips a variant whose are a number, a list or true).
 _TEXT = "CASE json_type(data, '$.metadata.{0}') WHEN 'text' THEN json_extract(data, '$.metadata.{0}') END"
-#: ``CaseFacts`` but the hash, from a case's JSON ``data`` (``Store.case_facts``, ``case_facts_of``).
-_FACTS = (f"json_extract(data, '$.reference.kind'), json_array_length(data, '$.reference.options'), "
-          f"{_TEXT.format('perturbation')}, {_TEXT.format('original')}")
+#: ``CaseFacts`` but the hash, from a case's JSON ``data``, one expression per field.
+_FACT_EXPRS = ("json_extract(data, '$.reference.kind')", "json_array_length(data, '$.reference.options')",
+               _TEXT.format("perturbation"), _TEXT.format("original"))
+#: ``_FACT_EXPRS`` for rows whose JSON is valid (``Store.case_facts``, ``case_facts_of``).
+_FACTS = ", ".join(_FACT_EXPRS)
 #: ``_FACTS`` for a row whose JSON may be invalid (each NULL then; SQLite's JSON functions would raise).
-_FACTS_IF_VALID = ", ".join(f"CASE WHEN json_valid(data) THEN {e} END" for e in (
-    "json_extract(data, '$.reference.kind')", "json_array_length(data, '$.reference.options')",
-    _TEXT.format("perturbation"), _TEXT.format("original")))
+_FACTS_IF_VALID = ", ".join(f"CASE WHEN json_valid(data) THEN {e} END" for e in _FACT_EXPRS)
 _LOCAL = threading.local()
 
 
