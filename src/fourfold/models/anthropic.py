@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import base64
 import mimetypes
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from pydantic import StrictStr
 
@@ -29,11 +29,11 @@ from .base import (
     BackendSpec,
     BackendUnusable,
     Capabilities,
-    ChatMessage,
+    ChatPart,
     Generation,
-    GenerationSettings,
     ModelSpecError,
     PermanentError,
+    chat_turns,
 )
 from .http import (
     ProviderBackend,
@@ -45,6 +45,9 @@ from .http import (
     error_message,
     validate_reply,
 )
+
+if TYPE_CHECKING:  # annotations only
+    from .base import ChatMessage, GenerationSettings
 
 #: The API version header the SDK sends; the body format below is this version's.
 API_VERSION = "2023-06-01"
@@ -97,23 +100,13 @@ def to_anthropic(messages: list[ChatMessage]) -> tuple[str, list[dict[str, Any]]
     """(the system prompt, the turns): system messages go to the top-level
     ``system``; text-only turns as plain strings, others as content blocks."""
     system = "\n\n".join(m.text() for m in messages if m.role == "system")
-    out: list[dict[str, Any]] = []
-    for m in messages:
-        if m.role == "system":
-            continue
-        if all(p.type == "text" for p in m.parts):
-            out.append({"role": m.role, "content": m.text()})
-            continue
-        blocks: list[dict[str, Any]] = []
-        for p in m.parts:
-            if p.type == "text":
-                blocks.append({"type": "text", "text": p.text})
-            elif p.type == "image" and p.path is not None:
-                blocks.append(_image_block(p.path))
-            else:
-                raise PermanentError("the Messages API takes no video: send it as frames")
-        out.append({"role": m.role, "content": blocks})
-    return system, out
+    return system, chat_turns((m for m in messages if m.role != "system"), _media_block)
+
+
+def _media_block(p: ChatPart) -> dict[str, Any]:
+    if p.type == "image" and p.path is not None:
+        return _image_block(p.path)
+    raise PermanentError("the Messages API takes no video: send it as frames")
 
 
 class AnthropicBackend(ProviderBackend):

@@ -12,7 +12,7 @@ import base64
 import importlib.util
 import mimetypes
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
@@ -54,6 +54,10 @@ class Capabilities:
         if self.image:
             return "grid"
         return None
+
+
+#: Every input kind natively: what a backend that sees anything (Gemini, recorded answers) declares.
+ALL_INPUTS = Capabilities(text=True, image=True, multi_image=True, video=True)
 
 
 class GenerationSettings(BaseModel):
@@ -142,10 +146,10 @@ PLAIN_STOP_REASONS = frozenset({"stop", "end_turn", "stop_sequence", "STOP", "eo
 class Generation:
     text: str
     served_model: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     finish_reason: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
     #: Set when the backend itself stopped reading the answer (why, in words).
     truncated: str | None = None
 
@@ -315,23 +319,32 @@ def _data_url(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
 
 
+def chat_turns(messages: Iterable[ChatMessage], media_part: Callable[[ChatPart], dict[str, Any]],
+               parts_always: bool = False) -> list[dict[str, Any]]:
+    """The ``{role, content}`` turns every chat API shares: a text-only message's
+    content as one string (which every server and text chat template accepts;
+    ``parts_always`` for vision processors' templates, which iterate parts), any
+    other's as a list of parts, ``{"type": "text", "text": ...}`` for text and
+    ``media_part(part)`` for an image or video (in order: ``media_part`` may collect
+    the media beside; it raises ``PermanentError`` for a part its API cannot take)."""
+    out: list[dict[str, Any]] = []
+    for m in messages:
+        if not parts_always and all(p.type == "text" for p in m.parts):
+            out.append({"role": m.role, "content": m.text()})
+        else:
+            content = [{"type": "text", "text": p.text} if p.type == "text" else media_part(p) for p in m.parts]
+            out.append({"role": m.role, "content": content})
+    return out
+
+
 def to_openai_messages(messages: list[ChatMessage], image_url: Callable[[Path], str] = _data_url
                        ) -> list[dict[str, Any]]:
     """Chat-completions format: plain strings for text-only messages (accepted by
     every OpenAI-compatible server), content parts with data URLs for images
     (``image_url`` makes them: llama.cpp's vision handlers want some types re-encoded)."""
-    out: list[dict[str, Any]] = []
-    for m in messages:
-        if all(p.type == "text" for p in m.parts):
-            out.append({"role": m.role, "content": m.text()})
-            continue
-        content: list[dict[str, Any]] = []
-        for p in m.parts:
-            if p.type == "text":
-                content.append({"type": "text", "text": p.text})
-            elif p.type == "image" and p.path is not None:
-                content.append({"type": "image_url", "image_url": {"url": image_url(p.path)}})
-            else:
-                raise PermanentError("this backend cannot send video parts")
-        out.append({"role": m.role, "content": content})
-    return out
+    def media(p: ChatPart) -> dict[str, Any]:
+        if p.type == "image" and p.path is not None:
+            return {"type": "image_url", "image_url": {"url": image_url(p.path)}}
+        raise PermanentError("this backend cannot send video parts")
+
+    return chat_turns(messages, media)

@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictStr
 
-from .base import BackendUnusable, Capabilities, ChatMessage, Generation, GenerationSettings, MalformedReply
+from .base import ALL_INPUTS, BackendUnusable, ChatMessage, Generation, GenerationSettings, MalformedReply
 from .gemini_files import FilesClient, UploadCache, UploadedFile, video_mime
 from .http import (
     ProviderBackend,
@@ -137,7 +137,7 @@ class GeminiBackend(ProviderBackend):
     syntax = "gemini/NAME[@BASE_URL]"
     accepts = "text, image, multi_image, video (native: inline, or the Files API when large)"
     description = "Gemini through the Gemini API (generateContent); key from GEMINI_API_KEY or GOOGLE_API_KEY"
-    capabilities = Capabilities(text=True, image=True, multi_image=True, video=True)
+    capabilities = ALL_INPUTS
     #: Above this many bytes a request sends its videos through the Files API (the
     #: API's inline limit is 20 MB for the whole request); tests lower it.
     inline_request_bytes: ClassVar[int] = 20_000_000

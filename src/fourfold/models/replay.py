@@ -32,8 +32,8 @@ from typing import Any, Self
 from ..cases.importers import humaneval_prompt
 from ..cases.loader import CaseError, CaseFileError, iter_json_lines
 from .base import (
+    ALL_INPUTS,
     BackendSpec,
-    Capabilities,
     ChatMessage,
     Generation,
     GenerationSettings,
@@ -69,7 +69,7 @@ class ReplayBackend(ModelBackend):
     accepts = "any (recorded answers)"
     description = "responses produced elsewhere, one {id, response[, model]} per line; absent ids are not evaluated"
     # Recorded answers exist for any modality: the model saw the media elsewhere.
-    capabilities = Capabilities(text=True, image=True, multi_image=True, video=True)
+    capabilities = ALL_INPUTS
 
     @classmethod
     def from_spec(cls, spec: BackendSpec) -> Self:

@@ -44,7 +44,8 @@ class ExportRow(BaseModel):
     perturbation: str | None = Field(description="the perturbation a variant case applied (e.g. `noise`), else null")
     original_case_id: str | None = Field(description="a perturbed variant's original case id, else null")
     status: str = Field(description="ok, error or not_evaluated")
-    verdict: str = Field(description="the verdict that counts: good, unclear, bad; else unjudged, not_evaluated or error")
+    verdict: str = Field(description="the verdict that counts: good, unclear, bad; "
+                         "else unjudged, not_evaluated or error")
     verdict_source: str = Field(description="who gave it: rule, judge (a judge model), human, or none")
     verdict_by: str = Field(description="the rule, the judge model and template, or the people")
     rule_verdict: str | None = Field(description="the rule's own verdict")

@@ -58,6 +58,10 @@ CANNOT_TELL = (NOT_ENOUGH, NO_DIFFERENCE, NOT_ABOVE_CHANCE)
 POWER = 0.8
 
 
+#: A confidence interval of an effect: (low, high).
+Interval = tuple[float, float]
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """One finding. ``kind``: compare, perturbation, chance, refusal, over_refusal or
@@ -73,7 +77,7 @@ class Finding:
     models: tuple[str, ...] = ()
     n: int = 0
     effect: float | None = None
-    interval: tuple[float, float] | None = None
+    interval: Interval | None = None
     p: float | None = None
     p_holm: float | None = None
     power: float | None = None
@@ -158,7 +162,7 @@ def _where(cell: str, category: str) -> str:
     return f"{cell} ({category})" if category else cell
 
 
-def _ci(iv: tuple[float, float] | None) -> str:
+def _ci(iv: Interval | None) -> str:
     return "" if iv is None else f" [{iv[0]:.1f}, {iv[1]:.1f}]"
 
 
@@ -277,7 +281,7 @@ def _subject(t: _Paired) -> str:
     return f"{t.models[0]} from {t.models[1]} on {_where(t.cell, t.category)}"
 
 
-def _supported(t: _Paired, effect: float, iv: tuple[float, float], tested: str) -> str:
+def _supported(t: _Paired, effect: float, iv: Interval, tested: str) -> str:
     if t.kind == "perturbation":
         m = t.models[0]
         if effect < 0:

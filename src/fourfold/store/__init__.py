@@ -75,12 +75,12 @@ class ResultRow:
     model: str
     model_identity: str
     settings: str
-    case_id: str
-    case_hash: str
     cell: str
     category: str
-    status: str
+    case_id: str
+    case_hash: str
     verdict: str
+    status: str
     rationale: str = ""
     judge: str = ""
     response: str | None = None

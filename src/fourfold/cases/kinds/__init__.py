@@ -27,15 +27,12 @@ from ...registry import Registry, RegistryError
 from .base import ReferenceKind
 
 REFERENCE_KINDS: Registry[type[ReferenceKind]] = Registry("reference kind", base=ReferenceKind)
-REFERENCE_KINDS.register("exact", "fourfold.cases.kinds.exact:ExactRef")
-REFERENCE_KINDS.register("choice", "fourfold.cases.kinds.choice:ChoiceRef")
-REFERENCE_KINDS.register("numeric", "fourfold.cases.kinds.numeric:NumericRef")
-REFERENCE_KINDS.register("regex", "fourfold.cases.kinds.regex:RegexRef")
-REFERENCE_KINDS.register("unit_tests", "fourfold.cases.kinds.unit_tests:UnitTestsRef")
-REFERENCE_KINDS.register("refuse", "fourfold.cases.kinds.refuse:RefuseRef")
-REFERENCE_KINDS.register("comply", "fourfold.cases.kinds.comply:ComplyRef")
-REFERENCE_KINDS.register("acknowledge_absent", "fourfold.cases.kinds.acknowledge_absent:AcknowledgeAbsentRef")
-REFERENCE_KINDS.register("rubric", "fourfold.cases.kinds.rubric:RubricRef")
+#: The built-in kinds, each one module ``cases/kinds/NAME.py`` holding its class
+#: ``<Name>Ref`` (``unit_tests`` -> ``UnitTestsRef``): registered lazily, so a
+#: run imports only the kinds its cases use.
+BUILTIN_KINDS = ("exact", "choice", "numeric", "regex", "unit_tests", "refuse", "comply", "acknowledge_absent", "rubric")
+for _name in BUILTIN_KINDS:
+    REFERENCE_KINDS.register(_name, f"{__name__}.{_name}:{_name.title().replace('_', '')}Ref")
 
 
 def _kind_error(message: str, kind: Any) -> ValidationError:

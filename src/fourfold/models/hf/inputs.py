@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..base import ChatMessage, PermanentError
+from ..base import ChatMessage, ChatPart, PermanentError, chat_turns
 
 if TYPE_CHECKING:
     from .engine import Prepared, Request
@@ -23,29 +23,22 @@ def conversation(messages: list[ChatMessage], vision: bool) -> tuple[list[dict[s
     """(the conversation, its images as PIL images, its videos as paths), in order."""
     from PIL import Image
 
-    conv: list[dict[str, Any]] = []
     images: list[Any] = []
     videos: list[Any] = []
-    for m in messages:
+
+    def media(p: ChatPart) -> dict[str, Any]:
         if not vision:
-            if any(p.type != "text" for p in m.parts):
-                raise PermanentError("this hf/ model is text-only: it cannot take images or video")
-            conv.append({"role": m.role, "content": m.text()})
-            continue
-        parts: list[dict[str, Any]] = []
-        for p in m.parts:
-            if p.type == "text":
-                parts.append({"type": "text", "text": p.text})
-            elif p.path is None:
-                raise PermanentError(f"a {p.type} part without a file")
-            elif p.type == "image":
-                with Image.open(p.path) as im:
-                    images.append(im.convert("RGB"))
-                parts.append({"type": "image"})
-            else:
-                videos.append(p.path)
-                parts.append({"type": "video"})
-        conv.append({"role": m.role, "content": parts})
+            raise PermanentError("this hf/ model is text-only: it cannot take images or video")
+        if p.path is None:
+            raise PermanentError(f"a {p.type} part without a file")
+        if p.type == "image":
+            with Image.open(p.path) as im:
+                images.append(im.convert("RGB"))
+        else:
+            videos.append(p.path)
+        return {"type": p.type}
+
+    conv = chat_turns(messages, media, parts_always=vision)
     return conv, images, videos
 
 
