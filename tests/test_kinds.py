@@ -191,3 +191,20 @@ def test_a_kind_s_rule_imports_only_that_rule() -> None:
             " 'fourfold.judge.patterns', 'fourfold.judge.rules', 'regex') if m in sys.modules))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[:2] == ["good", "[]"]
+
+
+def test_a_run_imports_only_the_kinds_its_cases_use(tmp_path: Path) -> None:
+    """The kinds' classes are imported on first use (``cases.schema.__getattr__``):
+    loading and judging generic records, which are ``exact`` cases, imports no
+    other kind's module; naming one imports it then."""
+    code = ("import sys\n"
+            "from pathlib import Path\n"
+            "import fourfold.cases, fourfold.judge, fourfold.run\n"
+            f"cases = fourfold.cases.load_file(Path({str(tmp_path / 'qa.jsonl')!r}), cell='text/generalizability')\n"
+            "assert cases[0].case.reference.kind == 'exact'\n"
+            "print(sorted(m.rsplit('.', 1)[1] for m in sys.modules if m.startswith('fourfold.cases.kinds.')))\n"
+            "from fourfold.cases import ChoiceRef\n"
+            "print(ChoiceRef.__module__, 'fourfold.cases.kinds.choice' in sys.modules)\n")
+    (tmp_path / "qa.jsonl").write_text('{"id": "q1", "input": "2+2?", "target": "4"}\n')
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[:2] == ["['base', 'exact']", "fourfold.cases.kinds.choice True"]

@@ -18,7 +18,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from .boundary import MediaPathError, check_media_file, checked_media, resolve_media
-from .schema import _ID, Case, ExactRef, ImagePart, Message, Metadata, TextPart, VideoPart
+from .kinds.exact import ExactRef
+from .schema import _ID, Case, ImagePart, Message, Metadata, TextPart, VideoPart
 from .taxonomy import CATEGORIES, CELLS
 
 SUITES_DIR = Path(__file__).parent / "suites"

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..cases.kinds import ReferenceKind
-from ..cases.schema import Case, UnitTestsRef
+from ..cases.schema import Case
 from ..registry import RegistryError, load_target
 from .verdict import Judgement, Verdict
 
 if TYPE_CHECKING:
+    from ..cases.schema import UnitTestsRef
     from .base import normalise
     from .behaviour import is_refusal
     from .panel import (
