@@ -123,7 +123,9 @@ def iter_json_lines(name: str, text: str | Iterable[str], errors: list[CaseError
         if not isinstance(obj, dict):
             errors.append(CaseError(name, lineno, "", f"each line must be {shape}"))
             continue
-        where = _too_deep(obj)
+        # Each level opens a bracket: a line with no more brackets than the limit (brackets
+        # inside strings only add to the count) needs no walk, which cost a third of loading.
+        where = None if raw.count("{") + raw.count("[") <= MAX_JSON_DEPTH else _too_deep(obj)
         if where is not None:
             errors.append(CaseError(name, lineno, where, f"nested too deeply (at most {MAX_JSON_DEPTH} levels)"))
             continue
