@@ -309,3 +309,36 @@ def test_not_a_store_and_quick_check_cost(tmp_path: Path) -> None:
     junk.write_bytes(b"hello, I am not a database" * 200)
     r = fourfold("report", "--store", str(junk), check=False)
     assert r.returncode == 2 and "not a fourfold store" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_store_whose_write_lock_is_held_says_so(small_store: tuple[Any, Path, Path], tmp_path: Path) -> None:
+    """Another process holding the write lock past the busy timeout (a run paused
+    with Ctrl-Z inside a commit) is named as such, not SQLite's bare "database is
+    locked": in-process with a short timeout, then `fourfold run` on the CLI (its
+    real 5 s), which sends nothing and keeps the store's results."""
+    import fourfold.store as store_module
+
+    server, data, db = small_store
+    before = _count(db)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the write lock, held as a paused run holds it
+    try:
+        saved = store_module.BUSY_TIMEOUT_MS
+        store_module.BUSY_TIMEOUT_MS = 200
+        try:
+            with pytest.raises(store_module.StoreError) as caught:
+                Store(db)
+        finally:
+            store_module.BUSY_TIMEOUT_MS = saved
+        assert "another process has held the store's write lock" in str(caught.value)
+        assert str(db) in str(caught.value)
+        sent = server.stats()["requests_total"]
+        proc = fourfold(*_run_args(server, data, db, tmp_path / "second"), check=False, timeout=120)
+        assert proc.returncode == 2, proc.stderr
+        assert "another process has held the store's write lock for 5 s" in proc.stderr
+        assert "Ctrl-Z" in proc.stderr and "Traceback" not in proc.stderr
+        assert server.stats()["requests_total"] == sent
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert _count(db) == before

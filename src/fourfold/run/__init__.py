@@ -446,8 +446,9 @@ class Runner:
         if self.writer.failed is not None:
             raise StoreWriteError(
                 f"{self.writer.failed}: stopped sending; {self.writer.written} result(s) of this run are stored "
-                f"and kept, {self.writer.lost} answer(s) could not be stored. Make room and run the same "
-                "command again: it sends only what is missing")
+                f"and kept, {self.writer.lost} answer(s) could not be stored. Once that is "
+                "fixed (room made, the other process ended), run the same command again: it sends only what is "
+                "missing")
         return RunSummary(self.run_id, summaries, time.perf_counter() - t0)
 
     def _close_store(self, status: str) -> None:

@@ -188,6 +188,10 @@ def recover_hint(path: Path) -> str:
     return f'recover what is readable with: sqlite3 {path} ".recover" | sqlite3 {new}  (then pass --store {new})'
 
 
+#: How long a connection waits for another's write lock before it gives up.
+BUSY_TIMEOUT_MS = 5000
+
+
 def describe_error(path: Path, e: sqlite3.Error, doing: str = "open the store") -> StoreError:
     """A ``StoreError`` that says what is wrong with the file, not just SQLite's words."""
     name = getattr(e, "sqlite_errorname", "") or ""
@@ -203,6 +207,12 @@ def describe_error(path: Path, e: sqlite3.Error, doing: str = "open the store") 
         return StoreWriteError(f"{path}: cannot {doing}: the disk is full ({text})")
     if name.startswith("SQLITE_IOERR"):
         return StoreWriteError(f"{path}: cannot {doing}: disk I/O error ({text})")
+    if name.startswith("SQLITE_BUSY") or "database is locked" in text:
+        # Runs share a store by taking its write lock for a moment at a time: one held past
+        # the busy timeout belongs to a process that is not running (paused, in a debugger).
+        return StoreError(f"{path}: cannot {doing}: another process has held the store's write lock for "
+                          f"{BUSY_TIMEOUT_MS // 1000} s ({text}); a fourfold run paused with Ctrl-Z holds it "
+                          "until it continues (`fg`) or stops; then run the command again")
     return StoreError(f"{path}: cannot {doing} ({text})")
 
 
@@ -260,7 +270,7 @@ class Store:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
         db.execute("PRAGMA synchronous=NORMAL")
-        db.execute("PRAGMA busy_timeout=5000")
+        db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         db.executescript(_SCHEMA)
         _add_columns(db)
         # Opening a read-only file still succeeds (SQLite falls back to reading):
@@ -273,7 +283,7 @@ class Store:
         uri = self.path.resolve().as_uri()
         db = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
         try:
-            db.execute("PRAGMA busy_timeout=5000")
+            db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             return _with_new_columns(db)
         except sqlite3.OperationalError as e:
