@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import functools
 import json
 import os
 import shutil
@@ -98,17 +99,36 @@ def wait_http(url: str, timeout: float = 60.0, proc: subprocess.Popen | None = N
     raise TimeoutError(f"{url} did not come up in {timeout} s")
 
 
-def start_on_free_port(argv: Callable[[int], list[str]], health: str, attempts: int = 3,
+def wait_until(ready: Callable[[], bool], timeout: float = 60.0, proc: subprocess.Popen | None = None) -> None:
+    """Poll ``ready`` (False or OSError: not yet) until it says True; RuntimeError if ``proc`` exits first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}")
+        try:
+            if ready():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"the server was not ready in {timeout} s")
+
+
+def start_on_free_port(argv: Callable[[int], list[str]], health: str | Callable[[int], bool], attempts: int = 3,
                        **popen: object) -> tuple[subprocess.Popen, int]:
-    """A server process given a free loopback port, up once ``health`` (a path) answers 200.
-    The port is free when chosen but only bound by the server a moment later, when another
-    socket may have taken it; a server that exits before answering is started again on
-    another port (a server that can never start still fails, on the last attempt)."""
+    """A server process given a free loopback port, up once ``health`` (a path) answers 200,
+    or once ``health(port)`` says True. The port is free when chosen but only bound by the
+    server a moment later, when another socket may have taken it; a server that exits before
+    it is up is started again on another port (one that can never start still fails, on the
+    last attempt)."""
     for attempt in range(attempts):
         port = free_port()
         proc = subprocess.Popen(argv(port), **popen)  # type: ignore[call-overload]
         try:
-            wait_http(f"http://127.0.0.1:{port}{health}", proc=proc)
+            if callable(health):
+                wait_until(functools.partial(health, port), proc=proc)
+            else:
+                wait_http(f"http://127.0.0.1:{port}{health}", proc=proc)
             return proc, port
         except RuntimeError:  # it exited (wait_http's TimeoutError is not retried)
             if attempt == attempts - 1:

@@ -14,7 +14,10 @@ import http.client
 import json
 import logging
 import re
+import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 import zlib
@@ -26,7 +29,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import fourfold, fourfold_popen, free_port, require_chromium
+from conftest import fourfold, require_chromium, start_on_free_port
 from fourfold.score.agreement import agreement_report, fleiss_kappa_by_cell, kendalls_w_by_cell
 from fourfold.score.assignment import assign, assignments_for
 from fourfold.score.votes import (
@@ -174,11 +177,14 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     for name in ("uvicorn.access", "fourfold.web", "uvicorn.error"):
         logging.getLogger(name).addHandler(handler)
         logging.getLogger(name).setLevel(logging.INFO)
-    port = free_port()
+    # The socket is bound here and handed to uvicorn: a port chosen first and bound later could be taken between.
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     app = create_app(store_path, frame_cache=tmp / "frames")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info", access_log=True,
                                            log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
@@ -769,22 +775,15 @@ def test_annotate_serve_as_a_user_starts_it(tmp_path: Path) -> None:
     of the server's output."""
     store_path = tmp_path / "results.db"
     Store(store_path).close()
-    port = free_port()
-    link = fourfold("annotate", "add-annotator", "alice", "--store", str(store_path), "--port", str(port)).stdout
+    link = fourfold("annotate", "add-annotator", "alice", "--store", str(store_path), "--port", "8765").stdout
     link = link.strip()
-    assert link.startswith(f"http://127.0.0.1:{port}/login?token=")
-    proc = fourfold_popen("annotate", "serve", "--store", str(store_path), "--port", str(port))
+    assert link.startswith("http://127.0.0.1:8765/login?token=")
+    proc, port = start_on_free_port(
+        lambda port: [sys.executable, "-m", "fourfold.cli", "annotate", "serve", "--store", str(store_path),
+                      "--port", str(port)],
+        lambda port: _get(port, "/")[0] > 0, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.communicate()
-            try:
-                status, _, _ = _get(port, "/")
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
-        assert status == 401  # no session yet
+        assert _get(port, "/")[0] == 401  # no session yet
         url = urlsplit(link)
         status, headers, _ = _get(port, f"{url.path}?{url.query}")
         assert status == 303 and headers["location"] == "/"

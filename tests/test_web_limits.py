@@ -15,7 +15,6 @@ import select
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import fourfold, free_port
+from conftest import fourfold, start_on_free_port
 from fourfold.store import ResultRow, Store
 from fourfold.store import human as H
 
@@ -125,25 +124,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                                  verdict="good", response="because")])
     H.add_annotator(store, "lena", lead=True)
     store.close()
-    port = free_port()
     link = fourfold("annotate", "add-annotator", "lena", "--rotate", "--store", str(store_path),
-                    "--port", str(port)).stdout.strip()
+                    "--port", "8765").stdout.strip()
     spool = tmp / "spool"
     spool.mkdir()
-    proc = subprocess.Popen([sys.executable, "-m", "fourfold.cli", "annotate", "serve", "--store", str(store_path),
-                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "TMPDIR": str(spool)})
+    proc, port = start_on_free_port(
+        lambda port: [sys.executable, "-m", "fourfold.cli", "annotate", "serve", "--store", str(store_path),
+                      "--port", str(port)],
+        lambda port: _raw(port, _head("GET", "/", {"Connection": "close"}))[0] > 0,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "TMPDIR": str(spool)})
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, "server exited"
-            try:
-                url = urlsplit(link)
-                status, head = _raw(port, _head("GET", f"{url.path}?{url.query}", {"Connection": "close"}))
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "server did not start"
-                time.sleep(0.1)
+        url = urlsplit(link)
+        status, head = _raw(port, _head("GET", f"{url.path}?{url.query}", {"Connection": "close"}))
         assert status == 303
         cookie = re.search(rb"set-cookie: ([^;]+);", head, re.I).group(1).decode()  # type: ignore[union-attr]
         s = socket.create_connection(("127.0.0.1", port), timeout=10)
