@@ -115,7 +115,7 @@ def wait_until(ready: Callable[[], bool], timeout: float = 60.0, proc: subproces
 
 
 def start_on_free_port(argv: Callable[[int], list[str]], health: str | Callable[[int], bool], attempts: int = 3,
-                       **popen: object) -> tuple[subprocess.Popen, int]:
+                       timeout: float = 60.0, **popen: object) -> tuple[subprocess.Popen, int]:
     """A server process given a free loopback port, up once ``health`` (a path) answers 200,
     or once ``health(port)`` says True. The port is free when chosen but only bound by the
     server a moment later, when another socket may have taken it; a server that exits before
@@ -126,9 +126,9 @@ def start_on_free_port(argv: Callable[[int], list[str]], health: str | Callable[
         proc = subprocess.Popen(argv(port), **popen)  # type: ignore[call-overload]
         try:
             if callable(health):
-                wait_until(functools.partial(health, port), proc=proc)
+                wait_until(functools.partial(health, port), timeout, proc=proc)
             else:
-                wait_http(f"http://127.0.0.1:{port}{health}", proc=proc)
+                wait_http(f"http://127.0.0.1:{port}{health}", timeout, proc=proc)
             return proc, port
         except RuntimeError:  # it exited (wait_http's TimeoutError is not retried)
             if attempt == attempts - 1:
@@ -145,13 +145,12 @@ def llama_cpp_server(log_path: Path, *flags: str) -> Iterator[str]:
     loopback port, with ``flags``; yields its base URL (a generator for fixtures)."""
     from fourfold.models import embedded_model_path
 
-    port = free_port()
     with open(log_path, "wb") as log:  # a pipe nobody reads would fill up and stall the server
-        proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()),
-                                 "--host", "127.0.0.1", "--port", str(port), *flags], stdout=log,
-                                stderr=subprocess.STDOUT)
+        proc, port = start_on_free_port(
+            lambda port: [sys.executable, "-m", "llama_cpp.server", "--model", str(embedded_model_path()),
+                          "--host", "127.0.0.1", "--port", str(port), *flags],
+            "/v1/models", timeout=120, stdout=log, stderr=subprocess.STDOUT)
         try:
-            wait_http(f"http://127.0.0.1:{port}/v1/models", timeout=120, proc=proc)
             yield f"http://127.0.0.1:{port}/v1"
         finally:
             proc.terminate()
