@@ -138,16 +138,17 @@ def _at_least_zero(text: str) -> int:
     return n
 
 
-def write_report(store: Any, out: Path, prices: Any = None, ties: str = "mean", inline_limit: int | None = None
-                 ) -> None:
+def write_report(store: Any, out: Path, prices: Any = None, ties: str = "mean", inline_limit: int | None = None,
+                 ahead: Any = None) -> None:
     """``prices``: a ``score.usage.PriceTable`` (None: the packaged one); ``ties``: how relative scores rank ties;
-    ``inline_limit``: past it the report lists no case (None: ``report.INLINE_LIMIT``)."""
+    ``inline_limit``: past it the report lists no case (None: ``report.INLINE_LIMIT``); ``ahead``: case views
+    made during the run (``report.prepared``)."""
     from ..report import INLINE_LIMIT, build_report
 
     check_out_dir(out)
     try:
         files = build_report(store, out, prices=prices, ties=ties,  # type: ignore[arg-type]
-                             inline_limit=INLINE_LIMIT if inline_limit is None else inline_limit)
+                             inline_limit=INLINE_LIMIT if inline_limit is None else inline_limit, ahead=ahead)
     except OSError as e:
         where = e.filename or out
         raise UsageError(f"--out {out}: cannot write the report ({where}: {e.strerror or e}); the results are "

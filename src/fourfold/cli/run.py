@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .ahead import ViewsAhead, views_ahead
 from .common import (
     DEFAULT_OUT,
     DEFAULT_SUITE,
@@ -191,8 +194,8 @@ def handle(args: argparse.Namespace) -> int:
     cfg = RunConfig(concurrency=8 if auto else args.concurrency, retries=args.retries, timeout_s=args.timeout,
                     settings=settings, progress=not args.no_progress, max_answer_chars=args.max_answer_chars,
                     adaptive=auto, max_concurrency=args.max_concurrency, rate_limits=_rate_limits(args))
-    runner = Runner(store, cfg)
-    _warm_finish(report=not args.no_report)
+    ahead = views_ahead(args, backends, cases)
+    runner = Runner(store, cfg, on_stored=_on_stored(_warm_finish(not args.no_report), ahead))
     # What start-up loaded lives for the whole run: keep the cyclic GC from rescanning it on every collection.
     import gc
 
@@ -214,32 +217,57 @@ def handle(args: argparse.Namespace) -> int:
         store.close()
         sys.stderr.write("\ninterrupted: finished results are saved; run the same command again to resume\n")
         return 130
-    return _finish(args, store, summary)
+    return _finish(args, store, summary, ahead)
 
 
-def _warm_finish(report: bool) -> None:
-    """Load what the end of the run needs (the summary's tables; the report's code
-    and templates) in a thread while the models answer (the process mostly waits on
-    the network then), so the end does not pay for it: rich's tables alone are 30 ms
-    when no progress bar loaded rich. Any failure is left for the end to raise and explain."""
-    import threading
+#: The interpreter's switch interval while the warm-up thread imports: an answer arriving
+#: meanwhile waits at most this long for the event loop (5 ms by default).
+SWITCH_S = 0.0005
+
+
+def _on_stored(warm: threading.Thread, ahead: ViewsAhead | None) -> Callable[[list[Any]], None]:
+    """The runner's ``on_stored``: the first commit starts ``warm``, once the first
+    requests are out (started before them, its imports competed with theirs for the
+    interpreter: 0.09 s more from launch to the first request); every commit goes to
+    ``ahead``, which makes the report's case views while the models answer."""
+
+    def on_stored(rows: list[Any]) -> None:
+        if warm.ident is None:
+            warm.start()
+        if ahead is not None:
+            ahead.add(rows)
+
+    return on_stored
+
+
+def _warm_finish(report: bool) -> threading.Thread:
+    """A thread (not started) that loads what the end of the run needs (the summary's
+    tables; the report's code and templates) while the models answer (the process
+    mostly waits on the network then), so the end does not pay for it: rich's tables
+    alone are 30 ms when no progress bar loaded rich. Any failure is left for the end
+    to raise and explain."""
 
     def warm() -> None:
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_S)
         try:
             import rich.table  # noqa: F401
 
             from ..score import usage  # noqa: F401
             if report:
+                from ..report import prepared  # noqa: F401 -- what ViewsAhead waits for
                 from ..report.render import warm as load_templates  # imports the whole report package
 
                 load_templates()
         except Exception:  # noqa: BLE001, S110 -- the end reports it
             pass
+        finally:
+            sys.setswitchinterval(interval)
 
-    threading.Thread(target=warm, name="fourfold-warm-finish", daemon=True).start()
+    return threading.Thread(target=warm, name="fourfold-warm-finish", daemon=True)
 
 
-def _finish(args: argparse.Namespace, store: Any, summary: Any) -> int:
+def _finish(args: argparse.Namespace, store: Any, summary: Any, ahead: ViewsAhead | None = None) -> int:
     """After the answers: the summary, the judge pass, the report; 1 if a model was stopped."""
     import gc
 
@@ -252,7 +280,8 @@ def _finish(args: argparse.Namespace, store: Any, summary: Any) -> int:
         judge(store, args)
     gc.disable()  # what follows (the report) runs once and exits: collecting would only cost time
     if not args.no_report:
-        write_report(store, Path(args.out), _prices(args), inline_limit=args.inline_limit)
+        write_report(store, Path(args.out), _prices(args), inline_limit=args.inline_limit,
+                     ahead=ahead.prepared if ahead is not None else None)
     store.close()
     return 1 if stopped else 0
 

@@ -28,7 +28,7 @@ from ..score.precedence import EffectiveResult, effective_rankings, effective_re
 from ..score.streaming import stream_summary
 from ..score.usage import PriceTable, load_prices, usage_by_model, usage_json
 from .render import render
-from .views import EMPTY, Cutoff, build_context, build_summary_context, reference_summary
+from .views import EMPTY, Cutoff, ViewsAhead, build_context, build_summary_context, reference_summary
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -68,10 +68,13 @@ def _case_hashes(rows: Iterable[EffectiveResult]) -> set[str]:
 
 
 def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report",
-                 prices: PriceTable | None = None, ties: Ties = "mean", inline_limit: int = INLINE_LIMIT) -> ReportFiles:
+                 prices: PriceTable | None = None, ties: Ties = "mean", inline_limit: int = INLINE_LIMIT,
+                 ahead: ViewsAhead | None = None) -> ReportFiles:
     """Write ``report.md`` and ``report.html`` for the store's latest results; past
     ``inline_limit`` results, every score and table but the per-case listing, from one
     streamed pass in flat memory, and where the listing is instead (the leaderboard site).
+    ``ahead``: case views a run made while it ran (``report.prepared``), used where
+    they show exactly the stored results.
 
     The cyclic garbage collector is paused while the report is built: the views
     are hundreds of thousands of small acyclic objects (freed by reference
@@ -85,18 +88,19 @@ def build_report(store: Store, out_dir: Path, *, title: str = "fourfold report",
         if n > inline_limit:
             context = _summary_context(store, out_dir, n, inline_limit, title=title, prices=prices, ties=ties)
         else:
-            context = _full_context(store, title=title, prices=prices, ties=ties)
+            context = _full_context(store, title=title, prices=prices, ties=ties, ahead=ahead)
         return _write(context, out_dir)
     finally:
         if paused:
             gc.enable()
 
 
-def _full_context(store: Store, *, title: str, prices: PriceTable | None, ties: Ties) -> dict[str, Any]:
+def _full_context(store: Store, *, title: str, prices: PriceTable | None, ties: Ties,
+                  ahead: ViewsAhead | None = None) -> dict[str, Any]:
     rows = effective_results(store)
     cases = store.cases(_case_hashes(rows))
     return build_context(rows, cases, title=title, source=Path(store.path).name,
-                         rankings=effective_rankings(store), prices=prices, ties=ties)
+                         rankings=effective_rankings(store), prices=prices, ties=ties, ahead=ahead)
 
 
 def _summary_context(store: Store, out_dir: Path, n: int, limit: int, *, title: str, prices: PriceTable | None,

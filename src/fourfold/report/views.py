@@ -13,8 +13,8 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..cases.schema import (
     Case,
@@ -310,13 +310,12 @@ def reference_summary(ref: Reference | None) -> str:
     return "(no reference)" if ref is None else ref.summary()
 
 
-def _messages(stored: StoredCase | None, case: Case | None, media: MediaEmbedder, answered: bool = False
+def _messages(case: Case | None, base: str | None, media: MediaEmbedder, answered: bool = False
               ) -> tuple[list[PromptMessage], str]:
-    """The prompt as the HTML and Markdown reports show it; ``case`` is ``stored``
-    already validated (parsed once per case by the caller: it is most of the cost)."""
-    if stored is None or case is None:
+    """The prompt as the HTML and Markdown reports show it; ``case``: the stored case,
+    validated (None: not in the store), whose media paths resolve against ``base``."""
+    if case is None:
         return [PromptMessage("user", [PromptPart("text", "(case not in store)")])], "> (case not in store)"
-    base = stored.media_base
     msgs: list[PromptMessage] = []
     md_lines: list[str] = []
     for msg in case.input:
@@ -367,8 +366,29 @@ def _result_view(r: EffectiveResult, code_cell: bool) -> ResultView:
     )
 
 
+def case_view(anchor: str, rs: Sequence[EffectiveResult], case: Case | None, base: str | None,
+              media: MediaEmbedder) -> CaseView:
+    """One case as both reports list it: its prompt and reference, then ``rs`` (its
+    results, in the models' order). ``case`` None: the case is not in the store."""
+    msgs, prompt_md = _messages(case, base, media, answered=any(r.status == "ok" for r in rs))
+    cell = rs[0].cell
+    return CaseView(
+        anchor=anchor, case_id=rs[0].case_id, cell=cell, category=rs[0].category,
+        messages=msgs, prompt_md=prompt_md,
+        reference=reference_summary(case.reference if case is not None else None),
+        results=[_result_view(r, cell.startswith("code/")) for r in rs],
+    )
+
+
+class ViewsAhead(Protocol):
+    """Case views made before the report (``report.prepared``): one is used only for
+    the very results it was made from."""
+
+    def view(self, cell: str, case_id: str, rs: Sequence[EffectiveResult]) -> CaseView | None: ...
+
+
 def _case_groups(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase],
-                 models: list[str]) -> list[CellGroup]:
+                 models: list[str], ahead: ViewsAhead | None = None) -> list[CellGroup]:
     by_case: dict[tuple[str, str], list[EffectiveResult]] = defaultdict(list)
     for r in rows:
         by_case[(r.cell, r.case_id)].append(r)
@@ -379,17 +399,14 @@ def _case_groups(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase],
     n = 0
     for (cell, case_id), rs in sorted(by_case.items()):
         rs.sort(key=lambda r: order.get(r.model, len(order)))
-        case = next((cases[r.case_hash] for r in rs if r.case_hash in cases), None)
-        valid = case.valid_case() if case is not None else None
-        msgs, prompt_md = _messages(case, valid, media, answered=any(r.status == "ok" for r in rs))
-        code_cell = cell.startswith("code/")
         n += 1
-        view = CaseView(
-            anchor=f"case-{n}", case_id=case_id, cell=cell, category=rs[0].category,
-            messages=msgs, prompt_md=prompt_md,
-            reference=reference_summary(valid.reference if valid is not None else None),
-            results=[_result_view(r, code_cell) for r in rs],
-        )
+        stored = next((cases[r.case_hash] for r in rs if r.case_hash in cases), None)
+        view = ahead.view(cell, case_id, rs) if ahead is not None and stored is not None else None
+        if view is not None:
+            view = replace(view, anchor=f"case-{n}")
+        else:
+            valid = stored.valid_case() if stored is not None else None
+            view = case_view(f"case-{n}", rs, valid, stored.media_base if stored is not None else None, media)
         group = groups.get(cell) or extra.setdefault(cell, CellGroup(cell, "cell-" + re.sub(r"\W", "-", cell)))
         group.cases.append(view)
     return [g for g in [*groups.values(), *extra.values()] if g.cases]
@@ -519,12 +536,14 @@ def _score_tables(scores: Scores, title: str, source: str) -> dict[str, Any]:
 def build_context(rows: Sequence[EffectiveResult], cases: dict[str, StoredCase], *,
                   title: str = "fourfold report", source: str = "",
                   rankings: dict[str, dict[str, float]] | None = None,
-                  prices: PriceTable | None = None, ties: Ties = "mean") -> dict[str, Any]:
+                  prices: PriceTable | None = None, ties: Ties = "mean", ahead: ViewsAhead | None = None
+                  ) -> dict[str, Any]:
     """Everything both templates show, computed once (public so the web UI or
     tests can render from rows without a store). ``prices``: the packaged table by default;
-    ``ties``: how the relative scores rank ties (the report says which)."""
+    ``ties``: how the relative scores rank ties (the report says which); ``ahead``: case
+    views made during the run, used where they show exactly these results."""
     scores = compute_scores(rows, rankings, ties=ties, cases=cases)
-    groups = _case_groups(rows, cases, scores.models)
+    groups = _case_groups(rows, cases, scores.models, ahead)
     return {
         **_score_tables(scores, title, source),
         "provenance": _provenance(rows, scores),

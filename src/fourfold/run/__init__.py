@@ -131,12 +131,15 @@ def _backoff(cfg: RunConfig, attempt: int, retry_after: float | None) -> float:
 
 class Runner:
     def __init__(self, store: Store, cfg: RunConfig, run_id: str | None = None,
-                 on_result: Callable[[str, str, str], None] | None = None):
+                 on_result: Callable[[str, str, str], None] | None = None,
+                 on_stored: Callable[[list[ResultRow]], None] | None = None):
+        """``on_result``: told of each result as it is recorded (model, case id, verdict);
+        ``on_stored``: given each batch of results once committed, as stored."""
         self.store = store
         self.cfg = cfg
         self.run_id = run_id or time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
         self.claims = store.claims()
-        self.writer = ResultWriter(store, claims=self.claims)
+        self.writer = ResultWriter(store, claims=self.claims, on_stored=on_stored)
         self.checkpoints: Checkpointer | None = None  # while ``run`` runs
         self.on_result = on_result
         self._sandbox_slots = asyncio.Semaphore(2)

@@ -15,7 +15,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
@@ -543,10 +543,13 @@ class ResultWriter:
     why, the runner stops sending, and the rows already committed stay. Each
     flush also renews this run's claims, so a live run keeps its keys."""
 
-    def __init__(self, store: Store, interval: float = FLUSH_INTERVAL_S, claims: Claims | None = None):
+    def __init__(self, store: Store, interval: float = FLUSH_INTERVAL_S, claims: Claims | None = None,
+                 on_stored: Callable[[list[ResultRow]], None] | None = None):
         self.store = store
         self.interval = interval
         self.claims = claims
+        #: Told of each committed batch (rows as stored: redacted); what it raises is ignored.
+        self.on_stored = on_stored
         self._buf: list[ResultRow] = []
         self.written = 0
         self.lost = 0
@@ -569,6 +572,11 @@ class ResultWriter:
                     self.lost += len(rows)
                     raise
                 self.written += len(rows)
+                if self.on_stored is not None:
+                    try:
+                        self.on_stored(rows)
+                    except Exception:  # noqa: BLE001 -- an observer must never cost a stored result
+                        self.on_stored = None
             if self.claims is not None:
                 self.claims.renew()
         except sqlite3.Error as e:
