@@ -5,7 +5,7 @@ the CLI's side: the runner hands each committed batch here (``on_stored``), and
 nothing is made until the thread that warms the end of the run has imported the
 report package, so the event loop never waits on that import; until then the
 batches are only kept. Then at most ``PER_BATCH`` results are taken each time, so
-what piled up is worked off a little at each commit: a view costs about 60 us of
+what piled up is worked off a little at each commit: a view costs about 40 us of
 the event loop, and 500 of them at once held every answer arriving meanwhile
 (the run's request window grew by 0.08 s). What is left at the end (``prepared``) is
 the last commit or two. A run whose report will not list cases (past the inline
