@@ -5,6 +5,7 @@ real result writer; the last test runs the CLI against the bench's latency serve
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -13,7 +14,7 @@ from typing import Any
 
 from conftest import fourfold
 from fourfold.cases.schema import Case
-from fourfold.cli.ahead import PER_BATCH, ViewsAhead
+from fourfold.cli.ahead import PER_IDLE, ViewsAhead
 from fourfold.report import build_report
 from fourfold.report.prepared import PreparedCases
 from fourfold.store import ResultRow, ResultWriter, Store
@@ -95,17 +96,25 @@ def test_another_model_s_result_in_the_store_is_not_in_a_view(tmp_path: Path) ->
     assert prepared.used == 0
 
 
-def test_views_ahead_take_a_few_results_per_commit_and_the_rest_at_the_end() -> None:
-    """``cli.ahead``: each commit adds at most PER_BATCH results (the event loop is never
-    held for long); ``prepared`` takes what is left; past the inline limit, nothing."""
+def test_views_ahead_are_made_when_the_loop_is_idle_and_the_rest_at_the_end() -> None:
+    """``cli.ahead``: a commit only queues its rows; a task makes views a few at a
+    time while the event loop has nothing else to run; ``prepared`` makes what is
+    left; past the inline limit, nothing is made."""
     cases = {(c[1], c[0]): Case.model_validate(_case_json(*c[:4])) for c in TEXT_ONLY}
-    rows = [r for r in _rows(("alpha",), time.time()) if (r.cell, r.case_id) in cases] * (2 * PER_BATCH // 6 + 1)
+    rows = [r for r in _rows(("alpha",), time.time()) if (r.cell, r.case_id) in cases] * 40
+
+    async def commit_then_idle(ahead: ViewsAhead) -> tuple[int, int]:
+        ahead.add(rows)
+        queued = len(ahead._waiting)
+        await asyncio.sleep(0.1)  # nothing else on the loop: idle moments
+        return queued, len(ahead._waiting)
+
     ahead = ViewsAhead(["alpha"], cases, expected=len(cases), inline_limit=None)
-    ahead.add(rows)
-    assert len(ahead._waiting) == len(rows) - PER_BATCH
+    queued, left = asyncio.run(commit_then_idle(ahead))
+    assert queued == len(rows) and left < len(rows) - PER_IDLE
     assert len(ahead.prepared) == len(cases) and not ahead._waiting
     over = ViewsAhead(["alpha"], cases, expected=len(cases), inline_limit=len(cases) - 1)
-    over.add(rows)
+    asyncio.run(commit_then_idle(over))
     assert over.prepared is None and not over._waiting
 
 
