@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from ..registry import did_you_mean, with_hint
-from .kinds import BUILTIN_KINDS, REFERENCE_KINDS, Reference, ReferenceKind
+from .kinds import KIND_CLASS_NAMES, REFERENCE_KINDS, Reference, ReferenceKind
 
 if TYPE_CHECKING:  # at run time ``__getattr__`` below imports each on first use
     from .kinds.acknowledge_absent import AcknowledgeAbsentRef
@@ -207,11 +207,6 @@ def case_json_schema() -> dict[str, Any]:
     return Case.model_json_schema()
 
 
-
-#: The built-in kinds' classes by attribute name (``ChoiceRef`` -> ``choice``).
-KIND_CLASS_NAMES = {f"{name.title().replace('_', '')}Ref": name for name in BUILTIN_KINDS}
-
-
 def __getattr__(name: str) -> Any:
     """``from fourfold.cases.schema import ChoiceRef`` imports that kind's module
     then, through its registry entry: a run imports only the kinds its cases use
@@ -219,6 +214,7 @@ def __getattr__(name: str) -> Any:
     if name in KIND_CLASS_NAMES:
         return REFERENCE_KINDS.get(KIND_CLASS_NAMES[name])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "REFERENCE_KINDS", "STORED", "AcknowledgeAbsentRef", "Case", "ChoiceRef", "ComplyRef", "ExactRef", "ImagePart",

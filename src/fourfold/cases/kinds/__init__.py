@@ -31,8 +31,10 @@ REFERENCE_KINDS: Registry[type[ReferenceKind]] = Registry("reference kind", base
 #: ``<Name>Ref`` (``unit_tests`` -> ``UnitTestsRef``): registered lazily, so a
 #: run imports only the kinds its cases use.
 BUILTIN_KINDS = ("exact", "choice", "numeric", "regex", "unit_tests", "refuse", "comply", "acknowledge_absent", "rubric")
-for _name in BUILTIN_KINDS:
-    REFERENCE_KINDS.register(_name, f"{__name__}.{_name}:{_name.title().replace('_', '')}Ref")
+#: The built-in kinds' classes by class name (``ChoiceRef`` -> ``choice``).
+KIND_CLASS_NAMES = {f"{name.title().replace('_', '')}Ref": name for name in BUILTIN_KINDS}
+for _class, _name in KIND_CLASS_NAMES.items():
+    REFERENCE_KINDS.register(_name, f"{__name__}.{_name}:{_class}")
 
 
 def _kind_error(message: str, kind: Any) -> ValidationError:
