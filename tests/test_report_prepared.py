@@ -14,7 +14,7 @@ from typing import Any
 
 from conftest import fourfold
 from fourfold.cases.schema import Case
-from fourfold.cli.ahead import PER_IDLE, ViewsAhead
+from fourfold.cli.ahead import PER_IDLE, ViewFeed
 from fourfold.report import build_report
 from fourfold.report.prepared import PreparedCases
 from fourfold.store import ResultRow, ResultWriter, Store
@@ -103,17 +103,17 @@ def test_views_ahead_are_made_when_the_loop_is_idle_and_the_rest_at_the_end() ->
     cases = {(c[1], c[0]): Case.model_validate(_case_json(*c[:4])) for c in TEXT_ONLY}
     rows = [r for r in _rows(("alpha",), time.time()) if (r.cell, r.case_id) in cases] * 40
 
-    async def commit_then_idle(ahead: ViewsAhead) -> tuple[int, int]:
+    async def commit_then_idle(ahead: ViewFeed) -> tuple[int, int]:
         ahead.add(rows)
         queued = len(ahead._waiting)
         await asyncio.sleep(0.1)  # nothing else on the loop: idle moments
         return queued, len(ahead._waiting)
 
-    ahead = ViewsAhead(["alpha"], cases, expected=len(cases), inline_limit=None)
+    ahead = ViewFeed(["alpha"], cases, expected=len(cases), inline_limit=None)
     queued, left = asyncio.run(commit_then_idle(ahead))
     assert queued == len(rows) and left < len(rows) - PER_IDLE
     assert len(ahead.prepared) == len(cases) and not ahead._waiting
-    over = ViewsAhead(["alpha"], cases, expected=len(cases), inline_limit=len(cases) - 1)
+    over = ViewFeed(["alpha"], cases, expected=len(cases), inline_limit=len(cases) - 1)
     asyncio.run(commit_then_idle(over))
     assert over.prepared is None and not over._waiting
 

@@ -25,7 +25,7 @@ PER_IDLE = 8
 IDLE_POLL_S = 0.002
 
 
-class ViewsAhead:
+class ViewFeed:
     """``add`` is the runner's ``on_stored``; ``prepared`` is what the report takes
     (None: nothing was made, the report makes every view itself)."""
 
@@ -89,9 +89,9 @@ class ViewsAhead:
         return True
 
 
-def views_ahead(args: Any, backends: list[Any], cases: Any) -> ViewsAhead | None:
-    """A ``ViewsAhead`` for this run, or None: no report, or cases not kept in memory."""
+def view_feed(args: Any, backends: list[Any], cases: Any) -> ViewFeed | None:
+    """A ``ViewFeed`` for this run, or None: no report, or cases not kept in memory."""
     if args.no_report or cases.kept is None:
         return None
     by_key = {(lc.case.cell, lc.case.id): lc.case for lc in cases.kept}
-    return ViewsAhead([b.label for b in backends], by_key, len(by_key) * len(backends), args.inline_limit)
+    return ViewFeed([b.label for b in backends], by_key, len(by_key) * len(backends), args.inline_limit)

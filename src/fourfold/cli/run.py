@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .ahead import ViewsAhead, views_ahead
+from .ahead import ViewFeed, view_feed
 from .common import (
     DEFAULT_OUT,
     DEFAULT_SUITE,
@@ -194,7 +194,7 @@ def handle(args: argparse.Namespace) -> int:
     cfg = RunConfig(concurrency=8 if auto else args.concurrency, retries=args.retries, timeout_s=args.timeout,
                     settings=settings, progress=not args.no_progress, max_answer_chars=args.max_answer_chars,
                     adaptive=auto, max_concurrency=args.max_concurrency, rate_limits=_rate_limits(args))
-    ahead = views_ahead(args, backends, cases)
+    ahead = view_feed(args, backends, cases)
     runner = Runner(store, cfg, on_stored=_on_stored(_warm_finish(not args.no_report), ahead))
     # What start-up loaded lives for the whole run: keep the cyclic GC from rescanning it on every collection.
     import gc
@@ -225,7 +225,7 @@ def handle(args: argparse.Namespace) -> int:
 SWITCH_S = 0.0005
 
 
-def _on_stored(warm: threading.Thread, ahead: ViewsAhead | None) -> Callable[[list[Any]], None]:
+def _on_stored(warm: threading.Thread, ahead: ViewFeed | None) -> Callable[[list[Any]], None]:
     """The runner's ``on_stored``: the first commit starts ``warm``, once the first
     requests are out (started before them, its imports competed with theirs for the
     interpreter: 0.09 s more from launch to the first request); every commit goes to
@@ -255,7 +255,7 @@ def _warm_finish(report: bool) -> threading.Thread:
 
             from ..score import usage  # noqa: F401
             if report:
-                from ..report import prepared  # noqa: F401 -- what ViewsAhead waits for
+                from ..report import prepared  # noqa: F401 -- what ViewFeed waits for
                 from ..report.render import warm as load_templates  # imports the whole report package
 
                 load_templates()
@@ -267,7 +267,7 @@ def _warm_finish(report: bool) -> threading.Thread:
     return threading.Thread(target=warm, name="fourfold-warm-finish", daemon=True)
 
 
-def _finish(args: argparse.Namespace, store: Any, summary: Any, ahead: ViewsAhead | None = None) -> int:
+def _finish(args: argparse.Namespace, store: Any, summary: Any, ahead: ViewFeed | None = None) -> int:
     """After the answers: the summary, the judge pass, the report; 1 if a model was stopped."""
     import gc
 
