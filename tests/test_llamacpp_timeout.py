@@ -97,7 +97,9 @@ def _cases(path: Path, rows: list[dict]) -> list:
 def test_timeouts_never_overlap_generations_and_the_model_still_answers(tmp_path: Path):
     long_cases = _cases(tmp_path / "long.jsonl", [
         {"id": f"long{i}", "cell": "text/generalizability", "category": "math",
-         "input": f"Count from {i} to {i + 1000}, one number per line, with no other text.",
+         # one prompt: its greedy answer is 121 tokens (about 1.3 s); "Count from 2 to 1002" is
+         # answered in 31 (0.3-0.4 s), which finished inside the 0.3 s timeout once in a while
+         "input": "Count from 0 to 1000, one number per line, with no other text.",
          "reference": {"kind": "numeric", "answer": 1000}} for i in range(3)])
     easy = _cases(tmp_path / "easy.jsonl", [
         {"id": "easy", "cell": "text/generalizability", "category": "math", "input": "What is 2+2?",
