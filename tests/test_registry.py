@@ -165,5 +165,7 @@ def test_an_openai_run_imports_no_other_backend() -> None:
     code = ("import sys; from fourfold.models import create_backend; create_backend('openai/m@http://127.0.0.1:9/v1'); "
             "print(sorted(m for m in sys.modules if m.startswith(('fourfold.models.', 'llama_cpp', 'aiohttp'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    # models.http: the HTTP plumbing the openai, anthropic and gemini backends share (no backend)
-    assert out.stdout.strip() == "['fourfold.models.base', 'fourfold.models.http', 'fourfold.models.openai']"
+    # models.http and models.transport: the HTTP plumbing the openai, anthropic and gemini backends share
+    # (no backend, and no aiohttp)
+    assert out.stdout.strip() == ("['fourfold.models.base', 'fourfold.models.http', 'fourfold.models.openai', "
+                                  "'fourfold.models.transport']")

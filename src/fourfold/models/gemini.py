@@ -194,7 +194,7 @@ class GeminiBackend(ProviderBackend):
                                                                           for path in media)
         if size + 4096 <= self.inline_request_bytes:
             return {}
-        client = FilesClient(self.base_url, self._ensure_session(), self.headers())
+        client = FilesClient(self.base_url, self.http(), self.headers())
         return {path: await self.uploads.get(path, client) for path in videos}
 
     async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, StrictStr
 
@@ -30,9 +30,10 @@ from .http import (
     error_message,
     parse_retry_after,
     raise_for_status,
-    read_capped,
+    send_request,
     validate_reply,
 )
+from .transport import HttpPool
 
 #: The SDK's chunk size.
 CHUNK_BYTES = 8 << 20
@@ -80,20 +81,13 @@ class FilesClient:
     poll_s = 2.0
     poll_limit_s = 600.0
 
-    def __init__(self, base_url: str, session: Any, headers: dict[str, str]):
+    def __init__(self, base_url: str, pool: HttpPool, headers: dict[str, str]):
         self.base_url = base_url
-        self.session = session
+        self.pool = pool
         self.headers = headers
 
-    async def _send(self, method: str, url: str, headers: dict[str, str], **kw: Any) -> Reply:
-        import aiohttp
-
-        try:
-            async with self.session.request(method, url, headers=headers, **kw) as r:
-                raw, cut = await read_capped(r, ERROR_BODY_BYTES)
-                reply = Reply(r.status, raw, cut, r.headers)
-        except (aiohttp.ClientError, TimeoutError, ConnectionError) as e:
-            raise TransientError(f"Files API: {type(e).__name__}: {e}") from None
+    async def _send(self, method: str, url: str, headers: dict[str, str], body: bytes = b"") -> Reply:
+        reply = await send_request(self.pool, method, url, body, headers, ERROR_BODY_BYTES, what="Files API: ")
         if reply.status != 200:
             raise_for_status(reply.status, f"Files API: {error_message(reply.raw) or f'HTTP {reply.status}'}",
                              parse_retry_after(reply.headers.get("Retry-After")))
@@ -104,8 +98,8 @@ class FilesClient:
         size, mime = path.stat().st_size, video_mime(path)
         start = {**self.headers, "X-Goog-Upload-Protocol": "resumable", "X-Goog-Upload-Command": "start",
                  "X-Goog-Upload-Header-Content-Length": str(size), "X-Goog-Upload-Header-Content-Type": mime}
-        r = await self._send("POST", f"{self.base_url}/upload/v1beta/files", start,
-                             json={"file": {"displayName": path.name}})
+        r = await self._send("POST", f"{self.base_url}/upload/v1beta/files", {**start, "Content-Type": "application/json"},
+                             json.dumps({"file": {"displayName": path.name}}).encode())
         upload_url = r.headers.get("X-Goog-Upload-URL")
         if not upload_url:
             raise PermanentError("Files API: the start of the upload returned no upload URL")
@@ -116,7 +110,7 @@ class FilesClient:
                 last = offset + len(chunk) >= size
                 r = await self._send("POST", upload_url, {
                     "X-Goog-Upload-Command": "upload, finalize" if last else "upload",
-                    "X-Goog-Upload-Offset": str(offset)}, data=chunk)
+                    "X-Goog-Upload-Offset": str(offset)}, chunk)
                 offset += len(chunk)
                 if last or r.headers.get("X-Goog-Upload-Status", "").lower() != "active":
                     break

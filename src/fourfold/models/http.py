@@ -1,5 +1,5 @@
-"""What the HTTP backends (openai, anthropic, gemini) share: one aiohttp session,
-a POST whose body is read up to a byte cap, Retry-After, the status -> error
+"""What the HTTP backends (openai, anthropic, gemini) share: one keep-alive
+connection pool (``models.transport``), a POST whose body is read up to a byte cap, Retry-After, the status -> error
 mapping, and the words for a reply that fails its pydantic model.
 
 Kept to plain functions so each backend's hot path stays one call deep: the
@@ -12,7 +12,6 @@ import email.utils
 import json
 import os
 import time
-from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
@@ -26,6 +25,7 @@ from .base import (
     PermanentError,
     TransientError,
 )
+from .transport import ERROR_BODY_BYTES, HttpPool, Reply
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -39,8 +39,6 @@ class WireModel(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-#: An error reply is read this far: its message is all that is used.
-ERROR_BODY_BYTES = 1 << 16
 #: Statuses worth retrying: rate limits, overload (Anthropic's 529), gateway failures.
 RETRYABLE = frozenset({408, 409, 425, 429, 500, 502, 503, 504, 520, 522, 524, 529})
 
@@ -60,32 +58,10 @@ def parse_retry_after(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
-def new_session(timeout_s: float) -> Any:
-    """One session per backend: connections are reused across every request."""
-    import aiohttp
-
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300),
-                                 timeout=aiohttp.ClientTimeout(total=timeout_s), json_serialize=json.dumps)
-
-
 def max_body_bytes(max_answer_chars: int) -> int:
     """The most of a reply's body read: room for ``max_answer_chars`` characters
     even if every one is sent as a 6-byte JSON escape, and never under 1 MiB."""
     return max(1 << 20, 8 * max_answer_chars + (1 << 16))
-
-
-async def read_capped(r: Any, cap: int) -> tuple[bytes, bool]:
-    """The body, or its first ``cap`` bytes and True: memory stays bounded whatever
-    the server sends. A known small body is read in one go (the hot path)."""
-    n = r.content_length
-    if n is not None and n <= cap:
-        return await r.read(), False
-    buf = bytearray()
-    async for chunk in r.content.iter_chunked(1 << 16):
-        buf += chunk
-        if len(buf) > cap:
-            return bytes(buf[:cap]), True
-    return bytes(buf), False
 
 
 class HttpBackend(ModelBackend):
@@ -93,20 +69,21 @@ class HttpBackend(ModelBackend):
     run's event loop) and closed with the backend."""
 
     timeout_s: float = 300.0
-    _session: Any = None
+    _pool: HttpPool | None = None
 
-    def _ensure_session(self) -> Any:
-        if self._session is None:
-            self._session = new_session(self.timeout_s)
-        return self._session
+    def http(self) -> HttpPool:
+        """The backend's connection pool, made on first use inside the run's loop."""
+        if self._pool is None:
+            self._pool = HttpPool(self.timeout_s)
+        return self._pool
 
     def max_body_bytes(self) -> int:
         return max_body_bytes(self.max_answer_chars)
 
     async def aclose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        if self._pool is not None:
+            await self._pool.aclose()
+            self._pool = None
 
 
 class ProviderBackend(HttpBackend):
@@ -143,7 +120,7 @@ class ProviderBackend(HttpBackend):
         """POST ``body``: (the reply body, the cap it was cut at or None); a
         non-200 reply raises its error (``raise_error``)."""
         cap = self.max_body_bytes()
-        r = await post_json(self._ensure_session(), url, body, self.headers(), cap)
+        r = await post_json(self.http(), url, body, self.headers(), cap)
         if r.status != 200:
             self.raise_error(r)
         return r.raw, cap if r.cut else None
@@ -164,28 +141,22 @@ def check_unsent(settings: Any, sent: set[str], backend: str) -> None:
                                   f"{fields[name].default}")
 
 
-@dataclass(frozen=True)
-class Reply:
-    """A response read under its cap: the status, the (start of the) body, and
-    whether it was cut."""
-
-    status: int
-    raw: bytes
-    cut: bool
-    headers: Any
+async def post_json(pool: HttpPool, url: str, body: Any, headers: dict[str, str], cap: int) -> Reply:
+    """POST ``body`` as JSON (a non-200 body is read only up to ``ERROR_BODY_BYTES``)."""
+    return await send_request(pool, "POST", url, json.dumps(body).encode(),
+                              {"Content-Type": "application/json", **headers}, cap)
 
 
-async def post_json(session: Any, url: str, body: Any, headers: dict[str, str], cap: int) -> Reply:
-    """POST ``body`` as JSON; a failed connection or a timeout is transient. A
-    non-200 body is read only up to ``ERROR_BODY_BYTES``."""
-    import aiohttp
-
+async def send_request(pool: HttpPool, method: str, url: str, body: bytes, headers: dict[str, str], cap: int,
+                       what: str = "") -> Reply:
+    """One request: a failed connection, an unreadable reply or a timeout is
+    transient (worth a retry); a URL that is not http(s) makes the backend unusable."""
     try:
-        async with session.post(url, json=body, headers=headers) as r:
-            raw, cut = await read_capped(r, cap if r.status == 200 else ERROR_BODY_BYTES)
-            return Reply(r.status, raw, cut, r.headers)
-    except (aiohttp.ClientError, TimeoutError, ConnectionError) as e:
-        raise TransientError(f"{type(e).__name__}: {e}") from None
+        return await pool.request(method, url, body, headers, cap)
+    except (TimeoutError, OSError) as e:  # OSError: refused, reset, DNS, TLS, and the transport's ProtocolError
+        raise TransientError(f"{what}{type(e).__name__}: {e}") from None
+    except ValueError as e:
+        raise BackendUnusable(f"{what}{e}") from None
 
 
 def raise_for_status(status: int, msg: str, retry_after: float | None, unusable: tuple[int, ...] = (401, 403, 404)
@@ -288,5 +259,5 @@ def api_key(names: tuple[str, ...], backend: str) -> str:
 
 
 __all__ = ["TokenCount", "WireModel", "ERROR_BODY_BYTES", "RETRYABLE", "WHAT", "HttpBackend", "ProviderBackend", "Reply", "api_key", "check_unsent", "cut_note", "describe_validation", "error_message", "json_type",
-           "max_body_bytes", "new_session", "parse_retry_after", "partial_json", "post_json", "raise_for_status",
-           "read_capped", "validate_reply"]
+           "max_body_bytes", "parse_retry_after", "partial_json", "post_json", "raise_for_status", "send_request",
+           "validate_reply"]

@@ -266,7 +266,7 @@ class OpenAIBackend(HttpBackend):
 
     async def generate(self, messages: list[ChatMessage], settings: GenerationSettings) -> Generation:
         cap = self.max_body_bytes()
-        r = await post_json(self._ensure_session(), self._url, self.request_body(messages, settings), self._headers(),
+        r = await post_json(self.http(), self._url, self.request_body(messages, settings), self._headers(),
                             cap)
         if r.status != 200:
             message = error_message(r.raw) or f"HTTP {r.status}"
