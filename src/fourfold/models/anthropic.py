@@ -1,6 +1,6 @@
 """``anthropic/NAME[@BASE_URL][#no-sampling]``: Claude through the Messages API.
 
-Like the openai backend, the hot path is one shared aiohttp session, not the
+Like the openai backend, the hot path is the shared keep-alive pool, not the
 SDK (whose per-request CPU would cap throughput); the request bodies are the
 SDK's own types (``anthropic.types.MessageCreateParams``, checked in the tests)
 and replies are validated here at the edge, so a broken reply costs one case.

@@ -5,7 +5,7 @@ request stays under the API's inline limit (``inline_request_bytes``), else
 uploaded through the Files API (``gemini_files``) and named by a ``fileData``
 part. Images go inline.
 
-The hot path is the openai backend's (one aiohttp session, replies validated at
+The hot path is the openai backend's (one keep-alive pool, replies validated at
 this edge, bodies read under a cap); bodies are the SDK's wire format (camelCase,
 checked against ``google.genai.types`` in the tests). The key goes in the
 ``x-goog-api-key`` header, never in the URL: URLs get logged.

@@ -121,6 +121,10 @@ class _Conn(asyncio.Protocol):
             self._fail(ProtocolError(f"unreadable HTTP response ({e})"))
 
     # httptools callbacks
+    def on_message_begin(self) -> None:
+        if self.waiter is None:  # a second response in the same bytes, to no request
+            raise ProtocolError("the server sent a response nobody asked for")
+
     def on_header(self, name: bytes, value: bytes) -> None:
         self.header_bytes += len(name) + len(value)
         if self.header_bytes > HEADER_BYTES:

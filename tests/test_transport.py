@@ -1,0 +1,317 @@
+"""models.transport, the HTTP backends' keep-alive client, against real servers on
+loopback that misbehave on purpose: raw asyncio TCP servers written per test (so a
+test can send exactly the bytes a hostile or broken server would), and one TLS
+server with a certificate made for the test.
+
+What must hold whatever the server does: replies are matched to their requests,
+bodies and headers stay under their caps, a broken or slow exchange ends in
+``ConnectionError`` or ``TimeoutError`` (which the backends turn into a retry),
+and a connection is reused only when that is safe."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import gzip
+import ssl
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from fourfold.models.base import BackendUnusable, TransientError
+from fourfold.models.http import send_request
+from fourfold.models.transport import ERROR_BODY_BYTES, HEADER_BYTES, HttpPool
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+class Server:
+    """A TCP server on a free loopback port that counts its connections."""
+
+    def __init__(self, handler: Handler, tls: ssl.SSLContext | None = None):
+        self.handler, self.tls, self.connections = handler, tls, 0
+
+    async def __aenter__(self) -> Server:
+        async def on_connect(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+            self.connections += 1
+            try:
+                await self.handler(r, w)
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                w.close()
+
+        self.server = await asyncio.start_server(on_connect, "127.0.0.1", 0, ssl=self.tls)
+        self.port = self.server.sockets[0].getsockname()[1]
+        return self
+
+    def url(self, path: str = "/v1/chat/completions", scheme: str = "http") -> str:
+        return f"{scheme}://127.0.0.1:{self.port}{path}"
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.server.close()
+
+
+async def read_request(r: asyncio.StreamReader) -> bytes:
+    """One request's body (the client always sends Content-Length)."""
+    head = await r.readuntil(b"\r\n\r\n")
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+    return await r.readexactly(length)
+
+
+def response(body: bytes, status: str = "200 OK", extra: str = "") -> bytes:
+    return f"HTTP/1.1 {status}\r\nContent-Length: {len(body)}\r\n{extra}\r\n".encode() + body
+
+
+async def echo_forever(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+    while True:
+        body = await read_request(r)
+        w.write(response(b"echo:" + body))
+        await w.drain()
+
+
+def run(coro: Awaitable[None]) -> None:
+    asyncio.run(coro)  # type: ignore[arg-type]
+
+
+def test_one_connection_carries_sequential_requests_and_concurrent_ones_get_their_own_answers() -> None:
+    async def main() -> None:
+        async with Server(echo_forever) as s:
+            pool = HttpPool(10)
+            for i in range(20):
+                reply = await pool.request("POST", s.url(), f"n{i}".encode(), {}, 1 << 20)
+                assert (reply.status, reply.raw, reply.cut) == (200, f"echo:n{i}".encode(), False)
+            assert s.connections == 1
+            replies = await asyncio.gather(*(pool.request("POST", s.url(), f"c{i}".encode(), {}, 1 << 20)
+                                             for i in range(50)))
+            assert [r.raw for r in replies] == [f"echo:c{i}".encode() for i in range(50)]
+            assert s.connections <= 50
+            await pool.aclose()
+
+    run(main())
+
+
+def test_a_kept_alive_connection_the_server_closed_is_retried_once_on_a_new_one() -> None:
+    async def answer_once(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        body = await read_request(r)
+        w.write(response(b"echo:" + body))  # says nothing of closing, then closes: keep-alive is the default
+        await w.drain()
+
+    async def main() -> None:
+        async with Server(answer_once) as s:
+            pool = HttpPool(10)
+            assert (await pool.request("POST", s.url(), b"a", {}, 1024)).raw == b"echo:a"
+            await asyncio.sleep(0.05)  # the server has closed its side by now
+            assert (await pool.request("POST", s.url(), b"b", {}, 1024)).raw == b"echo:b"
+            assert s.connections == 2
+            await pool.aclose()
+
+    run(main())
+
+
+def test_a_body_over_the_cap_is_cut_there_and_its_connection_is_not_reused() -> None:
+    big = b"x" * (5 << 20)
+
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        while True:
+            body = await read_request(r)
+            w.write(response(big if body == b"big" else b"small"))
+            await w.drain()
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(10)
+            reply = await pool.request("POST", s.url(), b"big", {}, 1 << 20)
+            assert (reply.cut, len(reply.raw)) == (True, 1 << 20)
+            after = await pool.request("POST", s.url(), b"next", {}, 1 << 20)
+            assert (after.raw, after.cut, s.connections) == (b"small", False, 2)
+            await pool.aclose()
+
+    run(main())
+
+
+def test_an_error_reply_is_read_only_as_far_as_its_message() -> None:
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        await read_request(r)
+        w.write(response(b"e" * (1 << 20), "500 Internal Server Error", "Retry-After: 7\r\n"))
+        await w.drain()
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(10)
+            reply = await pool.request("POST", s.url(), b"", {}, 10 << 20)
+            assert (reply.status, len(reply.raw), reply.cut) == (500, ERROR_BODY_BYTES, True)
+            assert reply.headers.get("Retry-After") == reply.headers.get("retry-after") == "7"
+            await pool.aclose()
+
+    run(main())
+
+
+def test_a_compressed_body_is_inflated_only_up_to_the_cap() -> None:
+    bomb = gzip.compress(b"\0" * (64 << 20))  # 64 MB of zeros in about 64 KB
+
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        body = await read_request(r)
+        payload = bomb if body == b"bomb" else gzip.compress(b'{"ok": true}')
+        w.write(response(payload, extra="Content-Encoding: gzip\r\n"))
+        await w.drain()
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(10)
+            reply = await pool.request("POST", s.url(), b"bomb", {}, 1 << 20)
+            assert (len(reply.raw), reply.cut) == (1 << 20, True)
+            small = await pool.request("POST", s.url(), b"ok", {}, 1 << 20)
+            assert (small.raw, small.cut) == (b'{"ok": true}', False)
+            await pool.aclose()
+
+    run(main())
+
+
+def test_chunked_and_close_delimited_bodies_are_read_whole() -> None:
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        body = await read_request(r)
+        if body == b"chunked":
+            w.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+        else:  # HTTP/1.0 style: no length, the body ends with the connection
+            w.write(b"HTTP/1.0 200 OK\r\n\r\nuntil the end")
+            await w.drain()
+            w.close()
+        await w.drain()
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(10)
+            assert (await pool.request("POST", s.url(), b"chunked", {}, 1024)).raw == b"hello world"
+            assert (await pool.request("POST", s.url(), b"close", {}, 1024)).raw == b"until the end"
+            await pool.aclose()
+
+    run(main())
+
+
+@pytest.mark.parametrize("reply", [
+    b"this is not HTTP at all\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nX-Flood: " + b"a" * (HEADER_BYTES + 10) + b"\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nshort",  # then the server hangs up
+    b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nContent-Encoding: gzip\r\n\r\nnope",
+])
+def test_an_unreadable_reply_is_a_connection_error_and_the_next_request_is_answered(reply: bytes) -> None:
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        body = await read_request(r)
+        w.write(reply if body == b"bad" else response(b"good"))
+        await w.drain()
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(10)
+            with pytest.raises(ConnectionError):
+                await pool.request("POST", s.url(), b"bad", {}, 1 << 20)
+            assert (await pool.request("POST", s.url(), b"fine", {}, 1 << 20)).raw == b"good"
+            with pytest.raises(TransientError, match="ProtocolError|ConnectionError"):
+                await send_request(pool, "POST", s.url(), b"bad", {}, 1 << 20)
+            await pool.aclose()
+
+    run(main())
+
+
+def test_a_server_that_never_answers_times_out_and_a_late_answer_reaches_no_later_request() -> None:
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        while True:
+            body = await read_request(r)
+            if body == b"slow":
+                await asyncio.sleep(0.6)  # past the client's timeout, then answers on the same connection
+            w.write(response(b"for:" + body))
+            await w.drain()
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(0.3)
+            with pytest.raises(TimeoutError):
+                await pool.request("POST", s.url(), b"slow", {}, 1024)
+            with pytest.raises(TransientError, match="TimeoutError"):
+                await send_request(pool, "POST", s.url(), b"slow", {}, 1024)
+            await asyncio.sleep(0.5)  # the late answers arrive (on connections already closed)
+            assert (await pool.request("POST", s.url(), b"next", {}, 1024)).raw == b"for:next"
+            await pool.aclose()
+
+    run(main())
+
+
+def test_bytes_nobody_asked_for_drop_the_connection() -> None:
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        body = await read_request(r)
+        w.write(response(b"first:" + body) + response(b"forged"))  # a second, unrequested response
+        await w.drain()
+        while True:
+            body = await read_request(r)
+            w.write(response(b"again:" + body))
+            await w.drain()
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(10)
+            assert (await pool.request("POST", s.url(), b"a", {}, 1024)).raw == b"first:a"
+            await asyncio.sleep(0.05)
+            replies = await asyncio.gather(*(pool.request("POST", s.url(), b"b%d" % i, {}, 1024) for i in range(3)))
+            assert [r.raw for r in replies] == [b"first:b0", b"first:b1", b"first:b2"]  # each on a new connection
+            assert s.connections == 4  # the first was dropped; the pool never held it twice
+            await pool.aclose()
+
+    run(main())
+
+
+def test_a_url_that_is_not_http_makes_the_backend_unusable_and_a_refused_connection_is_transient() -> None:
+    async def main() -> None:
+        pool = HttpPool(5)
+        with pytest.raises(BackendUnusable, match="not an http"):
+            await send_request(pool, "POST", "ftp://127.0.0.1/x", b"", {}, 1024)
+        async with Server(echo_forever) as s:
+            port = s.port
+        with pytest.raises(TransientError, match="ConnectionRefusedError"):
+            await send_request(pool, "POST", f"http://127.0.0.1:{port}/v1", b"", {}, 1024)
+        await pool.aclose()
+
+    run(main())
+
+
+def test_https_verifies_the_server_and_sends_the_request_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    import ipaddress
+
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+            .sign(key, hashes.SHA256()))
+    (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (tmp_path / "key.pem").write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                                         serialization.PrivateFormat.PKCS8,
+                                                         serialization.NoEncryption()))
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    big = b"b" * (200 << 10)  # over one TLS record and the pool's single-write size
+
+    async def main(trusted: bool) -> None:
+        async with Server(echo_forever, tls=server_ctx) as s:
+            pool = HttpPool(5)
+            if trusted:
+                reply = await pool.request("POST", s.url(scheme="https"), big, {}, 1 << 20)
+                assert reply.raw == b"echo:" + big
+            else:
+                with pytest.raises(TransientError, match="CERTIFICATE_VERIFY_FAILED"):
+                    await send_request(pool, "POST", s.url(scheme="https"), b"x", {}, 1024)
+            await pool.aclose()
+
+    run(main(trusted=False))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))  # OpenSSL's default verify paths read it
+    run(main(trusted=True))
