@@ -315,3 +315,23 @@ def test_https_verifies_the_server_and_sends_the_request_whole(tmp_path: Path, m
     run(main(trusted=False))
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))  # OpenSSL's default verify paths read it
     run(main(trusted=True))
+
+
+def test_informational_replies_before_the_answer_are_skipped() -> None:
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        while True:
+            body = await read_request(r)
+            w.write(b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n"
+                    + response(b"after:" + body, "404 Not Found"))
+            await w.drain()
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(10)
+            for i in range(3):
+                reply = await pool.request("POST", s.url(), b"%d" % i, {}, 1 << 20)
+                assert (reply.status, reply.raw, "link" in reply.headers) == (404, b"after:%d" % i, False)
+            assert s.connections == 1
+            await pool.aclose()
+
+    run(main())

@@ -88,6 +88,7 @@ class _Conn(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.waiter: asyncio.Future[Reply] | None = None
         self.reused = False
+        self.request_cap = 0
         self._reset(0)
 
     def _reset(self, cap: int) -> None:
@@ -100,6 +101,7 @@ class _Conn(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
 
     def send(self, head: bytes, body: bytes, cap: int) -> asyncio.Future[Reply]:
+        self.request_cap = cap
         self._reset(cap)
         self.waiter = self.pool.loop.create_future()
         assert self.transport is not None
@@ -149,7 +151,10 @@ class _Conn(asyncio.Protocol):
             self.body += chunk
 
     def on_message_complete(self) -> None:
-        if not self.cut:
+        if 100 <= self.status < 200:  # an informational reply (100 Continue, 103 Early Hints): the answer follows
+            self._reset(self.request_cap)
+            self.got_any = True
+        elif not self.cut:
             self._finish(keep=self.parser.should_keep_alive())
 
     def _finish(self, keep: bool) -> None:
