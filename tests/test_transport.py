@@ -335,3 +335,149 @@ def test_informational_replies_before_the_answer_are_skipped() -> None:
             await pool.aclose()
 
     run(main())
+
+
+def test_compressed_bodies_cut_short_or_broken_are_never_taken_for_whole_ones() -> None:
+    import os
+    import zlib
+
+    noise = gzip.compress(os.urandom(300_000))  # incompressible: the compressed body itself passes the cap
+    half = gzip.compress(b'{"answer": "' + b"y" * 5000 + b'"}')[:40]
+    raw_deflate = zlib.compressobj(wbits=-15)
+    raw = raw_deflate.compress(b'{"ok": 1}') + raw_deflate.flush()
+    bodies = {b"noise": (noise, "gzip"), b"half": (half, "gzip"), b"raw": (raw, "deflate"),
+              b"br": (b"\x0b\x02\x80{}\x03", "br")}
+
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        while True:
+            payload, encoding = bodies[await read_request(r)]
+            w.write(response(payload, extra=f"Content-Encoding: {encoding}\r\n"))
+            await w.drain()
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(10)
+            cut = await pool.request("POST", s.url(), b"noise", {}, 100_000)
+            assert cut.cut and len(cut.raw) <= 300_000
+            with pytest.raises(ConnectionError, match="ends before its stream does"):
+                await pool.request("POST", s.url(), b"half", {}, 1 << 20)
+            assert (await pool.request("POST", s.url(), b"raw", {}, 1 << 20)).raw == b'{"ok": 1}'  # deflate sent raw
+            with pytest.raises(BackendUnusable, match="Content-Encoding 'br', which was not asked for"):
+                await send_request(pool, "POST", s.url(), b"br", {}, 1 << 20)
+            await pool.aclose()
+
+    run(main())
+
+
+def test_an_endless_header_value_is_stopped_at_the_header_cap() -> None:
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        await read_request(r)
+        w.write(b"HTTP/1.1 200 OK\r\nX-Flood: ")
+        for _ in range(400):  # 40 MB if nobody stops it
+            w.write(b"a" * 100_000)
+            await w.drain()
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(20)
+            with pytest.raises(ConnectionError, match="response headers over 65,536 bytes"):
+                await pool.request("POST", s.url(), b"", {}, 1 << 20)
+            await pool.aclose()
+
+    run(main())
+
+
+def test_a_reset_mid_body_fails_and_an_answer_before_the_request_was_read_is_not_reused() -> None:
+    import socket
+    import struct
+
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        head = await r.readuntil(b"\r\n\r\n")
+        if b"X-Case: reset" in head:  # a close-delimited body, then a TCP reset half-way
+            w.write(b'HTTP/1.1 200 OK\r\n\r\n{"answer": "the first half of')
+            await w.drain()
+            await asyncio.sleep(0.05)
+            w.get_extra_info("socket").setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            w.transport.abort()
+            return
+        w.write(response(b"too big", "413 Content Too Large"))  # answers without reading the 8 MB body
+        await w.drain()
+        await asyncio.sleep(3)
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(10)
+            with pytest.raises(ConnectionError):
+                await pool.request("POST", s.url(), b"", {"X-Case": "reset"}, 1 << 20)
+            reply = await pool.request("POST", s.url(), b"x" * (8 << 20), {"X-Case": "early"}, 1 << 20)
+            assert reply.status == 413
+            assert not any(pool._idle.values())  # its unsent body would be read as the next request
+            await pool.aclose()
+
+    run(main())
+
+
+def test_a_server_that_never_reads_leaves_no_socket_and_aclose_fails_what_is_in_flight() -> None:
+    seen: list[bytes] = []
+
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        head = await r.readuntil(b"\r\n\r\n")
+        if b"X-Case: stall" in head:
+            await asyncio.sleep(3600)  # never reads the body, never answers
+        while True:
+            body = await r.readexactly(int(head.split(b"Content-Length: ")[1].split(b"\r\n")[0]))
+            seen.append(body)
+            if body != b"warm":
+                await asyncio.sleep(3600)  # holds the request in flight
+            w.write(response(body))
+            await w.drain()
+            head = await r.readuntil(b"\r\n\r\n")
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(0.3)
+            for _ in range(3):
+                with pytest.raises(TimeoutError):
+                    await pool.request("POST", s.url(), b"x" * (16 << 20), {"X-Case": "stall"}, 1024)
+            await asyncio.sleep(0.1)
+            assert not pool._all  # each timed-out connection was dropped with its unsent 16 MB
+            pool = HttpPool(10)
+            assert (await pool.request("POST", s.url(), b"warm", {}, 1024)).raw == b"warm"
+            task = asyncio.ensure_future(pool.request("POST", s.url(), b"inflight", {}, 1024))
+            await asyncio.sleep(0.1)
+            await pool.aclose()
+            with pytest.raises(ConnectionError):
+                await task
+            assert seen == [b"warm", b"inflight"]  # not sent again on a new connection
+            assert not pool._all
+
+    run(main())
+
+
+def test_trailers_do_not_change_the_headers_read_before_the_body() -> None:
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        await read_request(r)
+        w.write(b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nTransfer-Encoding: chunked\r\n"
+                b"Trailer: Retry-After\r\n\r\n2\r\nno\r\n0\r\nRetry-After: 99999\r\nContent-Encoding: gzip\r\n\r\n")
+        await w.drain()
+
+    async def main() -> None:
+        async with Server(handler) as s:
+            pool = HttpPool(10)
+            reply = await pool.request("POST", s.url(), b"", {}, 1024)
+            assert (reply.status, reply.raw, reply.headers.get("retry-after")) == (429, b"no", "1")
+            await pool.aclose()
+
+    run(main())
+
+
+def test_a_header_value_with_a_line_break_is_refused_before_anything_is_sent() -> None:
+    async def main() -> None:
+        async with Server(echo_forever) as s:
+            pool = HttpPool(10)
+            with pytest.raises(BackendUnusable, match="Authorization header holds a line break"):
+                await send_request(pool, "POST", s.url(), b"", {"Authorization": "Bearer k\r\nX-Evil: 1"}, 1024)
+            assert s.connections == 0
+            await pool.aclose()
+
+    run(main())

@@ -21,7 +21,6 @@ No proxy support (aiohttp's session here had none either).
 from __future__ import annotations
 
 import asyncio
-import json
 import zlib
 from dataclasses import dataclass
 from typing import Any
@@ -80,7 +79,9 @@ class _Target:
 
 
 class _Conn(asyncio.Protocol):
-    """One keep-alive connection: at most one request at a time."""
+    """One keep-alive connection: at most one request at a time. A connection
+    that is dropped is aborted (not closed gracefully): a server that never
+    reads must not keep its socket and unsent request alive."""
 
     def __init__(self, pool: HttpPool, key: tuple[str, int, bool]):
         self.pool, self.key = pool, key
@@ -92,7 +93,8 @@ class _Conn(asyncio.Protocol):
         self._reset(0)
 
     def _reset(self, cap: int) -> None:
-        self.cap, self.status, self.cut, self.got_any, self.header_bytes = cap, 0, False, False, 0
+        self.cap, self.status, self.cut, self.got_any = cap, 0, False, False
+        self.header_bytes = self.fed_before_headers = 0
         self.headers: Headers = Headers()
         self.body = bytearray()
         self.headers_done = False
@@ -113,14 +115,20 @@ class _Conn(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         self.got_any = True
         if self.waiter is None or self.waiter.done():
-            self.close()  # bytes nobody asked for: this connection can no longer be trusted
+            self.abort()  # bytes nobody asked for: this connection can no longer be trusted
             return
+        if not self.headers_done:
+            # httptools holds a header line until it ends: one endless value must not take the memory
+            self.fed_before_headers += len(data)
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self._fail(ProtocolError("the server switched protocols"))
         except httptools.HttpParserError as e:
             self._fail(ProtocolError(f"unreadable HTTP response ({e})"))
+        else:
+            if not self.headers_done and self.fed_before_headers > HEADER_BYTES + 8192:
+                self._fail(ProtocolError(f"response headers over {HEADER_BYTES:,} bytes"))
 
     # httptools callbacks
     def on_message_begin(self) -> None:
@@ -128,6 +136,8 @@ class _Conn(asyncio.Protocol):
             raise ProtocolError("the server sent a response nobody asked for")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if self.headers_done:
+            return  # a chunked body's trailers: never allowed to change the headers read before the body
         self.header_bytes += len(name) + len(value)
         if self.header_bytes > HEADER_BYTES:
             raise ProtocolError(f"response headers over {HEADER_BYTES:,} bytes")
@@ -155,29 +165,28 @@ class _Conn(asyncio.Protocol):
             self._reset(self.request_cap)
             self.got_any = True
         elif not self.cut:
-            self._finish(keep=self.parser.should_keep_alive())
+            # reused only if the whole request went out (a server may answer before reading it all)
+            unsent = self.transport.get_write_buffer_size() if self.transport is not None else 0
+            self._finish(keep=self.parser.should_keep_alive() and not unsent)
 
     def _finish(self, keep: bool) -> None:
-        body, cut = bytes(self.body), self.cut
-        encoding = self.headers.get("content-encoding", "identity").strip().lower()
-        if encoding in DECODERS:
-            try:
-                body, cut = _inflate(body, DECODERS[encoding], self.cap)
-            except ProtocolError as e:
-                self._fail(e)
-                return
+        try:
+            body, cut = _decode(bytes(self.body), self.cut, self.headers.get("content-encoding"), self.cap)
+        except (ProtocolError, ValueError) as e:
+            self._fail(e)
+            return
         waiter, self.waiter = self.waiter, None
         if keep:
             self.reused = True
             self.pool.release(self)
         else:
-            self.close()
+            self.abort()
         if waiter is not None and not waiter.done():
             waiter.set_result(Reply(self.status, body, cut, self.headers))
 
     def _fail(self, exc: BaseException) -> None:
         waiter, self.waiter = self.waiter, None
-        self.close()
+        self.abort()
         if waiter is not None and not waiter.done():
             waiter.set_exception(exc)
 
@@ -185,29 +194,48 @@ class _Conn(asyncio.Protocol):
         self.pool.forget(self)
         if self.waiter is None or self.waiter.done():
             return
-        if self.headers_done and "content-length" not in self.headers and "transfer-encoding" not in self.headers:
+        if (exc is None and self.headers_done and "content-length" not in self.headers
+                and "transfer-encoding" not in self.headers):
             self._finish(keep=False)  # a body delimited by the end of the connection (HTTP/1.0 style)
-        else:
+        else:  # a reset mid-body is not the end of the body
             self._fail(exc if isinstance(exc, ConnectionError) else ConnectionError("the server closed the connection"))
 
-    def close(self) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.close()
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
 
 
-def _inflate(body: bytes, wbits: int, cap: int) -> tuple[bytes, bool]:
-    """A compressed body inflated to at most ``cap`` bytes (a compression bomb stops there)."""
-    try:
+def _decode(body: bytes, cut: bool, encoding: str | None, cap: int) -> tuple[bytes, bool]:
+    """The body as sent before ``Content-Encoding``, at most ``cap`` bytes (a
+    compression bomb stops there), and whether it was cut. An encoding we did
+    not offer is a ``ValueError``: the server ignores ``Accept-Encoding``."""
+    name = (encoding or "identity").strip().lower()
+    if name == "identity":
+        return body, cut
+    if name not in DECODERS:
+        raise ValueError(f"the server sent Content-Encoding {encoding!r}, which was not asked for")
+    # deflate: zlib-wrapped as the RFC says, or raw as some servers send it
+    for wbits in (DECODERS[name], -15) if name == "deflate" else (DECODERS[name],):
         d = zlib.decompressobj(wbits)
-        out = d.decompress(body, cap)
-    except zlib.error as e:
-        raise ProtocolError(f"the compressed body is damaged ({e})") from None
-    return out, bool(d.unconsumed_tail)
+        try:
+            out = d.decompress(body, cap)
+        except zlib.error as e:
+            if wbits != -15 and name == "deflate":
+                continue
+            if cut:  # the compressed bytes were cut where they cannot be inflated: nothing usable
+                return b"", True
+            raise ProtocolError(f"the compressed body is damaged ({e})") from None
+        if d.unconsumed_tail or cut:
+            return out, True
+        if not d.eof:
+            raise ProtocolError("the compressed body ends before its stream does")
+        return out, False
+    raise AssertionError("unreachable")
 
 
 class HttpPool:
     """Keep-alive connections per (host, port, TLS), made as needed (the runner
-    bounds how many requests are in flight) and closed with ``aclose``."""
+    bounds how many requests are in flight) and dropped with ``aclose``."""
 
     def __init__(self, timeout_s: float):
         self.timeout_s = timeout_s
@@ -216,9 +244,13 @@ class HttpPool:
         self._all: set[_Conn] = set()
         self._targets: dict[str, _Target] = {}
         self._ssl: Any = None
+        self._closed = False
 
     def release(self, conn: _Conn) -> None:
-        self._idle.setdefault(conn.key, []).append(conn)
+        if self._closed:
+            conn.abort()
+        else:
+            self._idle.setdefault(conn.key, []).append(conn)
 
     def forget(self, conn: _Conn) -> None:
         self._all.discard(conn)
@@ -227,6 +259,8 @@ class HttpPool:
             idle.remove(conn)
 
     async def _connect(self, t: _Target) -> _Conn:
+        if self._closed:
+            raise ConnectionError("the connection pool is closed")
         key = (t.host, t.port, t.tls)
         idle = self._idle.get(key)
         while idle:
@@ -242,44 +276,52 @@ class HttpPool:
             ssl = self._ssl
         _, conn = await self.loop.create_connection(lambda: _Conn(self, key), t.host, t.port, ssl=ssl,
                                                     server_hostname=t.host if t.tls else None)
+        if self._closed:  # closed while connecting
+            conn.abort()
+            raise ConnectionError("the connection pool is closed")
         self._all.add(conn)
         return conn
+
+    def _head(self, method: str, t: _Target, length: int, headers: dict[str, str]) -> bytes:
+        lines = [f"{method} {t.path.decode()} HTTP/1.1\r\nHost: {t.authority}\r\nContent-Length: {length}\r\n"
+                 "Accept-Encoding: gzip, deflate\r\n"]
+        for k, v in headers.items():
+            if "\n" in v or "\r" in v:  # e.g. a key pasted with its newline: it would end the header early
+                raise ValueError(f"the {k} header holds a line break")
+            lines.append(f"{k}: {v}\r\n")
+        return ("".join(lines) + "\r\n").encode("latin-1")
 
     async def request(self, method: str, url: str, body: bytes, headers: dict[str, str], cap: int) -> Reply:
         """``method url`` with ``body``: the reply, its body read up to ``cap``
         bytes. A failed connection, an unreadable reply or the timeout raise
-        ``ConnectionError`` or ``TimeoutError``."""
+        ``ConnectionError`` or ``TimeoutError``; a bad URL or header, ``ValueError``."""
         t = self._targets.get(url)
         if t is None:
             t = self._targets[url] = _Target.of(url)
-        lines = [f"{method} {t.path.decode()} HTTP/1.1\r\nHost: {t.authority}\r\nContent-Length: {len(body)}\r\n"
-                 "Accept-Encoding: gzip, deflate\r\n"]
-        lines += [f"{k}: {v}\r\n" for k, v in headers.items()]
-        head = ("".join(lines) + "\r\n").encode("latin-1")
+        head = self._head(method, t, len(body), headers)
         async with asyncio.timeout(self.timeout_s):
             for attempt in (0, 1):
                 conn = await self._connect(t)
+                fut = conn.send(head, body, cap)
                 try:
-                    return await conn.send(head, body, cap)
+                    return await fut
                 except ConnectionError:
-                    if attempt or not conn.reused or conn.got_any:
+                    if attempt or not conn.reused or conn.got_any or self._closed:
                         raise  # a fresh connection failed, or the server had begun to answer
                     # a kept-alive connection the server closed before this request: once more, on a new one
                 except BaseException:
-                    conn.close()  # cancelled or timed out mid-reply: its late bytes must not reach a later request
+                    if conn.waiter is fut:  # still ours, mid-reply: its late bytes must not reach a later request
+                        conn.abort()
                     raise
         raise AssertionError("unreachable")
 
-    async def post_json(self, url: str, body: Any, headers: dict[str, str], cap: int) -> Reply:
-        return await self.request("POST", url, json.dumps(body).encode(), {"Content-Type": "application/json",
-                                                                          **headers}, cap)
-
     async def aclose(self) -> None:
+        """Drops every connection; a request still in flight fails with ``ConnectionError``."""
+        self._closed = True
         for conn in list(self._all):
-            conn.close()
-        self._all.clear()
+            conn.abort()
         self._idle.clear()
-        await asyncio.sleep(0)  # let the transports' close callbacks run before the loop goes
+        await asyncio.sleep(0)  # let the transports' connection_lost run before the loop goes
 
 
 __all__ = ["ERROR_BODY_BYTES", "HEADER_BYTES", "Headers", "HttpPool", "ProtocolError", "Reply"]
