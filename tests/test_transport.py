@@ -71,8 +71,24 @@ async def echo_forever(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None
         await w.drain()
 
 
+LOOP: dict[str, Callable[[], asyncio.AbstractEventLoop] | None] = {"factory": None}
+
+
+@pytest.fixture(autouse=True, params=["asyncio", "uvloop"])
+def event_loop_kind(request: pytest.FixtureRequest) -> str:
+    """Every test on both loops: `fourfold run` uses uvloop where it is installed, tools and tests asyncio's."""
+    if request.param == "uvloop":
+        import uvloop
+
+        LOOP["factory"] = uvloop.new_event_loop
+    else:
+        LOOP["factory"] = None
+    return str(request.param)
+
+
 def run(coro: Awaitable[None]) -> None:
-    asyncio.run(coro)  # type: ignore[arg-type]
+    with asyncio.Runner(loop_factory=LOOP["factory"]) as runner:
+        runner.run(coro)  # type: ignore[arg-type]
 
 
 def test_one_connection_carries_sequential_requests_and_concurrent_ones_get_their_own_answers() -> None:
