@@ -291,22 +291,29 @@ def test_a_url_that_is_not_http_makes_the_backend_unusable_and_a_refused_connect
     run(main())
 
 
-def test_https_verifies_the_server_and_sends_the_request_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                                                ) -> None:
+def tls_server_context(tmp_path: Path, names: tuple[str, ...] = ("127.0.0.1",)) -> ssl.SSLContext:
+    """A server context with a self-signed certificate for ``names`` (IP addresses or DNS
+    names), written to ``tmp_path/cert.pem`` for a client to trust through ``SSL_CERT_FILE``."""
+    import ipaddress
+
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.UTC)
-    import ipaddress
+    def alt(n: str) -> x509.GeneralName:
+        try:
+            return x509.IPAddress(ipaddress.ip_address(n))
+        except ValueError:
+            return x509.DNSName(n)
 
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+    now = datetime.datetime.now(datetime.UTC)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
             .not_valid_after(now + datetime.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+            .add_extension(x509.SubjectAlternativeName([alt(n) for n in names]), False)
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
             .sign(key, hashes.SHA256()))
     (tmp_path / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -315,6 +322,12 @@ def test_https_verifies_the_server_and_sends_the_request_whole(tmp_path: Path, m
                                                          serialization.NoEncryption()))
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_ctx.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
+    return server_ctx
+
+
+def test_https_verifies_the_server_and_sends_the_request_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    server_ctx = tls_server_context(tmp_path)
     big = b"b" * (200 << 10)  # over one TLS record and the pool's single-write size
 
     async def main(trusted: bool) -> None:
@@ -495,5 +508,105 @@ def test_a_header_value_with_a_line_break_is_refused_before_anything_is_sent() -
                 await send_request(pool, "POST", s.url(), b"", {"Authorization": "Bearer k\r\nX-Evil: 1"}, 1024)
             assert s.connections == 0
             await pool.aclose()
+
+    run(main())
+
+
+class Proxy:
+    """An HTTP proxy on loopback, as a lab's would be: ``CONNECT`` tunnels and absolute-form
+    requests, every host name resolving to 127.0.0.1 (so a test can use names no DNS knows),
+    recording each request line and its ``Proxy-Authorization``."""
+
+    def __init__(self, refuse: bool = False):
+        self.refuse, self.seen = refuse, []  # type: ignore[var-annotated]
+
+    async def handle(self, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        from urllib.parse import urlsplit
+
+        head = await r.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        auth = next((v.strip() for k, _, v in (x.partition(":") for x in lines[1:]) if k.lower() ==
+                     "proxy-authorization"), None)
+        self.seen.append((lines[0], auth))
+        if self.refuse:
+            w.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+            await w.drain()
+            return
+        method, target, _ = lines[0].split(" ")
+        if method == "CONNECT":
+            port, prefix = int(target.rsplit(":", 1)[1]), b""
+            w.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        else:
+            port, prefix = urlsplit(target).port or 80, head
+        ur, uw = await asyncio.open_connection("127.0.0.1", port)
+        uw.write(prefix)
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            while data := await src.read(65536):
+                dst.write(data)
+                await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(r, uw), pipe(ur, w), return_exceptions=True)
+
+
+def test_requests_go_through_the_environments_proxy_as_curl_and_the_sdks_send_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server_ctx = tls_server_context(tmp_path, ("model.test",))
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    async def main() -> None:
+        proxy = Proxy()
+        async with Server(proxy.handle) as p, Server(echo_forever, tls=server_ctx) as tls, \
+                Server(echo_forever) as plain:
+            monkeypatch.setenv("HTTPS_PROXY", f"http://ann:s%40cret@127.0.0.1:{p.port}")
+            monkeypatch.setenv("http_proxy", f"127.0.0.1:{p.port}")
+            pool = HttpPool(10)
+            # https: a CONNECT tunnel with the proxy's credentials; TLS (checked for model.test) inside it
+            for i in range(3):
+                reply = await pool.request("POST", f"https://model.test:{tls.port}/v1/x", b"%d" % i,
+                                           {"Authorization": "Bearer sk-secret"}, 1024)
+                assert reply.raw == b"echo:%d" % i
+            assert proxy.seen == [(f"CONNECT model.test:{tls.port} HTTP/1.1", "Basic YW5uOnNAY3JldA==")]
+            # plain http: the whole URL in the request line, to the proxy
+            assert (await pool.request("POST", f"http://model.test:{plain.port}/v1/y", b"p", {}, 1024)).raw \
+                == b"echo:p"
+            assert proxy.seen[1] == (f"POST http://model.test:{plain.port}/v1/y HTTP/1.1", None)
+            # loopback never goes through a proxy
+            assert (await pool.request("POST", plain.url(), b"direct", {}, 1024)).raw == b"echo:direct"
+            local = plain.url().replace("127.0.0.1", "localhost")
+            assert (await pool.request("POST", local, b"local", {}, 1024)).raw == b"echo:local"
+            assert len(proxy.seen) == 2
+            await pool.aclose()
+            # NO_PROXY names the host: sent directly, where no DNS knows model.test
+            monkeypatch.setenv("NO_PROXY", "model.test")
+            pool = HttpPool(10)
+            with pytest.raises(TransientError, match="gaierror|Name or service"):
+                await send_request(pool, "POST", f"https://model.test:{tls.port}/v1/x", b"", {}, 1024)
+            assert len(proxy.seen) == 2
+            await pool.aclose()
+
+    run(main())
+
+
+def test_a_proxy_that_refuses_or_one_fourfold_cannot_use_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    async def main() -> None:
+        proxy = Proxy(refuse=True)
+        async with Server(proxy.handle) as p:
+            monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{p.port}")
+            pool = HttpPool(10)
+            with pytest.raises(TransientError, match=f"the proxy 127.0.0.1:{p.port} refused the tunnel to "
+                                                     "model.test:443 \\(HTTP 407\\)"):
+                await send_request(pool, "POST", "https://model.test/v1/x", b"", {}, 1024)
+            monkeypatch.setenv("HTTPS_PROXY", "socks5://user:pw@127.0.0.1:1080")
+            pool = HttpPool(10)
+            with pytest.raises(BackendUnusable, match="only http:// proxies are supported") as e:
+                await send_request(pool, "POST", "https://model.test/v1/x", b"", {}, 1024)
+            assert "pw" not in str(e.value)  # the proxy's credentials are never in a message
 
     run(main())

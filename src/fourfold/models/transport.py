@@ -15,16 +15,19 @@ kept (the connection is then dropped, and the reply marked ``cut``), at most
 ``HEADER_BYTES`` of headers, and the whole exchange ends within the pool's
 timeout. A connection is reused only after a complete reply that allowed it; a
 reused connection the server had already closed is retried once on a new one.
-No proxy support (aiohttp's session here had none either).
+Proxies come from the environment as curl reads them (``proxy_for``): an
+``http://`` proxy, ``CONNECT`` tunnels for https, loopback never proxied.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import zlib
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httptools
 
@@ -59,14 +62,24 @@ class ProtocolError(ConnectionError):
 
 
 @dataclass(frozen=True)
+class _Proxy:
+    """An ``http://`` proxy from the environment: where it is, and its credentials as a header value."""
+
+    host: str
+    port: int
+    auth: str | None
+
+
+@dataclass(frozen=True)
 class _Target:
-    """A URL split once: where to connect and what to put in the request line."""
+    """A URL split once: where to connect, through which proxy, and what to put in the request line."""
 
     host: str
     port: int
     tls: bool
     authority: str
     path: bytes
+    proxy: _Proxy | None = None
 
     @classmethod
     def of(cls, url: str) -> _Target:
@@ -74,8 +87,59 @@ class _Target:
         if u.scheme not in ("http", "https") or not u.hostname:
             raise ValueError(f"not an http(s) URL: {url!r}")
         tls = u.scheme == "https"
+        host, port, authority = u.hostname, u.port or (443 if tls else 80), u.netloc.rpartition("@")[2]
         path = (u.path or "/") + (f"?{u.query}" if u.query else "")
-        return cls(u.hostname, u.port or (443 if tls else 80), tls, u.netloc.rpartition("@")[2], path.encode())
+        proxy = proxy_for(host, tls)
+        if proxy is not None and not tls:  # a plain request through a proxy names the whole URL
+            path = f"http://{authority}{path}"
+        return cls(host, port, tls, authority, path.encode(), proxy)
+
+
+def proxy_for(host: str, tls: bool) -> _Proxy | None:
+    """The proxy the environment names for ``host``, as curl and the provider SDKs read it
+    (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``, any case, and ``NO_PROXY``). Loopback
+    hosts never go through one: no proxy can reach this machine's own servers."""
+    if not any(k.lower() in ("http_proxy", "https_proxy", "all_proxy") for k in os.environ):
+        return None  # the common case, without importing urllib.request
+    if host in ("localhost", "::1") or host.startswith("127."):
+        return None
+    import urllib.request
+
+    proxies = urllib.request.getproxies()
+    url = proxies.get("https" if tls else "http") or proxies.get("all")
+    if not url or urllib.request.proxy_bypass(host):
+        return None
+    u = urlsplit(url if "://" in url else f"http://{url}")
+    if u.scheme != "http" or not u.hostname:
+        raise ValueError(f"proxy {url.split('@')[-1]!r}: only http:// proxies are supported")
+    auth = None
+    if u.username is not None:
+        pair = f"{unquote(u.username)}:{unquote(u.password or '')}".encode()
+        auth = "Basic " + base64.b64encode(pair).decode()
+    return _Proxy(u.hostname, u.port or 80, auth)
+
+
+class _Tunnel(asyncio.Protocol):
+    """The proxy's answer to ``CONNECT``: its status, once its headers have ended."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.status: asyncio.Future[int] = loop.create_future()
+        self.buf = b""
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        if self.status.done():
+            return
+        if b"\r\n\r\n" in self.buf:
+            words = self.buf.split(b"\r\n", 1)[0].split()
+            ok = len(words) >= 2 and words[0].startswith(b"HTTP/1.") and words[1].isdigit()
+            self.status.set_result(int(words[1]) if ok else 0)
+        elif len(self.buf) > HEADER_BYTES:
+            self.status.set_exception(ProtocolError(f"the proxy's answer to CONNECT is over {HEADER_BYTES:,} bytes"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.status.done():
+            self.status.set_exception(ConnectionError("the proxy closed the connection"))
 
 
 class _Conn(asyncio.Protocol):
@@ -274,17 +338,45 @@ class HttpPool:
 
                 self._ssl = ssl_module.create_default_context()
             ssl = self._ssl
-        _, conn = await self.loop.create_connection(lambda: _Conn(self, key), t.host, t.port, ssl=ssl,
-                                                    server_hostname=t.host if t.tls else None)
+        if t.proxy is None:
+            _, conn = await self.loop.create_connection(lambda: _Conn(self, key), t.host, t.port, ssl=ssl,
+                                                        server_hostname=t.host if t.tls else None)
+        elif not t.tls:
+            _, conn = await self.loop.create_connection(lambda: _Conn(self, key), t.proxy.host, t.proxy.port)
+        else:
+            conn = await self._tunnel(t, t.proxy, key, ssl)
         if self._closed:  # closed while connecting
             conn.abort()
             raise ConnectionError("the connection pool is closed")
         self._all.add(conn)
         return conn
 
+    async def _tunnel(self, t: _Target, proxy: _Proxy, key: tuple[str, int, bool], ssl: Any) -> _Conn:
+        """A TLS connection to ``t`` inside the proxy's ``CONNECT`` tunnel (the request, key included,
+        is encrypted end to end; the proxy sees only the host and port)."""
+        tunnel = _Tunnel(self.loop)
+        raw, _ = await self.loop.create_connection(lambda: tunnel, proxy.host, proxy.port)
+        try:
+            where = f"[{t.host}]:{t.port}" if ":" in t.host else f"{t.host}:{t.port}"
+            auth = f"Proxy-Authorization: {proxy.auth}\r\n" if proxy.auth else ""
+            raw.write(f"CONNECT {where} HTTP/1.1\r\nHost: {where}\r\n{auth}\r\n".encode("latin-1"))
+            status = await tunnel.status
+            if not 200 <= status < 300:
+                raise ProtocolError(f"the proxy {proxy.host}:{proxy.port} refused the tunnel to {where} "
+                                    f"(HTTP {status or 'reply unreadable'})")
+            conn = _Conn(self, key)
+            tls = await self.loop.start_tls(raw, conn, ssl, server_hostname=t.host)
+        except BaseException:
+            raw.abort()
+            raise
+        conn.connection_made(tls)
+        return conn
+
     def _head(self, method: str, t: _Target, length: int, headers: dict[str, str]) -> bytes:
         lines = [f"{method} {t.path.decode()} HTTP/1.1\r\nHost: {t.authority}\r\nContent-Length: {length}\r\n"
                  "Accept-Encoding: gzip, deflate\r\n"]
+        if t.proxy is not None and t.proxy.auth and not t.tls:
+            lines.append(f"Proxy-Authorization: {t.proxy.auth}\r\n")
         for k, v in headers.items():
             if "\n" in v or "\r" in v:  # e.g. a key pasted with its newline: it would end the header early
                 raise ValueError(f"the {k} header holds a line break")
