@@ -127,9 +127,9 @@ class _Tunnel(asyncio.Protocol):
         self.buf = b""
 
     def data_received(self, data: bytes) -> None:
-        self.buf += data
         if self.status.done():
             return
+        self.buf += data
         if b"\r\n\r\n" in self.buf:
             words = self.buf.split(b"\r\n", 1)[0].split()
             ok = len(words) >= 2 and words[0].startswith(b"HTTP/1.") and words[1].isdigit()
