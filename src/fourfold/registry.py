@@ -9,7 +9,7 @@ everywhere: ``unknown backend 'opnai'; did you mean 'openai'? (known: ...)``.
 
 Why lazy: an entry may be a ``"module.path:attr"`` string, imported on first
 use, so listing names or parsing ``fourfold --help`` imports no backend (nor
-llama.cpp, aiohttp or PIL behind it). This follows lm-evaluation-harness's
+llama.cpp, the HTTP transport or PIL behind it). This follows lm-evaluation-harness's
 ``Registry[T]`` (lazy placeholders, base class check, freeze) and inspect_ai's
 ``@modelapi`` factories (import the provider only when it is asked for).
 
