@@ -610,3 +610,59 @@ def test_a_proxy_that_refuses_or_one_fourfold_cannot_use_is_a_clear_error(monkey
             assert "pw" not in str(e.value)  # the proxy's credentials are never in a message
 
     run(main())
+
+
+@pytest.mark.parametrize(("host", "port", "no_proxy", "bypass"), [
+    ("model.test", 8443, "model.test:8443", True), ("model.test", 443, "model.test:8443", False),
+    ("10.1.2.3", 80, "10.0.0.0/8", True), ("11.1.2.3", 80, "10.0.0.0/8", False),
+    ("api.example.com", 443, ".example.com", True), ("api.example.com", 443, "example.com", True),
+    ("notexample.com", 443, "example.com", False), ("anything", 1, "a.test, *", True),
+    ("::1", 80, "[::1]:80", True), ("2001:db8::1", 80, "2001:db8::/32", True),
+    ("EXAMPLE.com", 1, " Example.COM ", True), ("a.b", 5, "", False)])
+def test_no_proxy_reads_hosts_domains_ports_and_ranges_as_curl_and_requests_do(
+        host: str, port: int, no_proxy: str, bypass: bool) -> None:
+    from fourfold.models.transport import bypasses
+
+    assert bypasses(host, port, no_proxy) is bypass
+
+
+def test_a_proxy_setting_never_shows_its_password_and_only_loopback_addresses_skip_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from fourfold.models.transport import proxy_for
+
+    for name in ("NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    for setting in ("http://user:s3cr/et@proxy.corp:3128", "user:s3cr?et@proxy.corp", "http://u:9999#x@p:1"):
+        monkeypatch.setenv("HTTPS_PROXY", setting)
+        try:
+            proxy = proxy_for("api.example.com", 443, True)
+        except ValueError as e:
+            assert "s3cr" not in str(e) and "9999" not in str(e) and "HTTPS_PROXY" in str(e)
+        else:
+            assert proxy is not None and proxy.host != "user" and "s3cr" not in repr(proxy)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    assert proxy_for("127.evil.com", 443, True) is not None  # a name, not a loopback address
+    for loopback in ("127.0.0.2", "::1", "::ffff:127.0.0.1", "localhost.", "api.localhost"):
+        assert proxy_for(loopback, 443, True) is None, loopback
+
+
+def test_a_proxy_answering_connect_with_an_endless_status_code_is_a_clean_error(monkeypatch: pytest.MonkeyPatch
+                                                                                ) -> None:
+    async def handler(r: asyncio.StreamReader, w: asyncio.StreamWriter) -> None:
+        await r.readuntil(b"\r\n\r\n")
+        w.write(b"HTTP/1.1 " + b"2" * 5000 + b" OK\r\n\r\n")
+        await w.drain()
+        await asyncio.sleep(1)
+
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    async def main() -> None:
+        async with Server(handler) as p:
+            monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{p.port}")
+            pool = HttpPool(5)
+            with pytest.raises(TransientError, match="refused the tunnel .*reply unreadable"):
+                await send_request(pool, "POST", "https://model.test/v1/x", b"", {}, 1024)
+            await pool.aclose()
+
+    run(main())

@@ -25,7 +25,7 @@ import asyncio
 import base64
 import os
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -67,7 +67,7 @@ class _Proxy:
 
     host: str
     port: int
-    auth: str | None
+    auth: str | None = field(repr=False)  # the credentials, base64: never in a repr or log
 
 
 @dataclass(frozen=True)
@@ -89,34 +89,85 @@ class _Target:
         tls = u.scheme == "https"
         host, port, authority = u.hostname, u.port or (443 if tls else 80), u.netloc.rpartition("@")[2]
         path = (u.path or "/") + (f"?{u.query}" if u.query else "")
-        proxy = proxy_for(host, tls)
+        proxy = proxy_for(host, port, tls)
         if proxy is not None and not tls:  # a plain request through a proxy names the whole URL
             path = f"http://{authority}{path}"
         return cls(host, port, tls, authority, path.encode(), proxy)
 
 
-def proxy_for(host: str, tls: bool) -> _Proxy | None:
-    """The proxy the environment names for ``host``, as curl and the provider SDKs read it
-    (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``, any case, and ``NO_PROXY``). Loopback
-    hosts never go through one: no proxy can reach this machine's own servers."""
+def proxy_for(host: str, port: int, tls: bool) -> _Proxy | None:
+    """The proxy the environment names for ``host:port``, as curl and the provider SDKs
+    read it (``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY``, any case; ``NO_PROXY`` by
+    ``bypasses``). Loopback hosts never go through one: no proxy can reach this
+    machine's own servers. A setting that cannot be used is a ``ValueError`` whose
+    message holds nothing of the setting's value (it may carry a password)."""
     if not any(k.lower() in ("http_proxy", "https_proxy", "all_proxy") for k in os.environ):
         return None  # the common case, without importing urllib.request
-    if host in ("localhost", "::1") or host.startswith("127."):
+    ip, name = _ip(host), host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost") or (ip is not None and (
+            ip.is_loopback or getattr(ip, "ipv4_mapped", None) is not None and ip.ipv4_mapped.is_loopback)):
         return None
     import urllib.request
 
     proxies = urllib.request.getproxies()
+    names = "HTTPS_PROXY or ALL_PROXY" if tls else "HTTP_PROXY or ALL_PROXY"
     url = proxies.get("https" if tls else "http") or proxies.get("all")
-    if not url or urllib.request.proxy_bypass(host):
+    if not url or bypasses(host, port, proxies.get("no", "")):
         return None
-    u = urlsplit(url if "://" in url else f"http://{url}")
-    if u.scheme != "http" or not u.hostname:
-        raise ValueError(f"proxy {url.split('@')[-1]!r}: only http:// proxies are supported")
+    try:
+        u = urlsplit(url if "://" in url else f"http://{url}")
+        where, where_port = u.hostname, u.port
+    except ValueError:
+        raise ValueError(f"{names} is not a valid proxy URL (percent-encode / ? # @ in its password)") from None
+    if u.scheme != "http" or not where:
+        raise ValueError(f"{names}: only http:// proxies are supported (got {u.scheme}://)")
     auth = None
     if u.username is not None:
         pair = f"{unquote(u.username)}:{unquote(u.password or '')}".encode()
         auth = "Basic " + base64.b64encode(pair).decode()
-    return _Proxy(u.hostname, u.port or 80, auth)
+    return _Proxy(where, where_port or 80, auth)
+
+
+def _ip(host: str) -> Any:
+    import ipaddress
+
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def bypasses(host: str, port: int, no_proxy: str) -> bool:
+    """Whether ``NO_PROXY`` exempts ``host:port``: ``*``; an entry naming the host or a
+    domain above it (``example.com`` and ``.example.com`` both cover ``api.example.com``),
+    with ``:PORT`` matching that port only; an IP address, or a CIDR range for IP hosts."""
+    import ipaddress
+
+    host, ip = host.lower().strip("[]"), _ip(host.strip("[]"))
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        if ip is not None and "/" in entry:
+            try:
+                if ip in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                pass
+            continue
+        if entry.startswith("[") and "]:" in entry:  # [IPv6]:PORT
+            name, entry_port = entry[1:].split("]:", 1)
+        elif entry.count(":") == 1:  # HOST:PORT
+            name, _, entry_port = entry.rpartition(":")
+        else:
+            name, entry_port = entry, ""
+        if entry_port and entry_port != str(port):
+            continue
+        name = name.strip("[]").lstrip(".")
+        if name and (host == name or host.endswith("." + name)):
+            return True
+    return False
 
 
 class _Tunnel(asyncio.Protocol):
@@ -132,7 +183,7 @@ class _Tunnel(asyncio.Protocol):
         self.buf += data
         if b"\r\n\r\n" in self.buf:
             words = self.buf.split(b"\r\n", 1)[0].split()
-            ok = len(words) >= 2 and words[0].startswith(b"HTTP/1.") and words[1].isdigit()
+            ok = len(words) >= 2 and words[0].startswith(b"HTTP/1.") and len(words[1]) == 3 and words[1].isdigit()
             self.status.set_result(int(words[1]) if ok else 0)
         elif len(self.buf) > HEADER_BYTES:
             self.status.set_exception(ProtocolError(f"the proxy's answer to CONNECT is over {HEADER_BYTES:,} bytes"))
@@ -413,7 +464,8 @@ class HttpPool:
         for conn in list(self._all):
             conn.abort()
         self._idle.clear()
-        await asyncio.sleep(0)  # let the transports' connection_lost run before the loop goes
+        for _ in range(2):  # let the transports' connection_lost run (TLS ones take a second turn)
+            await asyncio.sleep(0)
 
 
 __all__ = ["ERROR_BODY_BYTES", "HEADER_BYTES", "Headers", "HttpPool", "ProtocolError", "Reply"]
