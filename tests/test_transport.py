@@ -387,7 +387,7 @@ def test_compressed_bodies_cut_short_or_broken_are_never_taken_for_whole_ones() 
         async with Server(handler) as s:
             pool = HttpPool(10)
             cut = await pool.request("POST", s.url(), b"noise", {}, 100_000)
-            assert cut.cut and len(cut.raw) <= 300_000
+            assert cut.cut and len(cut.raw) <= 100_000  # the cap holds for what is inflated too
             with pytest.raises(ConnectionError, match="ends before its stream does"):
                 await pool.request("POST", s.url(), b"half", {}, 1 << 20)
             assert (await pool.request("POST", s.url(), b"raw", {}, 1 << 20)).raw == b'{"ok": 1}'  # deflate sent raw

@@ -1,6 +1,7 @@
 """What the HTTP backends (openai, anthropic, gemini) share: one keep-alive
-connection pool (``models.transport``), a POST whose body is read up to a byte cap, Retry-After, the status -> error
-mapping, and the words for a reply that fails its pydantic model.
+connection pool (``models.transport``), a POST whose body is read up to a byte
+cap, Retry-After, the status -> error mapping, and the words for a reply that
+fails its pydantic model.
 
 Kept to plain functions so each backend's hot path stays one call deep: the
 request CPU of the openai backend is a large share of fourfold's throughput.
@@ -65,8 +66,8 @@ def max_body_bytes(max_answer_chars: int) -> int:
 
 
 class HttpBackend(ModelBackend):
-    """A backend that talks HTTP: its session is made on first use (inside the
-    run's event loop) and closed with the backend."""
+    """A backend that talks HTTP: its connection pool is made on first use (inside
+    the run's event loop) and closed with the backend."""
 
     timeout_s: float = 300.0
     _pool: HttpPool | None = None

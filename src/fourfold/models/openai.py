@@ -1,10 +1,11 @@
 """``openai/NAME[@BASE_URL]``: the chat-completions wire format, for OpenAI and any
 compatible server (vLLM, SGLang, Ollama, llama.cpp's server, LM Studio).
 
-The hot path uses the shared keep-alive pool (``models.transport``) instead of the
-official SDK: the SDK costs ~1.5 ms of CPU a request here, five times a bare
-client, and that alone caps throughput at 64-way concurrency. The payloads are the SDK's own
-(tests check them against ``openai.types``), so nothing is lost but overhead.
+The hot path uses the shared keep-alive pool (``models.transport``) instead of
+the official SDK: the SDK costs ~1.5 ms of CPU a request here, five times a bare
+client, and that alone caps throughput at 64-way concurrency. The payloads are
+the SDK's own (tests check them against ``openai.types``), so nothing is lost
+but overhead.
 
 Replies are validated at this edge (``parse_reply``): whatever a server sends, a
 call returns a ``Generation`` or raises one of the ``base`` errors with a reason,

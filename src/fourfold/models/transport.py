@@ -103,9 +103,7 @@ def proxy_for(host: str, port: int, tls: bool) -> _Proxy | None:
     message holds nothing of the setting's value (it may carry a password)."""
     if not any(k.lower() in ("http_proxy", "https_proxy", "all_proxy") for k in os.environ):
         return None  # the common case, without importing urllib.request
-    ip, name = _ip(host), host.lower().rstrip(".")
-    if name == "localhost" or name.endswith(".localhost") or (ip is not None and (
-            ip.is_loopback or getattr(ip, "ipv4_mapped", None) is not None and ip.ipv4_mapped.is_loopback)):
+    if _is_loopback(host):
         return None
     import urllib.request
 
@@ -126,6 +124,15 @@ def proxy_for(host: str, port: int, tls: bool) -> _Proxy | None:
         pair = f"{unquote(u.username)}:{unquote(u.password or '')}".encode()
         auth = "Basic " + base64.b64encode(pair).decode()
     return _Proxy(where, where_port or 80, auth)
+
+
+def _is_loopback(host: str) -> bool:
+    """``localhost`` (and names under it), or a loopback address, IPv4-mapped ones included."""
+    name, ip = host.lower().rstrip("."), _ip(host)
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip is not None and (ip.is_loopback or (mapped is not None and mapped.is_loopback))
 
 
 def _ip(host: str) -> Any:
@@ -222,9 +229,10 @@ class _Conn(asyncio.Protocol):
         self._reset(cap)
         self.waiter = self.pool.loop.create_future()
         assert self.transport is not None
-        self.transport.write(head + body if len(body) < 65536 else head)
-        if len(body) >= 65536:
-            self.transport.write(body)
+        if len(body) < 65536:  # one write; a large body is not copied to be joined to its head
+            self.transport.write(head + body)
+        else:
+            self.transport.writelines((head, body))
         return self.waiter
 
     def data_received(self, data: bytes) -> None:
