@@ -396,3 +396,45 @@ def test_media_put_once_and_read_by_the_replica(ray_cluster, latency_server, tmp
         assert server.stats()["requests_total"] == 2
     finally:
         ray.shutdown()
+
+
+def test_a_ray_client_server_that_fails_to_start_once_is_joined_again(monkeypatch):
+    """The head starts a Ray Client server per driver, and on a loaded head that start can fail
+    ("Starting Ray client server failed", seen in this suite): a ray:// join is tried again once,
+    and a second failure is the one-line error. Only ``ray.init`` is stood in for; the address is
+    a real listening socket, so the reachability check runs for real."""
+    import socket
+
+    import ray
+
+    from fourfold.run import ray_executor
+    from fourfold.run.ray_executor import ExecutorUnavailable, RayOptions, connect
+
+    failure = ConnectionAbortedError("Initialization failure from server:\nTraceback (most recent call last):\n"
+                                     "RuntimeError: Starting Ray client server failed. See ray_client_server_23000.err")
+    calls: list[str] = []
+
+    def init_failing(times: int):
+        def init(address=None, **_kw):
+            calls.append(address)
+            if len(calls) <= times:
+                raise failure
+
+        return init
+
+    monkeypatch.setattr(ray_executor.time, "sleep", lambda s: None)
+    with socket.create_server(("127.0.0.1", 0)) as head:
+        address = f"ray://127.0.0.1:{head.getsockname()[1]}"
+        monkeypatch.setattr(ray, "init", init_failing(1))
+        connect(RayOptions(address=address))
+        assert calls == [address, address]
+        calls.clear()
+        monkeypatch.setattr(ray, "init", init_failing(2))
+        with pytest.raises(ExecutorUnavailable, match="Starting Ray client server failed"):
+            connect(RayOptions(address=address))
+        assert len(calls) == ray_executor.CLIENT_JOIN_TRIES == 2
+        calls.clear()
+        monkeypatch.setattr(ray, "init", init_failing(1))
+        with pytest.raises(ExecutorUnavailable, match="Starting Ray client server failed"):
+            connect(RayOptions(address=address.removeprefix("ray://")))  # a node join is not retried
+        assert len(calls) == 1

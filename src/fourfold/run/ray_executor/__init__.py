@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,10 @@ class RayOptions:
     max_restarts: int = 3
 
 
+#: Joins tried through Ray Client (``ray://``) before its server's failure is the error.
+CLIENT_JOIN_TRIES = 2
+
+
 def connect(opts: RayOptions) -> None:
     """Join the cluster (or start a local one); an unreachable one is a one-line error."""
     try:
@@ -56,11 +61,21 @@ def connect(opts: RayOptions) -> None:
         _check_reachable(target)
     # a new local Ray: no dashboard (a dozen processes and about 1 GB for nothing here)
     local = {"include_dashboard": False} if target in (None, "", "local") else {}
-    try:
-        ray.init(address=opts.address, log_to_driver=False, logging_level="ERROR", configure_logging=False, **local)
-    except Exception as e:  # ConnectionError, an auth mismatch, a version mismatch, Ray Client's server failing
-        raise ExecutorUnavailable(f"cannot join the Ray cluster at {target or 'a new local Ray'}: {_one_line(e)}"
-                                  ) from None
+    # Ray Client's head starts a server process for each driver that joins; on a loaded head that start can
+    # fail once ("Initialization failure from server"), and a second join gets a new one on another port
+    tries = CLIENT_JOIN_TRIES if str(target).startswith("ray://") else 1
+    for attempt in range(1, tries + 1):
+        try:
+            ray.init(address=opts.address, log_to_driver=False, logging_level="ERROR", configure_logging=False,
+                     **local)
+            return
+        except Exception as e:  # ConnectionError, an auth mismatch, a version mismatch, Ray Client's server failing
+            if attempt < tries and "Initialization failure from server" in str(e):
+                ray.shutdown()
+                time.sleep(2.0)
+                continue
+            raise ExecutorUnavailable(f"cannot join the Ray cluster at {target or 'a new local Ray'}: "
+                                      f"{_one_line(e)}") from None
 
 
 def _one_line(e: Exception) -> str:
